@@ -1,0 +1,384 @@
+//! Layer arguments: the values written in a layer call, `Conv2d(16, kernel = 3)`,
+//! and their binding to a layer's declared parameters.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::dim::Dim;
+use crate::shape::Shape;
+
+/// A string that is `&'static` in generated code and owned while parsing.
+pub type Str = Cow<'static, str>;
+/// A list that is `&'static` in generated code and owned while parsing.
+pub type List<T> = Cow<'static, [T]>;
+
+/// A literal written as a layer argument.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgValue {
+    /// `128`, `-1`
+    Int(i64),
+    /// `0.1`
+    Float(f64),
+    /// `true`
+    Bool(bool),
+    /// A bare word: `same`, `valid`, or a symbol such as `B` inside a list.
+    Ident(Str),
+    /// A path to a user item, `my_ops::swish` (custom ops).
+    Path(Str),
+    /// `[B, 10]`
+    List(List<ArgValue>),
+    /// `(3, 3)`
+    Tuple(List<ArgValue>),
+}
+
+impl fmt::Display for ArgValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn items(f: &mut fmt::Formatter<'_>, items: &[ArgValue]) -> fmt::Result {
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{v}")?;
+            }
+            Ok(())
+        }
+        match self {
+            ArgValue::Int(n) => write!(f, "{n}"),
+            ArgValue::Float(x) => write!(f, "{x:?}"),
+            ArgValue::Bool(b) => write!(f, "{b}"),
+            ArgValue::Ident(s) | ArgValue::Path(s) => f.write_str(s),
+            ArgValue::List(v) => {
+                f.write_str("[")?;
+                items(f, v)?;
+                f.write_str("]")
+            }
+            ArgValue::Tuple(v) => {
+                f.write_str("(")?;
+                items(f, v)?;
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// One argument as written: by position (`name: None`) or by name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgSpec {
+    /// The name, for `name = value`.
+    pub name: Option<Str>,
+    /// The value.
+    pub value: ArgValue,
+}
+
+/// A parameter a layer declares.
+#[derive(Clone, Copy, Debug)]
+pub struct ArgDef {
+    /// Its name, usable as `name = value`.
+    pub name: &'static str,
+    /// What it accepts, in words, for errors and docs: "a positive integer".
+    pub expects: &'static str,
+    /// The default, in DSL syntax, or `None` when the argument is required.
+    pub default: Option<&'static str>,
+}
+
+impl ArgDef {
+    /// A required parameter.
+    pub const fn required(name: &'static str, expects: &'static str) -> ArgDef {
+        ArgDef {
+            name,
+            expects,
+            default: None,
+        }
+    }
+
+    /// A parameter with a default.
+    pub const fn optional(
+        name: &'static str,
+        expects: &'static str,
+        default: &'static str,
+    ) -> ArgDef {
+        ArgDef {
+            name,
+            expects,
+            default: Some(default),
+        }
+    }
+}
+
+/// Where an argument came from, so errors can point at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgSite {
+    /// The layer call as a whole (a missing argument).
+    Call,
+    /// The argument at this index of the call.
+    Arg(usize),
+}
+
+/// A problem with a layer's arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArgError {
+    /// Where to point.
+    pub site: ArgSite,
+    /// What is wrong, in lowercase prose.
+    pub message: String,
+}
+
+impl ArgError {
+    fn at(site: ArgSite, message: impl Into<String>) -> ArgError {
+        ArgError {
+            site,
+            message: message.into(),
+        }
+    }
+}
+
+/// Arguments bound to a layer's parameters, read by its builder.
+pub struct Args<'a> {
+    layer: &'static str,
+    defs: &'static [ArgDef],
+    bound: Vec<Option<(usize, &'a ArgValue)>>,
+}
+
+impl<'a> Args<'a> {
+    /// Binds positional then named arguments to `defs`; reports every problem.
+    pub fn bind(
+        layer: &'static str,
+        defs: &'static [ArgDef],
+        args: &'a [ArgSpec],
+    ) -> Result<Args<'a>, Vec<ArgError>> {
+        let mut bound: Vec<Option<(usize, &ArgValue)>> = vec![None; defs.len()];
+        let mut errors = Vec::new();
+        let mut seen_named = false;
+        let mut position = 0;
+        for (index, arg) in args.iter().enumerate() {
+            let site = ArgSite::Arg(index);
+            match &arg.name {
+                None if seen_named => errors.push(ArgError::at(
+                    site,
+                    format!(
+                        "positional argument `{}` of `{layer}` follows a named one",
+                        arg.value
+                    ),
+                )),
+                None => {
+                    if position < defs.len() {
+                        bound[position] = Some((index, &arg.value));
+                        position += 1;
+                    } else {
+                        errors.push(ArgError::at(site, too_many(layer, defs)));
+                    }
+                }
+                Some(name) => {
+                    seen_named = true;
+                    match defs.iter().position(|d| d.name == name) {
+                        Some(slot) if bound[slot].is_some() => errors.push(ArgError::at(
+                            site,
+                            format!("argument `{name}` of `{layer}` is given twice"),
+                        )),
+                        Some(slot) => bound[slot] = Some((index, &arg.value)),
+                        None => {
+                            let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
+                            let hint = crate::closest(name, &names)
+                                .map(|n| format!("; did you mean `{n}`?"))
+                                .unwrap_or_else(|| describe_params(layer, defs));
+                            errors.push(ArgError::at(
+                                site,
+                                format!("`{layer}` has no argument `{name}`{hint}"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for (def, slot) in defs.iter().zip(&bound) {
+            if slot.is_none() && def.default.is_none() {
+                errors.push(ArgError::at(
+                    ArgSite::Call,
+                    format!("`{layer}` needs argument `{}` ({})", def.name, def.expects),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(Args { layer, defs, bound })
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn slot(&self, name: &str) -> (usize, &ArgDef) {
+        let slot = self
+            .defs
+            .iter()
+            .position(|d| d.name == name)
+            .unwrap_or_else(|| panic!("layer `{}` reads undeclared argument `{name}`", self.layer));
+        (slot, &self.defs[slot])
+    }
+
+    /// The value given for `name`, with its site, or `None` when defaulted.
+    pub fn get(&self, name: &str) -> Option<(ArgSite, &'a ArgValue)> {
+        let (slot, _) = self.slot(name);
+        self.bound[slot].map(|(i, v)| (ArgSite::Arg(i), v))
+    }
+
+    fn invalid(&self, name: &str, value: &ArgValue, site: ArgSite) -> ArgError {
+        let (_, def) = self.slot(name);
+        ArgError::at(
+            site,
+            format!(
+                "argument `{name}` of `{}` must be {}, found `{value}`",
+                self.layer, def.expects
+            ),
+        )
+    }
+
+    /// A positive integer.
+    pub fn positive(&self, name: &str, default: usize) -> Result<usize, ArgError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some((_, ArgValue::Int(n))) if *n > 0 => Ok(*n as usize),
+            Some((site, v)) => Err(self.invalid(name, v, site)),
+        }
+    }
+
+    /// A non-negative integer.
+    pub fn count(&self, name: &str, default: usize) -> Result<usize, ArgError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some((_, ArgValue::Int(n))) if *n >= 0 => Ok(*n as usize),
+            Some((site, v)) => Err(self.invalid(name, v, site)),
+        }
+    }
+
+    /// Any integer (an axis).
+    pub fn int(&self, name: &str, default: i64) -> Result<i64, ArgError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some((_, ArgValue::Int(n))) => Ok(*n),
+            Some((site, v)) => Err(self.invalid(name, v, site)),
+        }
+    }
+
+    /// A number; integers are accepted.
+    pub fn float(&self, name: &str, default: f64) -> Result<f64, ArgError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some((_, ArgValue::Float(x))) => Ok(*x),
+            Some((_, ArgValue::Int(n))) => Ok(*n as f64),
+            Some((site, v)) => Err(self.invalid(name, v, site)),
+        }
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&self, name: &str, default: bool) -> Result<bool, ArgError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some((_, ArgValue::Bool(b))) => Ok(*b),
+            Some((site, v)) => Err(self.invalid(name, v, site)),
+        }
+    }
+
+    /// A positive integer or a pair of them: `3` or `(3, 5)`.
+    pub fn pair(
+        &self,
+        name: &str,
+        default: Option<[usize; 2]>,
+    ) -> Result<Option<[usize; 2]>, ArgError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some((_, ArgValue::Int(n))) if *n > 0 => Ok(Some([*n as usize; 2])),
+            Some((site, v @ ArgValue::Tuple(items))) => match &items[..] {
+                [ArgValue::Int(a), ArgValue::Int(b)] if *a > 0 && *b > 0 => {
+                    Ok(Some([*a as usize, *b as usize]))
+                }
+                _ => Err(self.invalid(name, v, site)),
+            },
+            Some((site, v)) => Err(self.invalid(name, v, site)),
+        }
+    }
+
+    /// One of the given words.
+    pub fn word(
+        &self,
+        name: &str,
+        choices: &[&'static str],
+    ) -> Result<Option<&'static str>, ArgError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some((site, v @ ArgValue::Ident(w))) => choices
+                .iter()
+                .find(|c| **c == w)
+                .copied()
+                .map(Some)
+                .ok_or_else(|| self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.invalid(name, v, site)),
+        }
+    }
+
+    /// A shape written as a list, `[B, 10]`; `-1` (at most once) stands for
+    /// "whatever makes the sizes match".
+    pub fn shape(&self, name: &str) -> Result<(Vec<Option<Dim>>, ArgSite), ArgError> {
+        let (site, value) = self.get(name).ok_or_else(|| {
+            ArgError::at(
+                ArgSite::Call,
+                format!("`{}` needs argument `{name}`", self.layer),
+            )
+        })?;
+        let ArgValue::List(items) = value else {
+            return Err(self.invalid(name, value, site));
+        };
+        let mut dims = Vec::new();
+        for item in items.iter() {
+            dims.push(match item {
+                ArgValue::Int(-1) => None,
+                ArgValue::Int(n) if *n > 0 => Some(Dim::Lit(*n as usize)),
+                ArgValue::Ident(s) => Some(Dim::sym(s)),
+                _ => return Err(self.invalid(name, value, site)),
+            });
+        }
+        if dims.iter().filter(|d| d.is_none()).count() > 1 {
+            return Err(ArgError::at(
+                site,
+                format!("`{}` accepts at most one `-1` in `{name}`", self.layer),
+            ));
+        }
+        Ok((dims, site))
+    }
+
+    /// A declared shape (symbols and literals, no `-1`).
+    pub fn declared_shape(&self, name: &str) -> Result<Option<Shape>, ArgError> {
+        if self.get(name).is_none() {
+            return Ok(None);
+        }
+        let (dims, site) = self.shape(name)?;
+        let dims: Option<Vec<Dim>> = dims.into_iter().collect();
+        match dims {
+            Some(d) => Ok(Some(Shape(d))),
+            None => Err(ArgError::at(
+                site,
+                format!("`{name}` of `{}` cannot contain `-1`", self.layer),
+            )),
+        }
+    }
+
+    /// An error about argument `name` (or the call when it was defaulted).
+    pub fn error(&self, name: &str, message: impl Into<String>) -> ArgError {
+        let site = self.get(name).map_or(ArgSite::Call, |(s, _)| s);
+        ArgError::at(site, message)
+    }
+}
+
+fn too_many(layer: &str, defs: &[ArgDef]) -> String {
+    format!(
+        "too many arguments for `{layer}`{}",
+        describe_params(layer, defs)
+    )
+}
+
+fn describe_params(layer: &str, defs: &[ArgDef]) -> String {
+    if defs.is_empty() {
+        format!("; `{layer}` takes no arguments")
+    } else {
+        let names: Vec<String> = defs.iter().map(|d| format!("`{}`", d.name)).collect();
+        format!("; it takes {}", names.join(", "))
+    }
+}

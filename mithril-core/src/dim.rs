@@ -1,0 +1,284 @@
+//! Dimensions: literal sizes, named symbols (`B`, `T`) and expressions over them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// One dimension of a shape.
+///
+/// Symbols stand for sizes known only when the model runs (a batch size `B`,
+/// a sequence length `T`). Layers that compute a size from a symbolic one
+/// (a flatten, a strided convolution) produce an [`Dim::Expr`], kept
+/// simplified so that equal sizes compare equal.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dim {
+    /// A size known while the crate compiles.
+    Lit(usize),
+    /// A named size, bound when the model runs.
+    Sym(Arc<str>),
+    /// A size computed from symbols.
+    Expr(Arc<DimExpr>),
+}
+
+/// An arithmetic expression over dimensions.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub enum DimExpr {
+    /// `a + b`
+    Add(Dim, Dim),
+    /// `a - b`
+    Sub(Dim, Dim),
+    /// `a * b`
+    Mul(Dim, Dim),
+    /// `a / b`, rounding down (strided windows).
+    FloorDiv(Dim, Dim),
+}
+
+/// Values bound to symbolic dimensions, e.g. `B = 32`.
+pub type Bindings = BTreeMap<Arc<str>, usize>;
+
+impl Dim {
+    /// A symbolic dimension.
+    pub fn sym(name: &str) -> Dim {
+        Dim::Sym(Arc::from(name))
+    }
+
+    /// The size, when it is known.
+    pub fn as_lit(&self) -> Option<usize> {
+        match self {
+            Dim::Lit(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// Whether the dimension names no symbol.
+    pub fn is_known(&self) -> bool {
+        matches!(self, Dim::Lit(_))
+    }
+
+    /// `self + other`, simplified.
+    pub fn add(&self, other: &Dim) -> Dim {
+        match (self, other) {
+            (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit(a + b),
+            (Dim::Lit(0), d) | (d, Dim::Lit(0)) => d.clone(),
+            _ => Dim::Expr(Arc::new(DimExpr::Add(self.clone(), other.clone()))),
+        }
+    }
+
+    /// `self - other`, simplified; `None` when both are known and the result is negative.
+    pub fn sub(&self, other: &Dim) -> Option<Dim> {
+        Some(match (self, other) {
+            (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit(a.checked_sub(*b)?),
+            (d, Dim::Lit(0)) => d.clone(),
+            _ if self == other => Dim::Lit(0),
+            _ => Dim::Expr(Arc::new(DimExpr::Sub(self.clone(), other.clone()))),
+        })
+    }
+
+    /// `self * other`, simplified: a product is kept as its symbolic factors
+    /// in a fixed order times one literal coefficient, so `B*28*28` and
+    /// `B*784` compare equal.
+    pub fn mul(&self, other: &Dim) -> Dim {
+        let (ca, mut fa) = self.factors();
+        let (cb, fb) = other.factors();
+        fa.extend(fb);
+        Dim::product_of(ca * cb, fa)
+    }
+
+    /// Splits a product into its literal coefficient and its other factors.
+    fn factors(&self) -> (usize, Vec<Dim>) {
+        match self {
+            Dim::Lit(n) => (*n, Vec::new()),
+            Dim::Expr(e) => match &**e {
+                DimExpr::Mul(a, b) => {
+                    let (ca, mut fa) = a.factors();
+                    let (cb, fb) = b.factors();
+                    fa.extend(fb);
+                    (ca * cb, fa)
+                }
+                _ => (1, vec![self.clone()]),
+            },
+            Dim::Sym(_) => (1, vec![self.clone()]),
+        }
+    }
+
+    fn product_of(coefficient: usize, mut factors: Vec<Dim>) -> Dim {
+        if coefficient == 0 {
+            return Dim::Lit(0);
+        }
+        factors.sort();
+        let mut it = factors.into_iter();
+        let Some(first) = it.next() else {
+            return Dim::Lit(coefficient);
+        };
+        let mut acc = first;
+        for f in it {
+            acc = Dim::Expr(Arc::new(DimExpr::Mul(acc, f)));
+        }
+        if coefficient == 1 {
+            acc
+        } else {
+            Dim::Expr(Arc::new(DimExpr::Mul(acc, Dim::Lit(coefficient))))
+        }
+    }
+
+    /// `self / divisor` rounded down, simplified. `divisor` must not be zero.
+    pub fn floor_div(&self, divisor: usize) -> Dim {
+        match self {
+            Dim::Lit(a) => Dim::Lit(a / divisor),
+            _ if divisor == 1 => self.clone(),
+            _ => Dim::Expr(Arc::new(DimExpr::FloorDiv(self.clone(), Dim::Lit(divisor)))),
+        }
+    }
+
+    /// Exact division: `Some` when `self` is certainly a multiple of `divisor`.
+    pub fn exact_div(&self, divisor: &Dim) -> Option<Dim> {
+        let (cn, mut fnum) = self.factors();
+        let (cd, fden) = divisor.factors();
+        if cd == 0 || cn % cd != 0 {
+            return None;
+        }
+        for f in fden {
+            let at = fnum.iter().position(|g| *g == f)?;
+            fnum.remove(at);
+        }
+        Some(Dim::product_of(cn / cd, fnum))
+    }
+
+    /// The symbols this dimension mentions.
+    pub fn symbols(&self, out: &mut Vec<Arc<str>>) {
+        match self {
+            Dim::Lit(_) => {}
+            Dim::Sym(s) => {
+                if !out.contains(s) {
+                    out.push(s.clone());
+                }
+            }
+            Dim::Expr(e) => {
+                let (a, b) = e.operands();
+                a.symbols(out);
+                b.symbols(out);
+            }
+        }
+    }
+
+    /// Replaces bound symbols by their values and simplifies.
+    pub fn substitute(&self, bindings: &dyn Fn(&str) -> Option<Dim>) -> Dim {
+        match self {
+            Dim::Lit(_) => self.clone(),
+            Dim::Sym(s) => bindings(s).unwrap_or_else(|| self.clone()),
+            Dim::Expr(e) => match &**e {
+                DimExpr::Add(a, b) => a.substitute(bindings).add(&b.substitute(bindings)),
+                DimExpr::Sub(a, b) => {
+                    let (a, b) = (a.substitute(bindings), b.substitute(bindings));
+                    a.sub(&b)
+                        .unwrap_or_else(|| Dim::Expr(Arc::new(DimExpr::Sub(a, b))))
+                }
+                DimExpr::Mul(a, b) => a.substitute(bindings).mul(&b.substitute(bindings)),
+                DimExpr::FloorDiv(a, b) => match b.substitute(bindings) {
+                    Dim::Lit(d) if d != 0 => a.substitute(bindings).floor_div(d),
+                    b => Dim::Expr(Arc::new(DimExpr::FloorDiv(a.substitute(bindings), b))),
+                },
+            },
+        }
+    }
+
+    /// The size under `bindings`, when every symbol is bound.
+    pub fn evaluate(&self, bindings: &Bindings) -> Option<usize> {
+        self.substitute(&|s| bindings.get(s).map(|&n| Dim::Lit(n)))
+            .as_lit()
+    }
+}
+
+impl DimExpr {
+    fn operands(&self) -> (&Dim, &Dim) {
+        match self {
+            DimExpr::Add(a, b)
+            | DimExpr::Sub(a, b)
+            | DimExpr::Mul(a, b)
+            | DimExpr::FloorDiv(a, b) => (a, b),
+        }
+    }
+}
+
+impl From<usize> for Dim {
+    fn from(n: usize) -> Dim {
+        Dim::Lit(n)
+    }
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn operand(f: &mut fmt::Formatter<'_>, d: &Dim) -> fmt::Result {
+            match d {
+                Dim::Expr(e) if matches!(**e, DimExpr::Add(..) | DimExpr::Sub(..)) => {
+                    write!(f, "({d})")
+                }
+                _ => write!(f, "{d}"),
+            }
+        }
+        match self {
+            Dim::Lit(n) => write!(f, "{n}"),
+            Dim::Sym(s) => f.write_str(s),
+            Dim::Expr(e) => match &**e {
+                DimExpr::Add(a, b) => write!(f, "{a} + {b}"),
+                DimExpr::Sub(a, b) => write!(f, "{a} - {b}"),
+                DimExpr::Mul(a, b) => {
+                    operand(f, a)?;
+                    f.write_str("*")?;
+                    operand(f, b)
+                }
+                DimExpr::FloorDiv(a, b) => {
+                    operand(f, a)?;
+                    f.write_str("/")?;
+                    operand(f, b)
+                }
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_arithmetic_folds() {
+        assert_eq!(Dim::Lit(3).mul(&Dim::Lit(4)), Dim::Lit(12));
+        assert_eq!(
+            Dim::Lit(7).sub(&Dim::Lit(3)).unwrap().floor_div(2),
+            Dim::Lit(2)
+        );
+        assert_eq!(Dim::Lit(3).sub(&Dim::Lit(4)), None);
+    }
+
+    #[test]
+    fn symbolic_products_are_canonical_and_divide_back() {
+        let t = Dim::sym("T");
+        let a = t.mul(&Dim::Lit(64));
+        let b = Dim::Lit(64).mul(&t);
+        assert_eq!(a, b);
+        assert_eq!(a.to_string(), "T*64");
+        assert_eq!(a.exact_div(&Dim::Lit(64)), Some(t.clone()));
+        assert_eq!(a.exact_div(&Dim::Lit(32)), Some(t.mul(&Dim::Lit(2))));
+        assert_eq!(a.exact_div(&Dim::Lit(3)), None);
+        let b28 = Dim::sym("B").mul(&Dim::Lit(28)).mul(&Dim::Lit(28));
+        assert_eq!(b28, Dim::sym("B").mul(&Dim::Lit(784)));
+        assert_eq!(b28.exact_div(&Dim::sym("B")), Some(Dim::Lit(784)));
+    }
+
+    #[test]
+    fn substitution_evaluates() {
+        let h = Dim::sym("H");
+        let out = h.sub(&Dim::Lit(3)).unwrap().floor_div(2).add(&Dim::Lit(1));
+        assert_eq!(out.to_string(), "(H - 3)/2 + 1");
+        let mut b = Bindings::new();
+        b.insert("H".into(), 9);
+        assert_eq!(out.evaluate(&b), Some(4));
+    }
+}

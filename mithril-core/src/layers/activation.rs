@@ -1,0 +1,102 @@
+use super::{LayerRule, Operand, ShapeError};
+use crate::args::{ArgDef, ArgError, Args};
+use crate::shape::Shape;
+
+macro_rules! elementwise {
+    ($name:ident, $summary:literal) => {
+        #[doc = $summary]
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name;
+
+        impl LayerRule for $name {
+            const NAME: &'static str = stringify!($name);
+            const ARGS: &'static [ArgDef] = &[];
+            const SUMMARY: &'static str = $summary;
+
+            fn build(_: &Args<'_>) -> Result<Self, ArgError> {
+                Ok($name)
+            }
+
+            fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+                Ok(inputs[0].shape.clone())
+            }
+        }
+    };
+}
+
+elementwise!(Relu, "max(x, 0), elementwise");
+elementwise!(
+    Gelu,
+    "x * Phi(x) with the exact normal CDF (mlx.nn.gelu), elementwise"
+);
+elementwise!(Sigmoid, "1 / (1 + exp(-x)), elementwise");
+elementwise!(Tanh, "tanh(x), elementwise");
+
+/// `max(x, slope * x)`, elementwise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeakyRelu {
+    /// The slope for negative inputs.
+    pub negative_slope: f64,
+}
+
+impl LayerRule for LeakyRelu {
+    const NAME: &'static str = "LeakyRelu";
+    const ARGS: &'static [ArgDef] = &[ArgDef::optional("negative_slope", "a number", "0.01")];
+    const SUMMARY: &'static str = "max(x, negative_slope * x), elementwise";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        Ok(LeakyRelu {
+            negative_slope: args.float("negative_slope", 0.01)?,
+        })
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        Ok(inputs[0].shape.clone())
+    }
+}
+
+fn check_axis(layer: &str, axis: i64, x: &Operand<'_>) -> Result<Shape, ShapeError> {
+    match x.shape.axis(axis) {
+        Some(_) => Ok(x.shape.clone()),
+        None => Err(ShapeError::new(format!(
+            "`{layer}` axis {axis} is out of range for {} with shape {}",
+            x.label, x.shape
+        ))),
+    }
+}
+
+macro_rules! normalising {
+    ($name:ident, $summary:literal) => {
+        #[doc = $summary]
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            /// The axis normalised over.
+            pub axis: i64,
+        }
+
+        impl LayerRule for $name {
+            const NAME: &'static str = stringify!($name);
+            const ARGS: &'static [ArgDef] = &[ArgDef::optional("axis", "an axis", "-1")];
+            const SUMMARY: &'static str = $summary;
+
+            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+                Ok($name {
+                    axis: args.int("axis", -1)?,
+                })
+            }
+
+            fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+                check_axis(Self::NAME, self.axis, &inputs[0])
+            }
+        }
+    };
+}
+
+normalising!(
+    Softmax,
+    "exp(x) / sum(exp(x)) along an axis (default the last)"
+);
+normalising!(
+    LogSoftmax,
+    "x - logsumexp(x) along an axis (default the last)"
+);

@@ -1,0 +1,186 @@
+use super::{Init, LayerRule, Operand, ShapeError, WeightSpec, expect_rank, known_size};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
+use crate::dim::Dim;
+use crate::shape::Shape;
+
+/// How a convolution or pool pads its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    /// Keep the spatial size (stride 1, odd dilated kernel).
+    Same,
+    /// No padding.
+    Valid,
+    /// This many zeros before and after, per spatial axis.
+    Explicit([usize; 2]),
+}
+
+impl Padding {
+    /// Reads `same`, `valid`, `N` or `(N, M)`.
+    pub(crate) fn read(args: &Args<'_>, name: &str) -> Result<Padding, ArgError> {
+        Ok(match args.get(name) {
+            None => Padding::Valid,
+            Some((_, ArgValue::Ident(w))) if w == "same" => Padding::Same,
+            Some((_, ArgValue::Ident(w))) if w == "valid" => Padding::Valid,
+            Some(_) => Padding::Explicit(args.pair_or_zero(name)?),
+        })
+    }
+
+    /// The padding per side for this kernel and dilation.
+    pub fn amounts(self, kernel: [usize; 2], dilation: [usize; 2]) -> [usize; 2] {
+        match self {
+            Padding::Same => [
+                dilation[0] * (kernel[0] - 1) / 2,
+                dilation[1] * (kernel[1] - 1) / 2,
+            ],
+            Padding::Valid => [0, 0],
+            Padding::Explicit(p) => p,
+        }
+    }
+}
+
+impl Args<'_> {
+    /// A non-negative integer or pair (paddings may be zero).
+    pub(crate) fn pair_or_zero(&self, name: &str) -> Result<[usize; 2], ArgError> {
+        let bad = || {
+            self.error(name, format!("argument `{name}` must be `same`, `valid`, a non-negative integer or a pair of them"))
+        };
+        match self.get(name) {
+            None => Ok([0, 0]),
+            Some((_, ArgValue::Int(n))) if *n >= 0 => Ok([*n as usize; 2]),
+            Some((_, ArgValue::Tuple(items))) => match &items[..] {
+                [ArgValue::Int(a), ArgValue::Int(b)] if *a >= 0 && *b >= 0 => {
+                    Ok([*a as usize, *b as usize])
+                }
+                _ => Err(bad()),
+            },
+            Some(_) => Err(bad()),
+        }
+    }
+}
+
+/// The output size of a sliding window along one axis:
+/// `(size + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1`.
+pub(crate) fn window_output(
+    layer: &str,
+    input: &Operand<'_>,
+    axis: usize,
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+    dilation: usize,
+) -> Result<Dim, ShapeError> {
+    let size = &input.shape.0[axis];
+    let span = dilation * (kernel - 1) + 1;
+    let padded = size.add(&Dim::Lit(2 * pad));
+    match padded.sub(&Dim::Lit(span)) {
+        Some(rest) => Ok(rest.floor_div(stride).add(&Dim::Lit(1))),
+        None => Err(ShapeError::new(format!(
+            "`{layer}` window of {span} does not fit axis {axis} of {} (shape {}, size {} with padding {pad})",
+            input.label, input.shape, size
+        ))),
+    }
+}
+
+/// 2-D convolution over NHWC input (mlx.nn.Conv2d; weight [filters, kh, kw, in]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv2d {
+    /// Output channels.
+    pub filters: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Stride.
+    pub stride: [usize; 2],
+    /// Padding.
+    pub padding: Padding,
+    /// Dilation.
+    pub dilation: [usize; 2],
+    /// Whether there is a bias.
+    pub bias: bool,
+}
+
+impl LayerRule for Conv2d {
+    const NAME: &'static str = "Conv2d";
+    const ARGS: &'static [ArgDef] = &[
+        ArgDef::required("filters", "a positive integer"),
+        ArgDef::required("kernel", "a positive integer or a pair of them"),
+        ArgDef::optional("stride", "a positive integer or a pair of them", "1"),
+        ArgDef::optional(
+            "padding",
+            "`same`, `valid`, a non-negative integer or a pair of them",
+            "valid",
+        ),
+        ArgDef::optional("dilation", "a positive integer or a pair of them", "1"),
+        ArgDef::optional("bias", "`true` or `false`", "true"),
+    ];
+    const SUMMARY: &'static str = "2-D convolution, NHWC: [N, H, W, C] -> [N, H', W', filters]";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        let conv = Conv2d {
+            filters: args.positive("filters", 0)?,
+            kernel: args.pair("kernel", None)?.unwrap_or([1, 1]),
+            stride: args.pair("stride", Some([1, 1]))?.unwrap_or([1, 1]),
+            padding: Padding::read(args, "padding")?,
+            dilation: args.pair("dilation", Some([1, 1]))?.unwrap_or([1, 1]),
+            bias: args.bool("bias", true)?,
+        };
+        if conv.padding == Padding::Same {
+            let even = (0..2).any(|i| conv.dilation[i] * (conv.kernel[i] - 1) % 2 != 0);
+            if even || conv.stride != [1, 1] {
+                return Err(args.error(
+                    "padding",
+                    "`padding = same` needs stride 1 and an odd kernel; give the padding as a number instead",
+                ));
+            }
+        }
+        Ok(conv)
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        let x = &inputs[0];
+        expect_rank("Conv2d", x, 4, "[N, H, W, C]")?;
+        known_size("Conv2d", "channel count (last axis)", x, 3)?;
+        let pad = self.padding.amounts(self.kernel, self.dilation);
+        let h = window_output(
+            "Conv2d",
+            x,
+            1,
+            self.kernel[0],
+            self.stride[0],
+            pad[0],
+            self.dilation[0],
+        )?;
+        let w = window_output(
+            "Conv2d",
+            x,
+            2,
+            self.kernel[1],
+            self.stride[1],
+            pad[1],
+            self.dilation[1],
+        )?;
+        Ok(Shape(vec![
+            x.shape.0[0].clone(),
+            h,
+            w,
+            Dim::Lit(self.filters),
+        ]))
+    }
+
+    fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
+        let channels = inputs[0].0[3].as_lit().unwrap_or(1);
+        let bound = (1.0 / (channels * self.kernel[0] * self.kernel[1]) as f64).sqrt();
+        let mut w = vec![WeightSpec {
+            name: "weight",
+            shape: vec![self.filters, self.kernel[0], self.kernel[1], channels],
+            init: Init::Uniform { bound },
+        }];
+        if self.bias {
+            w.push(WeightSpec {
+                name: "bias",
+                shape: vec![self.filters],
+                init: Init::Zeros,
+            });
+        }
+        w
+    }
+}

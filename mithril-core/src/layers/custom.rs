@@ -1,0 +1,61 @@
+use super::{LayerRule, Operand, ShapeError};
+use crate::args::{ArgDef, ArgError, ArgValue, Args, Str};
+use crate::shape::Shape;
+
+/// What a custom op declares about its output shape.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LambdaShape {
+    /// The input's shape (activations).
+    Same,
+    /// A declared shape; its symbols are the model's.
+    Fixed(Shape),
+}
+
+/// A user function applied to one input: `Lambda(my_ops::swish, shape = same)`.
+///
+/// The function is `fn(&mlx_rs::Array) -> Result<mlx_rs::Array, mlx_rs::error::Exception>`;
+/// it is traced into compiled steps and differentiated like built-in layers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lambda {
+    /// The function's path as written.
+    pub function: Str,
+    /// Its shape rule.
+    pub shape: LambdaShape,
+}
+
+impl LayerRule for Lambda {
+    const NAME: &'static str = "Lambda";
+    const ARGS: &'static [ArgDef] = &[
+        ArgDef::required(
+            "function",
+            "a path to a function `fn(&Array) -> Result<Array, Exception>`",
+        ),
+        ArgDef::optional("shape", "`same` or a shape such as `[B, 10]`", "same"),
+    ];
+    const SUMMARY: &'static str = "a user function with a declared shape rule (custom op)";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        let function = match args.get("function") {
+            Some((_, ArgValue::Path(p) | ArgValue::Ident(p))) => p.clone(),
+            _ => {
+                return Err(args.error(
+                    "function",
+                    "`Lambda` needs a function path as its first argument",
+                ));
+            }
+        };
+        let shape = match args.get("shape") {
+            None => LambdaShape::Same,
+            Some((_, ArgValue::Ident(w))) if w == "same" => LambdaShape::Same,
+            Some(_) => LambdaShape::Fixed(args.declared_shape("shape")?.unwrap_or_default()),
+        };
+        Ok(Lambda { function, shape })
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        Ok(match &self.shape {
+            LambdaShape::Same => inputs[0].shape.clone(),
+            LambdaShape::Fixed(s) => s.clone(),
+        })
+    }
+}

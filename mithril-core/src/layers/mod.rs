@@ -1,0 +1,270 @@
+//! The layer catalogue: each layer's arguments, shape rule and parameters.
+//!
+//! A layer is a struct implementing [`LayerRule`] in one of this module's
+//! files, listed once in [`catalogue!`]. The macro checks user models with
+//! these rules while the crate compiles; the runtime runs the same rules on
+//! concrete shapes. A backend adds one lowering per layer.
+
+mod activation;
+mod combine;
+mod conv;
+mod custom;
+mod dense;
+mod pool;
+mod reshape;
+
+pub use activation::{Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh};
+pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
+pub use conv::{Conv2d, Padding};
+pub use custom::{Lambda, LambdaShape};
+pub use dense::Linear;
+pub use pool::{AvgPool2d, MaxPool2d};
+pub use reshape::{Flatten, Reshape};
+
+use crate::args::{ArgDef, ArgError, ArgSpec, Args};
+use crate::shape::Shape;
+
+/// How many inputs a layer takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arity {
+    /// Exactly this many.
+    Exactly(usize),
+    /// This many or more.
+    AtLeast(usize),
+}
+
+impl Arity {
+    /// Whether `n` inputs are accepted.
+    pub fn accepts(self, n: usize) -> bool {
+        match self {
+            Arity::Exactly(k) => n == k,
+            Arity::AtLeast(k) => n >= k,
+        }
+    }
+}
+
+impl std::fmt::Display for Arity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Arity::Exactly(1) => f.write_str("1 input"),
+            Arity::Exactly(k) => write!(f, "{k} inputs"),
+            Arity::AtLeast(k) => write!(f, "at least {k} inputs"),
+        }
+    }
+}
+
+/// An input of a layer as its shape rule sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Operand<'a> {
+    /// How errors name it: "`h`" or "the output of `linear_1`".
+    pub label: &'a str,
+    /// Its shape.
+    pub shape: &'a Shape,
+}
+
+/// A shape rule's verdict on inputs it cannot take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeError {
+    /// Lowercase prose naming the layer, what it expected and what it found.
+    pub message: String,
+}
+
+impl ShapeError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> ShapeError {
+        ShapeError {
+            message: message.into(),
+        }
+    }
+}
+
+/// How a parameter starts out (mlx.nn's default schemes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// Uniform on `[-bound, bound]`.
+    Uniform {
+        /// The bound.
+        bound: f64,
+    },
+    /// Normal with mean 0.
+    Normal {
+        /// The standard deviation.
+        std: f64,
+    },
+    /// All zeros.
+    Zeros,
+    /// All ones.
+    Ones,
+}
+
+/// A parameter a layer owns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightSpec {
+    /// Its name within the layer, as mlx.nn names it: `weight`, `bias`.
+    pub name: &'static str,
+    /// Its shape; parameters always have known sizes.
+    pub shape: Vec<usize>,
+    /// Its initial values.
+    pub init: Init,
+}
+
+/// The rules of one layer kind.
+pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
+    /// The name users write: `Linear`.
+    const NAME: &'static str;
+    /// Its arguments, in positional order.
+    const ARGS: &'static [ArgDef];
+    /// How many inputs it takes.
+    const INPUTS: Arity = Arity::Exactly(1);
+    /// One line for docs and `--help`.
+    const SUMMARY: &'static str;
+
+    /// Builds the layer from bound arguments.
+    fn build(args: &Args<'_>) -> Result<Self, ArgError>;
+
+    /// The output shape for these inputs, or why they do not fit.
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError>;
+
+    /// The parameters it owns for these input shapes (called after `infer` succeeded).
+    fn weights(&self, _inputs: &[Shape]) -> Vec<WeightSpec> {
+        Vec::new()
+    }
+}
+
+fn bind_and_build<L: LayerRule>(args: &[ArgSpec]) -> Result<L, Vec<ArgError>> {
+    let bound = Args::bind(L::NAME, L::ARGS, args)?;
+    L::build(&bound).map_err(|e| vec![e])
+}
+
+/// Facts about a catalogue entry, for docs, errors and suggestions.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerInfo {
+    /// The name users write.
+    pub name: &'static str,
+    /// Its arguments.
+    pub args: &'static [ArgDef],
+    /// Its inputs.
+    pub inputs: Arity,
+    /// One line.
+    pub summary: &'static str,
+}
+
+macro_rules! catalogue {
+    ($($layer:ident),* $(,)?) => {
+        /// A built-in layer with its arguments.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Layer {
+            $(
+                #[doc = concat!("`", stringify!($layer), "`")]
+                $layer($layer),
+            )*
+        }
+
+        /// Every built-in layer.
+        pub const CATALOGUE: &[LayerInfo] = &[
+            $(LayerInfo {
+                name: <$layer as LayerRule>::NAME,
+                args: <$layer as LayerRule>::ARGS,
+                inputs: <$layer as LayerRule>::INPUTS,
+                summary: <$layer as LayerRule>::SUMMARY,
+            },)*
+        ];
+
+        impl Layer {
+            /// Builds the layer called `name`; `None` when no built-in has that name.
+            pub fn build(name: &str, args: &[ArgSpec]) -> Option<Result<Layer, Vec<ArgError>>> {
+                match name {
+                    $(<$layer as LayerRule>::NAME => Some(bind_and_build::<$layer>(args).map(Layer::$layer)),)*
+                    _ => None,
+                }
+            }
+
+            /// The name users write.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Layer::$layer(_) => <$layer as LayerRule>::NAME,)*
+                }
+            }
+
+            /// How many inputs it takes.
+            pub fn arity(&self) -> Arity {
+                match self {
+                    $(Layer::$layer(_) => <$layer as LayerRule>::INPUTS,)*
+                }
+            }
+
+            /// The output shape for these inputs.
+            pub fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+                match self {
+                    $(Layer::$layer(l) => l.infer(inputs),)*
+                }
+            }
+
+            /// The parameters it owns for these input shapes.
+            pub fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
+                match self {
+                    $(Layer::$layer(l) => l.weights(inputs),)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    Linear,
+    Conv2d,
+    MaxPool2d,
+    AvgPool2d,
+    Flatten,
+    Reshape,
+    Relu,
+    LeakyRelu,
+    Gelu,
+    Sigmoid,
+    Tanh,
+    Softmax,
+    LogSoftmax,
+    Add,
+    Subtract,
+    Multiply,
+    MatMul,
+    Concat,
+    Lambda,
+}
+
+/// The catalogue entry called `name`.
+pub fn info(name: &str) -> Option<&'static LayerInfo> {
+    CATALOGUE.iter().find(|l| l.name == name)
+}
+
+/// Checks the rank of a layer's single input.
+pub(crate) fn expect_rank(
+    layer: &str,
+    input: &Operand<'_>,
+    rank: usize,
+    layout: &str,
+) -> Result<(), ShapeError> {
+    if input.shape.rank() == rank {
+        Ok(())
+    } else {
+        Err(ShapeError::new(format!(
+            "`{layer}` expects a rank-{rank} input {layout}, found {} with shape {}",
+            input.label, input.shape
+        )))
+    }
+}
+
+/// The literal size of an axis that determines parameter shapes.
+pub(crate) fn known_size(
+    layer: &str,
+    what: &str,
+    input: &Operand<'_>,
+    axis: usize,
+) -> Result<usize, ShapeError> {
+    input.shape.0[axis].as_lit().ok_or_else(|| {
+        ShapeError::new(format!(
+            "`{layer}` needs a known {what}, but {} has shape {} (axis {axis} is `{}`)",
+            input.label, input.shape, input.shape.0[axis]
+        ))
+    })
+}

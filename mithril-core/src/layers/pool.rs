@@ -1,0 +1,96 @@
+use super::conv::window_output;
+use super::{LayerRule, Operand, ShapeError, expect_rank};
+use crate::args::{ArgDef, ArgError, Args};
+use crate::shape::Shape;
+
+/// Arguments shared by the 2-D pools.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool2d {
+    /// Window height and width.
+    pub kernel: [usize; 2],
+    /// Stride (defaults to the kernel).
+    pub stride: [usize; 2],
+    /// Padding per side.
+    pub padding: [usize; 2],
+}
+
+const POOL_ARGS: &[ArgDef] = &[
+    ArgDef::required("kernel", "a positive integer or a pair of them"),
+    ArgDef::optional("stride", "a positive integer or a pair of them", "kernel"),
+    ArgDef::optional("padding", "a non-negative integer or a pair of them", "0"),
+];
+
+impl Pool2d {
+    fn build(args: &Args<'_>) -> Result<Pool2d, ArgError> {
+        let kernel = args.pair("kernel", None)?.unwrap_or([1, 1]);
+        let stride = args.pair("stride", Some(kernel))?.unwrap_or(kernel);
+        let padding = args.pair_or_zero("padding")?;
+        if padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1] {
+            return Err(args.error("padding", "pool padding must be at most half the kernel"));
+        }
+        Ok(Pool2d {
+            kernel,
+            stride,
+            padding,
+        })
+    }
+
+    fn infer(&self, layer: &str, x: &Operand<'_>) -> Result<Shape, ShapeError> {
+        expect_rank(layer, x, 4, "[N, H, W, C]")?;
+        let h = window_output(
+            layer,
+            x,
+            1,
+            self.kernel[0],
+            self.stride[0],
+            self.padding[0],
+            1,
+        )?;
+        let w = window_output(
+            layer,
+            x,
+            2,
+            self.kernel[1],
+            self.stride[1],
+            self.padding[1],
+            1,
+        )?;
+        Ok(Shape(vec![
+            x.shape.0[0].clone(),
+            h,
+            w,
+            x.shape.0[3].clone(),
+        ]))
+    }
+}
+
+macro_rules! pool {
+    ($name:ident, $summary:literal) => {
+        #[doc = $summary]
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name(pub Pool2d);
+
+        impl LayerRule for $name {
+            const NAME: &'static str = stringify!($name);
+            const ARGS: &'static [ArgDef] = POOL_ARGS;
+            const SUMMARY: &'static str = $summary;
+
+            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+                Pool2d::build(args).map($name)
+            }
+
+            fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+                self.0.infer(Self::NAME, &inputs[0])
+            }
+        }
+    };
+}
+
+pool!(
+    MaxPool2d,
+    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C]"
+);
+pool!(
+    AvgPool2d,
+    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C]"
+);
