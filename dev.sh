@@ -96,6 +96,14 @@ setup() {
   esac
 }
 
+# rustdoc compiles and links doctests itself, without the rustc wrapper: on
+# Linux give it the wheel's lib dir and an rpath, as the wrapper does for tests.
+export_doctest_flags() {
+  [[ "$(uname -s)-$(uname -m)" == Linux-x86_64 ]] || return 0
+  local lib="$PWD/$WHEEL_DIR/mlx/lib"
+  export RUSTDOCFLAGS="${RUSTDOCFLAGS:+$RUSTDOCFLAGS }-L native=$lib -C link-arg=-Wl,-rpath,$lib"
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
@@ -107,6 +115,7 @@ case "$cmd" in
   test)
     setup
     cargo test --workspace --locked --all-targets "$@"
+    export_doctest_flags
     cargo test --workspace --locked --doc
     ;;
   *)
