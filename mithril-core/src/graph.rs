@@ -420,6 +420,24 @@ impl Graph {
         }
     }
 
+    /// Gives every `Lambda` node its function, looked up by the path as written.
+    /// Returns the paths that found none.
+    pub fn attach_custom(
+        &mut self,
+        lookup: &dyn Fn(&str) -> Option<crate::layers::CustomHandle>,
+    ) -> Vec<String> {
+        let mut missing = Vec::new();
+        for node in &mut self.nodes {
+            if let Op::Layer(Layer::Lambda(lambda)) = &mut node.op {
+                lambda.handle = lookup(&lambda.function);
+                if lambda.handle.is_none() {
+                    missing.push(lambda.function.to_string());
+                }
+            }
+        }
+        missing
+    }
+
     /// Total number of scalar parameters.
     pub fn parameter_count(&self) -> usize {
         self.weights.iter().map(Weight::len).sum()

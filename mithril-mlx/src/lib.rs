@@ -1,4 +1,20 @@
-//! placeholder
+//! The MLX backend of mithril: runs the graphs that `model!` checked, through
+//! mlx-rs (MLX's C API), eagerly or as compiled closures.
+//!
+//! Most users reach this crate through the `mithril` facade.
+
+mod backend;
+mod error;
+mod lower;
+mod model;
+mod run;
+
+pub use backend::{DType, Device, MlxBackend, MlxBackendBuilder, gpu_available};
+pub use error::{Error, Result};
+pub use lower::lower;
+pub use model::{CustomFn, Model, Params, Values, build_graph, custom_op};
+pub use run::{forward, init, run_graph};
+
 pub use mlx_rs;
 
 /// mlx-rs 0.33 seeds its default random key with macOS's

@@ -1,3 +1,7 @@
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
 use super::{LayerRule, Operand, ShapeError};
 use crate::args::{ArgDef, ArgError, ArgValue, Args, Str};
 use crate::shape::Shape;
@@ -21,6 +25,25 @@ pub struct Lambda {
     pub function: Str,
     /// Its shape rule.
     pub shape: LambdaShape,
+    /// The function itself, attached by the backend once the graph is built
+    /// (core knows nothing of arrays).
+    pub handle: Option<CustomHandle>,
+}
+
+/// A backend's function value for a [`Lambda`], compared by identity.
+#[derive(Clone)]
+pub struct CustomHandle(pub Arc<dyn Any + Send + Sync>);
+
+impl PartialEq for CustomHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for CustomHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CustomHandle(..)")
+    }
 }
 
 impl LayerRule for Lambda {
@@ -49,7 +72,11 @@ impl LayerRule for Lambda {
             Some((_, ArgValue::Ident(w))) if w == "same" => LambdaShape::Same,
             Some(_) => LambdaShape::Fixed(args.declared_shape("shape")?.unwrap_or_default()),
         };
-        Ok(Lambda { function, shape })
+        Ok(Lambda {
+            function,
+            shape,
+            handle: None,
+        })
     }
 
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {

@@ -16,7 +16,7 @@ mod reshape;
 pub use activation::{Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh};
 pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
 pub use conv::{Conv2d, Padding};
-pub use custom::{Lambda, LambdaShape};
+pub use custom::{CustomHandle, Lambda, LambdaShape};
 pub use dense::Linear;
 pub use pool::{AvgPool2d, MaxPool2d};
 pub use reshape::{Flatten, Reshape};

@@ -1,0 +1,59 @@
+//! The syntax tree of `model!`, with the user's tokens kept for spans.
+
+use proc_macro2::Span;
+use syn::{Attribute, Expr, Ident, LitInt, Path, Visibility};
+
+/// `/// docs  pub Name { statements }`
+pub struct ModelDef {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    pub stmts: Vec<Stmt>,
+}
+
+pub enum Stmt {
+    /// `input x: [B, 784], y: [B, 10];`
+    Input(Vec<InputDecl>),
+    /// `output logits, probs;` (with the keyword's token)
+    Output(Ident, Vec<Ident>),
+    /// `x -> Linear(64) -> Relu => h;`
+    Flow(Flow),
+}
+
+pub struct InputDecl {
+    pub name: Ident,
+    pub dims: Vec<DimTok>,
+    pub span: Span,
+}
+
+pub enum DimTok {
+    Lit(LitInt),
+    Sym(Ident),
+}
+
+pub struct Flow {
+    pub head: Head,
+    pub stages: Vec<Call>,
+    pub target: Ident,
+}
+
+pub enum Head {
+    /// A named value: `x -> ...`
+    Value(Ident),
+    /// A layer applied to named values: `Add(x, h) -> ...`
+    Apply(Call),
+}
+
+/// `[name:] Layer[(args)] [* N]`, with inputs when it heads a flow.
+pub struct Call {
+    pub name: Option<Ident>,
+    pub layer: Path,
+    pub args: Vec<Arg>,
+    pub inputs: Vec<Ident>,
+    pub repeat: Option<LitInt>,
+}
+
+pub struct Arg {
+    pub name: Option<Ident>,
+    pub value: Expr,
+}

@@ -1,0 +1,48 @@
+//! The error type of the MLX backend.
+
+use mithril_core::graph::ConcreteShapeError;
+use mlx_rs::error::Exception;
+
+/// Everything that can go wrong when running a model on MLX.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Inputs whose shapes do not fit the model's declaration (names the input,
+    /// the declared shape, the symbol bindings and what was given).
+    #[error(transparent)]
+    Shape(#[from] ConcreteShapeError),
+    /// A parameter array of the wrong shape.
+    #[error("parameter `{path}`: expected shape {expected:?}, got {found:?}")]
+    ParamShape {
+        /// Its dotted path.
+        path: String,
+        /// The shape the model needs.
+        expected: Vec<usize>,
+        /// The shape given.
+        found: Vec<usize>,
+    },
+    /// An array of an unexpected dtype.
+    #[error("{what}: expected dtype {expected}, got {found}")]
+    Dtype {
+        /// What the array is (`input \`x\``, `parameter \`fc1.weight\``).
+        what: String,
+        /// The dtype needed.
+        expected: crate::DType,
+        /// The dtype given.
+        found: String,
+    },
+    /// A malformed backend option.
+    #[error("invalid backend option `{option}`: {reason}")]
+    Config {
+        /// The option.
+        option: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// An error raised by MLX.
+    #[error("mlx: {0}")]
+    Mlx(#[from] Exception),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,124 @@
+//! One lowering per catalogue layer: how each runs as MLX ops.
+
+use mithril_core::layers::{
+    Add, AvgPool2d, Concat, Conv2d, Flatten, Gelu, Lambda, Layer, LeakyRelu, Linear, LogSoftmax,
+    MatMul, MaxPool2d, Multiply, Relu, Reshape, Sigmoid, Softmax, Subtract, Tanh,
+};
+use mlx_rs::error::Exception;
+use mlx_rs::ops::{self, indexing::IndexOp};
+use mlx_rs::{Array, nn};
+
+use crate::model::custom_fn;
+
+/// Runs `layer` on `inputs` with its parameters `weights` (in the order of its
+/// `WeightSpec`s). `out_shape` is the output's concrete shape, which the
+/// graph computed with the layer's shape rule.
+pub fn lower(
+    layer: &Layer,
+    inputs: &[&Array],
+    weights: &[Array],
+    out_shape: &[i32],
+) -> Result<Array, Exception> {
+    let x = inputs[0];
+    match layer {
+        Layer::Linear(Linear { bias, .. }) => {
+            if *bias {
+                ops::addmm(&weights[1], x, weights[0].t(), None, None)
+            } else {
+                ops::matmul(x, weights[0].t())
+            }
+        }
+        Layer::Conv2d(conv @ Conv2d { bias, .. }) => {
+            let pad = conv.padding.amounts(conv.kernel, conv.dilation);
+            let y = ops::conv2d(
+                x,
+                &weights[0],
+                (conv.stride[0] as i32, conv.stride[1] as i32),
+                (pad[0] as i32, pad[1] as i32),
+                (conv.dilation[0] as i32, conv.dilation[1] as i32),
+                None,
+            )?;
+            if *bias { y.add(&weights[1]) } else { Ok(y) }
+        }
+        Layer::MaxPool2d(MaxPool2d(pool)) => {
+            let padded = pad_spatial(x, pool.padding, f32::NEG_INFINITY)?;
+            let (windows, axes) = windows(&padded, pool.kernel, pool.stride, out_shape)?;
+            windows.max_axes(&axes, None)
+        }
+        Layer::AvgPool2d(AvgPool2d(pool)) => {
+            let padded = pad_spatial(x, pool.padding, 0.0)?;
+            let (windows, axes) = windows(&padded, pool.kernel, pool.stride, out_shape)?;
+            windows.mean_axes(&axes, None)
+        }
+        Layer::Flatten(Flatten { .. }) | Layer::Reshape(Reshape { .. }) => x.reshape(out_shape),
+        Layer::Relu(Relu) => nn::relu(x),
+        Layer::LeakyRelu(LeakyRelu { negative_slope }) => nn::leaky_relu(x, *negative_slope as f32),
+        Layer::Gelu(Gelu) => nn::gelu(x),
+        Layer::Sigmoid(Sigmoid) => ops::sigmoid(x),
+        Layer::Tanh(Tanh) => ops::tanh(x),
+        Layer::Softmax(Softmax { axis }) => ops::softmax_axis(x, *axis as i32, None),
+        Layer::LogSoftmax(LogSoftmax { axis }) => nn::log_softmax(x, *axis as i32),
+        Layer::Add(Add) => x.add(inputs[1]),
+        Layer::Subtract(Subtract) => x.subtract(inputs[1]),
+        Layer::Multiply(Multiply) => x.multiply(inputs[1]),
+        Layer::MatMul(MatMul) => ops::matmul(x, inputs[1]),
+        Layer::Concat(Concat { axis }) => ops::concatenate(inputs, *axis as i32),
+        Layer::Lambda(Lambda {
+            function, handle, ..
+        }) => match custom_fn(handle) {
+            Some(f) => f(x),
+            None => Err(Exception::custom(format!(
+                "custom op `{function}` has no function attached"
+            ))),
+        },
+    }
+}
+
+/// Pads the two spatial axes of an NHWC array.
+fn pad_spatial(x: &Array, pad: [usize; 2], value: f32) -> Result<Array, Exception> {
+    if pad == [0, 0] {
+        return Ok(x.clone());
+    }
+    let (h, w) = (pad[0] as i32, pad[1] as i32);
+    let widths: &[(i32, i32)] = &[(0, 0), (h, h), (w, w), (0, 0)];
+    ops::pad(x, widths, Array::from_f32(value).as_dtype(x.dtype())?, None)
+}
+
+/// Sliding windows of an NHWC array, and the two axes that span each window.
+///
+/// Non-overlapping windows (stride == kernel) are a reshape to
+/// [N, H', kh, W', kw, C], which MLX reduces far faster than the strided view
+/// [N, H', W', kh, kw, C] that overlapping windows need.
+fn windows(
+    x: &Array,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    out_shape: &[i32],
+) -> Result<(Array, [i32; 2]), Exception> {
+    let shape = x.shape();
+    let (n, c) = (shape[0], shape[3]);
+    let (ho, wo) = (out_shape[1], out_shape[2]);
+    let (kh, kw) = (kernel[0] as i32, kernel[1] as i32);
+    if stride == kernel {
+        let cropped = if shape[1] == ho * kh && shape[2] == wo * kw {
+            x.clone()
+        } else {
+            x.index((.., ..ho * kh, ..wo * kw, ..))
+        };
+        return Ok((cropped.reshape(&[n, ho, kh, wo, kw, c])?, [2, 4]));
+    }
+    let (w, c64) = (shape[2] as i64, c as i64);
+    let h = shape[1] as i64;
+    let strides = [
+        h * w * c64,
+        stride[0] as i64 * w * c64,
+        stride[1] as i64 * c64,
+        w * c64,
+        c64,
+        1,
+    ];
+    Ok((
+        ops::as_strided(x, &[n, ho, wo, kh, kw, c][..], &strides[..], None)?,
+        [3, 4],
+    ))
+}

@@ -1,0 +1,167 @@
+//! Running graphs: the interpreter that lowers each node, parameter
+//! initialisation, and the eager `forward`.
+
+use mithril_core::graph::{Graph, Op, ValueId};
+use mithril_core::layers::Init;
+use mlx_rs::error::Exception;
+use mlx_rs::{Array, random};
+
+use crate::backend::MlxBackend;
+use crate::error::{Error, Result};
+use crate::lower::lower;
+use crate::model::{Model, Params, Values};
+
+/// Runs `graph` on `inputs` with its flat `weights`; returns its outputs.
+///
+/// This is what compiled closures trace: it reads nothing but its arguments.
+pub fn run_graph(
+    graph: &Graph,
+    weights: &[Array],
+    inputs: &[Array],
+) -> Result<Vec<Array>, Exception> {
+    let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
+    for node in &graph.nodes {
+        let args: Vec<&Array> = node
+            .inputs
+            .iter()
+            .map(|v| match *v {
+                ValueId::Input(i) => &inputs[i],
+                ValueId::Node(i) => &values[i],
+            })
+            .collect();
+        let node_weights = &weights[node.weights.clone()];
+        let per_application = node_weights.len() / node.repeat;
+        let out_shape: Vec<i32> = node
+            .shape
+            .as_known()
+            .map(|d| d.iter().map(|&n| n as i32).collect())
+            .unwrap_or_default();
+        let mut out: Option<Array> = None;
+        for rep in 0..node.repeat {
+            let w = &node_weights[rep * per_application..(rep + 1) * per_application];
+            let current: Vec<&Array> = match &out {
+                Some(prev) => vec![prev],
+                None => args.clone(),
+            };
+            let y = match &node.op {
+                Op::Layer(layer) => {
+                    let shape = if out_shape.is_empty() {
+                        concrete_shape(node, &current)?
+                    } else {
+                        out_shape.clone()
+                    };
+                    lower(layer, &current, w, &shape)?
+                }
+                Op::Model(sub) => {
+                    let sub_inputs: Vec<Array> = current.iter().map(|a| (*a).clone()).collect();
+                    run_graph(sub, w, &sub_inputs)?.swap_remove(0)
+                }
+            };
+            out = Some(y);
+        }
+        values.push(
+            out.ok_or_else(|| Exception::custom(format!("layer `{}` applied 0 times", node.name)))?,
+        );
+    }
+    Ok(graph
+        .outputs
+        .iter()
+        .map(|o| match o.value {
+            ValueId::Input(i) => inputs[i].clone(),
+            ValueId::Node(i) => values[i].clone(),
+        })
+        .collect())
+}
+
+/// A symbolic node's concrete output shape, from its concrete inputs.
+fn concrete_shape(
+    node: &mithril_core::graph::Node,
+    inputs: &[&Array],
+) -> Result<Vec<i32>, Exception> {
+    let shapes: Vec<mithril_core::Shape> = inputs
+        .iter()
+        .map(|a| {
+            mithril_core::Shape::known(&a.shape().iter().map(|&d| d as usize).collect::<Vec<_>>())
+        })
+        .collect();
+    let labels: Vec<String> = (0..inputs.len()).map(|i| format!("input {i}")).collect();
+    let operands: Vec<mithril_core::layers::Operand<'_>> = shapes
+        .iter()
+        .zip(&labels)
+        .map(|(s, l)| mithril_core::layers::Operand { label: l, shape: s })
+        .collect();
+    let shape = node
+        .op
+        .infer(&operands)
+        .map_err(|e| Exception::custom(format!("layer `{}`: {}", node.name, e.message)))?;
+    shape
+        .as_known()
+        .map(|d| d.iter().map(|&n| n as i32).collect())
+        .ok_or_else(|| {
+            Exception::custom(format!(
+                "layer `{}`: output shape {shape} is not concrete",
+                node.name
+            ))
+        })
+}
+
+/// Checks inputs against the declared shapes and parameters against the
+/// graph's weights; the error names the offending input or parameter.
+pub(crate) fn check_arrays(graph: &Graph, weights: &[Array], inputs: &[&Array]) -> Result<()> {
+    for (w, a) in graph.weights.iter().zip(weights) {
+        let found: Vec<usize> = a.shape().iter().map(|&d| d as usize).collect();
+        if found != w.shape {
+            return Err(Error::ParamShape {
+                path: w.path.clone(),
+                expected: w.shape.clone(),
+                found,
+            });
+        }
+    }
+    let sizes: Vec<Vec<usize>> = inputs
+        .iter()
+        .map(|a| a.shape().iter().map(|&d| d as usize).collect())
+        .collect();
+    let sizes: Vec<&[usize]> = sizes.iter().map(Vec::as_slice).collect();
+    graph.infer_concrete(&sizes)?;
+    Ok(())
+}
+
+/// Fresh parameters for `M` with mlx.nn's default initialisation, from the
+/// backend's seed (the same seed gives bit-identical parameters) and dtype.
+pub fn init<M: Model>(backend: &MlxBackend) -> Result<M::Params> {
+    backend.activate();
+    let graph = M::graph();
+    let mut key = random::key(backend.seed())?;
+    let mut arrays = Vec::with_capacity(graph.weights.len());
+    for w in &graph.weights {
+        let (next, sub) = random::split(&key, 2)?;
+        key = next;
+        let shape: Vec<i32> = w.shape.iter().map(|&d| d as i32).collect();
+        let a = match w.init {
+            Init::Uniform { bound } => {
+                random::uniform::<_, f32>(-bound as f32, bound as f32, &shape[..], &sub)?
+            }
+            Init::Normal { std } => random::normal::<f32>(&shape[..], 0.0, std as f32, &sub)?,
+            Init::Zeros => Array::zeros::<f32>(&shape)?,
+            Init::Ones => Array::ones::<f32>(&shape)?,
+        };
+        arrays.push(a.as_dtype(backend.dtype().mlx())?);
+    }
+    mlx_rs::transforms::eval(arrays.iter())?;
+    M::Params::from_arrays(&mut arrays.into_iter()).ok_or_else(|| {
+        Exception::custom(format!("model `{}`: parameter count mismatch", M::NAME)).into()
+    })
+}
+
+/// Runs `M` eagerly (no compilation): checks the inputs, lowers every node.
+pub fn forward<M: Model>(params: &M::Params, inputs: &M::Inputs) -> Result<M::Outputs> {
+    let graph = M::graph();
+    let weights = params.to_arrays();
+    let input_refs = inputs.arrays();
+    check_arrays(graph, &weights, &input_refs)?;
+    let inputs: Vec<Array> = input_refs.into_iter().cloned().collect();
+    let outputs = run_graph(graph, &weights, &inputs)?;
+    Ok(M::Outputs::from_arrays(outputs)
+        .ok_or_else(|| Exception::custom("output count mismatch"))?)
+}
