@@ -32,8 +32,8 @@
 
 pub use mithril_macros::model;
 pub use mithril_mlx::{
-    CustomFn, DType, Device, Error, MlxBackend, MlxBackendBuilder, Model, Params, Result, Values,
-    forward, gpu_available, init, run_graph,
+    CompiledModel, CustomFn, DType, Device, Error, Gradients, MlxBackend, MlxBackendBuilder, Model,
+    Params, Result, Values, compile, forward, gpu_available, graph_of, init, run_graph,
 };
 
 /// The backend-free core: shapes, the layer catalogue, the model IR.

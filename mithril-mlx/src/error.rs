@@ -39,6 +39,16 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// Output gradients for an output the model does not have.
+    #[error("model `{model}` has no output `{name}` (its outputs: {known})")]
+    UnknownOutput {
+        /// The model.
+        model: &'static str,
+        /// The name given.
+        name: String,
+        /// The outputs it has.
+        known: String,
+    },
     /// An error raised by MLX.
     #[error("mlx: {0}")]
     Mlx(#[from] Exception),

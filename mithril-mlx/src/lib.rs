@@ -4,12 +4,14 @@
 //! Most users reach this crate through the `mithril` facade.
 
 mod backend;
+mod compile;
 mod error;
 mod lower;
 mod model;
 mod run;
 
 pub use backend::{DType, Device, MlxBackend, MlxBackendBuilder, gpu_available};
+pub use compile::{CompiledModel, Gradients, compile, graph_of};
 pub use error::{Error, Result};
 pub use lower::lower;
 pub use model::{CustomFn, Model, Params, Values, build_graph, custom_op};

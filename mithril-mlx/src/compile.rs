@@ -1,0 +1,198 @@
+//! `compile(model, &backend)`: a model bound to a backend, whose forward and
+//! vector-Jacobian products run as compiled MLX closures (graph mode) or
+//! eagerly, with the same numbers.
+//!
+//! Compiled closures read nothing but their arguments: parameters, inputs and
+//! cotangents all go in as `&[Array]`; the closure itself holds only the
+//! (array-free) graph. MLX traces a closure once per distinct set of input
+//! shapes: a new batch size retraces, and the earlier trace stays cached.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use mithril_core::graph::Graph;
+use mlx_rs::Array;
+use mlx_rs::error::Exception;
+use mlx_rs::transforms::{compile::compile as mlx_compile, fallible_vjp};
+
+use crate::backend::MlxBackend;
+use crate::error::{Error, Result};
+use crate::model::{Model, Params, Values};
+use crate::run::{check_arrays, run_graph};
+
+/// A function from arrays to arrays, compiled or eager.
+pub(crate) type Program = Box<dyn FnMut(&[Array]) -> Result<Vec<Array>, Exception>>;
+
+/// Wraps `f` as a compiled closure in graph mode, or runs it as is.
+pub(crate) fn program<F>(graph_mode: bool, f: F) -> Program
+where
+    F: FnMut(&[Array]) -> Result<Vec<Array>, Exception> + 'static,
+{
+    if graph_mode {
+        let mut compiled = mlx_compile(f, None);
+        Box::new(move |args: &[Array]| compiled(args))
+    } else {
+        Box::new(f)
+    }
+}
+
+/// Gradients from [`CompiledModel::evaluate_with_gradients`]: one array per
+/// parameter and one per input, in typed structs.
+#[derive(Clone, Debug)]
+pub struct Gradients<M: Model> {
+    /// d(outputs · cotangents)/d(parameter), shaped like the parameters.
+    pub params: M::Params,
+    /// d(outputs · cotangents)/d(input), shaped like the inputs.
+    pub inputs: M::Inputs,
+}
+
+/// A model bound to a backend: the guide's `compile(model, backend)`.
+///
+/// ```
+/// use mithril::prelude::*;
+/// mithril::model! { Net { input x: [B, 3]; x -> fc: Linear(2) => y; output y; } }
+///
+/// let backend = MlxBackend::builder().seed(0).build()?;
+/// let params = Net::init(&backend)?;
+/// let mut net = mithril::compile::<Net>(&backend);
+/// let inputs = NetInputs { x: Array::ones::<f32>(&[4, 3])? };
+/// let out = net.evaluate(&params, &inputs)?;
+/// let (_, grads) = net.evaluate_with_gradients(&params, &inputs, &[("y", Array::ones::<f32>(&[4, 2])?)])?;
+/// assert_eq!(out.y.shape(), &[4, 2]);
+/// assert_eq!(grads.params.fc.weight.shape(), &[2, 3]);
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub struct CompiledModel<M: Model> {
+    backend: MlxBackend,
+    forward: Program,
+    /// One vjp program per set of outputs given cotangents.
+    vjps: HashMap<Vec<bool>, Program>,
+    /// Shapes last checked, so steady-state calls skip the check.
+    checked: Vec<Vec<i32>>,
+    model: PhantomData<M>,
+}
+
+/// Binds `M` to `backend` (graph mode on: compiled closures; off: eager).
+pub fn compile<M: Model>(backend: &MlxBackend) -> CompiledModel<M> {
+    let graph = Arc::clone(M::graph());
+    let forward = program(backend.graph_mode(), move |args: &[Array]| {
+        let n = graph.weights.len();
+        run_graph(&graph, &args[..n], &args[n..])
+    });
+    CompiledModel {
+        backend: backend.clone(),
+        forward,
+        vjps: HashMap::new(),
+        checked: Vec::new(),
+        model: PhantomData,
+    }
+}
+
+impl<M: Model> CompiledModel<M> {
+    /// The backend.
+    pub fn backend(&self) -> &MlxBackend {
+        &self.backend
+    }
+
+    fn check(&mut self, weights: &[Array], inputs: &[&Array]) -> Result<()> {
+        let shapes: Vec<Vec<i32>> = weights
+            .iter()
+            .chain(inputs.iter().copied())
+            .map(|a| a.shape().to_vec())
+            .collect();
+        if shapes != self.checked {
+            check_arrays(M::graph(), weights, inputs)?;
+            self.checked = shapes;
+        }
+        Ok(())
+    }
+
+    /// Runs the model: `evaluate(params, inputs)`.
+    pub fn evaluate(&mut self, params: &M::Params, inputs: &M::Inputs) -> Result<M::Outputs> {
+        self.backend.activate();
+        let mut args = params.to_arrays();
+        let input_refs = inputs.arrays();
+        self.check(&args, &input_refs)?;
+        args.extend(input_refs.into_iter().cloned());
+        let outputs = (self.forward)(&args)?;
+        M::Outputs::from_arrays(outputs)
+            .ok_or_else(|| Exception::custom("output count mismatch").into())
+    }
+
+    /// Runs the model and back-propagates `output_gradients` (cotangents for
+    /// the named outputs; outputs not named get none and cost no backward work):
+    /// the guide's `evaluate(params, inputs, output_gradients=...)`.
+    pub fn evaluate_with_gradients(
+        &mut self,
+        params: &M::Params,
+        inputs: &M::Inputs,
+        output_gradients: &[(&str, Array)],
+    ) -> Result<(M::Outputs, Gradients<M>)> {
+        self.backend.activate();
+        let names = M::Outputs::NAMES;
+        let mut selected = vec![false; names.len()];
+        let mut cotangents: Vec<Option<&Array>> = vec![None; names.len()];
+        for (name, cotangent) in output_gradients {
+            match names.iter().position(|n| n == name) {
+                Some(i) => {
+                    selected[i] = true;
+                    cotangents[i] = Some(cotangent);
+                }
+                None => {
+                    return Err(Error::UnknownOutput {
+                        model: M::NAME,
+                        name: name.to_string(),
+                        known: names.join(", "),
+                    });
+                }
+            }
+        }
+        let weights = params.to_arrays();
+        let input_refs = inputs.arrays();
+        self.check(&weights, &input_refs)?;
+        let (n_weights, n_inputs) = (weights.len(), input_refs.len());
+        let mut args = weights;
+        args.extend(input_refs.into_iter().cloned());
+        args.extend(cotangents.into_iter().flatten().cloned());
+
+        let graph_mode = self.backend.graph_mode();
+        let vjp = self.vjps.entry(selected.clone()).or_insert_with(|| {
+            let graph = Arc::clone(M::graph());
+            let selected = selected.clone();
+            program(graph_mode, move |args: &[Array]| {
+                let primals = &args[..n_weights + n_inputs];
+                let cotangents = &args[n_weights + n_inputs..];
+                let outputs = run_graph(&graph, &primals[..n_weights], &primals[n_weights..])?;
+                let chosen = |p: &[Array]| -> Result<Vec<Array>, Exception> {
+                    let outs = run_graph(&graph, &p[..n_weights], &p[n_weights..])?;
+                    Ok(outs
+                        .into_iter()
+                        .zip(&selected)
+                        .filter(|(_, s)| **s)
+                        .map(|(o, _)| o)
+                        .collect())
+                };
+                let (_, grads) = fallible_vjp(chosen, primals, cotangents)?;
+                let mut result = outputs;
+                result.extend(grads);
+                Ok(result)
+            })
+        });
+        let mut results = vjp(&args)?;
+        let grads = results.split_off(names.len());
+        let outputs = M::Outputs::from_arrays(results)
+            .ok_or_else(|| Exception::custom("output count mismatch"))?;
+        let mut grads = grads.into_iter();
+        let params = M::Params::from_arrays(&mut grads)
+            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
+        let inputs = M::Inputs::from_arrays(grads.collect())
+            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
+        Ok((outputs, Gradients { params, inputs }))
+    }
+}
+
+/// The graph of a model (its summary, weights and shapes).
+pub fn graph_of<M: Model>() -> &'static Graph {
+    M::graph()
+}
