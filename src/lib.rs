@@ -36,6 +36,13 @@ pub use mithril_mlx::{
     Params, Result, Values, compile, forward, gpu_available, graph_of, init, run_graph,
 };
 
+pub mod data;
+
+/// Losses, optimizers' train step, metrics.
+pub use mithril_mlx::train;
+/// mlx-rs's optimizers (SGD, Adam, AdamW, ...), for [`train::Trainer`].
+pub use mithril_mlx::mlx_rs::optimizers;
+
 /// The backend-free core: shapes, the layer catalogue, the model IR.
 pub use mithril_core as core;
 /// The MLX backend.

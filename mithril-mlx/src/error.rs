@@ -49,6 +49,14 @@ pub enum Error {
         /// The outputs it has.
         known: String,
     },
+    /// A parameter path that the model does not have.
+    #[error("model `{model}` has no parameter `{name}`")]
+    UnknownParam {
+        /// The model.
+        model: &'static str,
+        /// The path given.
+        name: String,
+    },
     /// An error raised by MLX.
     #[error("mlx: {0}")]
     Mlx(#[from] Exception),

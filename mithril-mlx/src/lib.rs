@@ -9,6 +9,7 @@ mod error;
 mod lower;
 mod model;
 mod run;
+pub mod train;
 
 pub use backend::{DType, Device, MlxBackend, MlxBackendBuilder, gpu_available};
 pub use compile::{CompiledModel, Gradients, compile, graph_of};

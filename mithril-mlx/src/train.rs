@@ -1,0 +1,389 @@
+//! Training: losses, regularisation, metrics, and a train step (forward,
+//! loss, backward, optimizer update) that runs as one compiled MLX closure
+//! with the parameters and the optimizer's state as explicit state.
+
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use mithril_core::graph::Graph;
+use mlx_rs::error::Exception;
+use mlx_rs::losses::{BinaryCrossEntropy, CrossEntropy, HingeLoss, KlDivLoss, L1Loss, LossReduction, MseLoss};
+use mlx_rs::optimizers::Optimizer;
+use mlx_rs::transforms::compile::compile_with_state;
+use mlx_rs::transforms::fallible_vjp;
+use mlx_rs::{array, ops, Array};
+
+use crate::backend::MlxBackend;
+use crate::compile::{program, Program};
+use crate::error::{Error, Result};
+use crate::model::{Model, Params, Values};
+use crate::run::{check_arrays, run_graph};
+
+/// A loss between one model output and the targets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Loss {
+    /// Softmax cross-entropy from logits. Targets are class indices (one rank
+    /// less than the logits) or one-hot / probability rows (same rank).
+    /// Optional per-class weights; with them, the mean is
+    /// `sum(w_i * l_i) / sum(w_i)` (PyTorch's convention).
+    CrossEntropy {
+        /// One weight per class.
+        class_weights: Option<Vec<f32>>,
+    },
+    /// `(y - t)^2`.
+    SquaredError,
+    /// `|y - t|`.
+    AbsoluteError,
+    /// Sigmoid cross-entropy from logits, targets in [0, 1].
+    BinaryCrossEntropy,
+    /// KL(targets || outputs) with both as log-probabilities along the last axis.
+    KlDivergence,
+    /// `max(0, 1 - y * t)` with targets in {-1, 1}.
+    Hinge,
+}
+
+impl Loss {
+    /// Cross-entropy without class weights.
+    pub fn cross_entropy() -> Loss {
+        Loss::CrossEntropy { class_weights: None }
+    }
+}
+
+/// How per-element losses become one number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reduction {
+    /// The mean (default).
+    #[default]
+    Mean,
+    /// The sum.
+    Sum,
+}
+
+/// A penalty on chosen parameters, added to the loss.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Penalty {
+    /// L1 (`sum |w|`) or L2 (`sum w^2`).
+    pub kind: PenaltyKind,
+    /// Its coefficient.
+    pub coefficient: f32,
+    /// Parameter paths it applies to (`fc1.weight`), or prefixes ending in `.` (`fc1.`).
+    pub params: Vec<String>,
+}
+
+/// The kind of a [`Penalty`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PenaltyKind {
+    /// `sum |w|`.
+    L1,
+    /// `sum w^2`.
+    L2,
+}
+
+/// What training minimises: a loss on one output, reduced, plus penalties.
+///
+/// ```
+/// use mithril::train::{Loss, Objective, Reduction};
+/// let objective = Objective::new("logits", Loss::cross_entropy())
+///     .reduction(Reduction::Mean)
+///     .l2(1e-4, ["fc1.weight", "fc2.weight"]);
+/// assert_eq!(objective.output(), "logits");
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    output: String,
+    loss: Loss,
+    reduction: Reduction,
+    penalties: Vec<Penalty>,
+}
+
+impl Objective {
+    /// `loss` on the model output named `output`.
+    pub fn new(output: &str, loss: Loss) -> Objective {
+        Objective { output: output.to_string(), loss, reduction: Reduction::Mean, penalties: Vec::new() }
+    }
+
+    /// Mean (default) or sum over elements.
+    pub fn reduction(mut self, reduction: Reduction) -> Objective {
+        self.reduction = reduction;
+        self
+    }
+
+    /// Adds `coefficient * sum |w|` over the given parameters.
+    pub fn l1<S: Into<String>>(mut self, coefficient: f32, params: impl IntoIterator<Item = S>) -> Objective {
+        let params = params.into_iter().map(Into::into).collect();
+        self.penalties.push(Penalty { kind: PenaltyKind::L1, coefficient, params });
+        self
+    }
+
+    /// Adds `coefficient * sum w^2` over the given parameters.
+    pub fn l2<S: Into<String>>(mut self, coefficient: f32, params: impl IntoIterator<Item = S>) -> Objective {
+        let params = params.into_iter().map(Into::into).collect();
+        self.penalties.push(Penalty { kind: PenaltyKind::L2, coefficient, params });
+        self
+    }
+
+    /// The output the loss reads.
+    pub fn output(&self) -> &str {
+        &self.output
+    }
+
+    /// Resolves names against a graph: the output's index and, per penalty,
+    /// the weight indices it covers.
+    fn bind(&self, model: &'static str, graph: &Graph) -> Result<BoundObjective> {
+        let output = graph.outputs.iter().position(|o| o.name == self.output).ok_or_else(|| Error::UnknownOutput {
+            model,
+            name: self.output.clone(),
+            known: graph.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
+        })?;
+        let mut penalties = Vec::new();
+        for p in &self.penalties {
+            let mut indices = Vec::new();
+            for name in &p.params {
+                let matched: Vec<usize> = graph
+                    .weights
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, w)| if name.ends_with('.') { w.path.starts_with(name.as_str()) } else { w.path == *name })
+                    .map(|(i, _)| i)
+                    .collect();
+                if matched.is_empty() {
+                    return Err(Error::UnknownParam { model, name: name.clone() });
+                }
+                indices.extend(matched);
+            }
+            penalties.push((p.kind, p.coefficient, indices));
+        }
+        Ok(BoundObjective { output, loss: self.loss.clone(), reduction: self.reduction, penalties })
+    }
+}
+
+#[derive(Clone)]
+struct BoundObjective {
+    output: usize,
+    loss: Loss,
+    reduction: Reduction,
+    penalties: Vec<(PenaltyKind, f32, Vec<usize>)>,
+}
+
+fn reduce(loss: Array, reduction: Reduction) -> Result<Array, Exception> {
+    match reduction {
+        Reduction::Mean => loss.mean(None),
+        Reduction::Sum => loss.sum(None),
+    }
+}
+
+/// The loss of `prediction` against `targets`, reduced.
+pub fn loss_value(loss: &Loss, reduction: Reduction, prediction: &Array, targets: &Array) -> Result<Array, Exception> {
+    let none = || LossReduction::None;
+    let per_element = match loss {
+        Loss::CrossEntropy { class_weights } => {
+            let per_sample = CrossEntropy::new().map_err(|e| Exception::custom(e.to_string()))?.apply(prediction, targets)?;
+            if let Some(w) = class_weights {
+                let w = Array::from_slice(w, &[w.len() as i32]);
+                let sample_weights = if targets.ndim() == prediction.ndim() {
+                    targets.multiply(&w)?.sum_axis(-1, None)?
+                } else {
+                    w.take(targets)?
+                };
+                let weighted = per_sample.multiply(&sample_weights)?;
+                return match reduction {
+                    Reduction::Sum => weighted.sum(None),
+                    Reduction::Mean => weighted.sum(None)?.divide(sample_weights.sum(None)?),
+                };
+            }
+            per_sample
+        }
+        Loss::SquaredError => MseLoss { reduction: none() }.apply(prediction, targets)?,
+        Loss::AbsoluteError => L1Loss { reduction: none() }.apply(prediction, targets)?,
+        Loss::BinaryCrossEntropy => {
+            BinaryCrossEntropy { weights: None, inputs_are_logits: true, reduction: none() }.apply(prediction, targets)?
+        }
+        Loss::KlDivergence => KlDivLoss { axis: -1, reduction: none() }.apply(prediction, targets)?,
+        Loss::Hinge => HingeLoss { reduction: none() }.apply(prediction, targets)?,
+    };
+    reduce(per_element, reduction)
+}
+
+/// Loss plus penalties, from flat weights; returns the model outputs too.
+fn objective_value(
+    graph: &Graph,
+    objective: &BoundObjective,
+    weights: &[Array],
+    inputs: &[Array],
+    targets: &Array,
+) -> Result<(Array, Vec<Array>), Exception> {
+    let outputs = run_graph(graph, weights, inputs)?;
+    let mut total = loss_value(&objective.loss, objective.reduction, &outputs[objective.output], targets)?;
+    for (kind, coefficient, indices) in &objective.penalties {
+        for &i in indices {
+            let w = &weights[i];
+            let term = match kind {
+                PenaltyKind::L1 => w.abs()?.sum(None)?,
+                PenaltyKind::L2 => w.square()?.sum(None)?,
+            };
+            total = total.add(term.multiply(array!(*coefficient))?)?;
+        }
+    }
+    Ok((total, outputs))
+}
+
+/// The objective's value and its gradient with respect to every weight.
+fn value_and_gradients(
+    graph: &Graph,
+    objective: &BoundObjective,
+    weights: &[Array],
+    inputs: &[Array],
+    targets: &Array,
+) -> Result<(Array, Vec<Array>), Exception> {
+    let f = |w: &[Array]| -> Result<Vec<Array>, Exception> { Ok(vec![objective_value(graph, objective, w, inputs, targets)?.0]) };
+    let (mut values, grads) = fallible_vjp(f, weights, &[array!(1.0f32)])?;
+    Ok((values.swap_remove(0), grads))
+}
+
+/// Fraction of rows whose arg-max over the last axis equals the label.
+pub fn accuracy(logits: &Array, labels: &Array) -> Result<f32> {
+    let predicted = ops::indexing::argmax_axis(logits, -1, None)?;
+    let correct = predicted.eq(&labels.as_dtype(predicted.dtype())?)?.as_dtype(mlx_rs::Dtype::Float32)?;
+    Ok(correct.mean(None)?.item_exact::<f32>())
+}
+
+/// The result of one training step.
+#[derive(Clone, Debug)]
+pub struct StepOutput {
+    /// The objective before the update (a scalar).
+    pub loss: Array,
+}
+
+type StepFn<O> = Box<dyn FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Array>, Exception>>;
+
+/// Trains a model with an mlx-rs optimizer.
+///
+/// In graph mode the first step runs eagerly (it creates the optimizer's
+/// state, as Python MLX's `optimizer.init` would) and every later step runs
+/// as one compiled closure over explicit state: the parameters and the
+/// optimizer's state go in and come out; nothing is captured.
+pub struct Trainer<M: Model, O: Optimizer + 'static> {
+    backend: MlxBackend,
+    objective: BoundObjective,
+    state: Option<(Vec<Array>, O)>,
+    keys: Rc<Vec<Rc<str>>>,
+    compiled: Option<StepFn<O>>,
+    gradients: Option<Program>,
+    checked: Vec<Vec<i32>>,
+    steps: u64,
+    model: PhantomData<M>,
+}
+
+impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
+    /// A trainer for `objective` with `optimizer` (e.g. `mlx_rs::optimizers::Adam::new(1e-3)`).
+    pub fn new(backend: &MlxBackend, objective: &Objective, optimizer: O) -> Result<Self> {
+        let graph = M::graph();
+        let objective = objective.bind(M::NAME, graph)?;
+        let keys = Rc::new(graph.weights.iter().map(|w| Rc::from(w.path.as_str())).collect());
+        Ok(Trainer {
+            backend: backend.clone(),
+            objective,
+            state: Some((Vec::new(), optimizer)),
+            keys,
+            compiled: None,
+            gradients: None,
+            checked: Vec::new(),
+            steps: 0,
+            model: PhantomData,
+        })
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The optimizer (its learning rate and state).
+    pub fn optimizer(&self) -> Option<&O> {
+        self.state.as_ref().map(|(_, o)| o)
+    }
+
+    fn check(&mut self, weights: &[Array], inputs: &[&Array]) -> Result<()> {
+        let shapes: Vec<Vec<i32>> = weights.iter().chain(inputs.iter().copied()).map(|a| a.shape().to_vec()).collect();
+        if shapes != self.checked {
+            check_arrays(M::graph(), weights, inputs)?;
+            self.checked = shapes;
+        }
+        Ok(())
+    }
+
+    /// The objective and its gradients for every parameter, without updating
+    /// (compiled in graph mode): for hand-written update rules.
+    pub fn loss_and_gradients(&mut self, params: &M::Params, inputs: &M::Inputs, targets: &Array) -> Result<(Array, M::Params)> {
+        self.backend.activate();
+        let mut args = params.to_arrays();
+        let input_refs = inputs.arrays();
+        self.check(&args, &input_refs)?;
+        let n_weights = args.len();
+        args.extend(input_refs.into_iter().cloned());
+        args.push(targets.clone());
+        let graph_mode = self.backend.graph_mode();
+        let objective = self.objective.clone();
+        let program = self.gradients.get_or_insert_with(|| {
+            let graph = Arc::clone(M::graph());
+            program(graph_mode, move |args: &[Array]| {
+                let (targets, rest) = args.split_last().ok_or_else(|| Exception::custom("no targets"))?;
+                let (loss, mut grads) = value_and_gradients(&graph, &objective, &rest[..n_weights], &rest[n_weights..], targets)?;
+                grads.insert(0, loss);
+                Ok(grads)
+            })
+        });
+        let mut out = program(&args)?.into_iter();
+        let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
+        let grads = M::Params::from_arrays(&mut out).ok_or_else(|| Exception::custom("gradient count mismatch"))?;
+        Ok((loss, grads))
+    }
+
+    /// One step: forward, objective, backward, optimizer update of `params`.
+    pub fn step(&mut self, params: &mut M::Params, inputs: &M::Inputs, targets: &Array) -> Result<StepOutput> {
+        self.backend.activate();
+        let weights = params.to_arrays();
+        let input_refs = inputs.arrays();
+        self.check(&weights, &input_refs)?;
+        let mut args: Vec<Array> = input_refs.into_iter().cloned().collect();
+        args.push(targets.clone());
+
+        let mut state = self.state.take().ok_or_else(|| Exception::custom("trainer state lost after an earlier error"))?;
+        state.0 = weights;
+        let graph = Arc::clone(M::graph());
+        let objective = self.objective.clone();
+        let keys = Rc::clone(&self.keys);
+        let step = move |state: &mut (Vec<Array>, O), args: &[Array]| -> Result<Vec<Array>, Exception> {
+            let (targets, inputs) = args.split_last().ok_or_else(|| Exception::custom("no targets"))?;
+            let (loss, grads) = value_and_gradients(&graph, &objective, &state.0, inputs, targets)?;
+            let (weights, optimizer) = state;
+            for ((key, grad), weight) in keys.iter().zip(&grads).zip(weights.iter_mut()) {
+                optimizer.update_single(key, grad, weight)?;
+            }
+            Ok(vec![loss])
+        };
+        let result = if !self.backend.graph_mode() || self.compiled.is_none() {
+            let eager = step.clone();
+            let r = eager(&mut state, &args);
+            if self.backend.graph_mode() && self.compiled.is_none() {
+                let mut compiled = compile_with_state(step, None);
+                self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| compiled(s, a)));
+            }
+            r
+        } else {
+            let compiled = self.compiled.as_mut().ok_or_else(|| Exception::custom("no compiled step"))?;
+            compiled(&mut state, &args)
+        };
+        let outcome = result.map_err(Error::from).and_then(|mut out| {
+            let loss = out.pop().ok_or_else(|| Error::from(Exception::custom("no loss")))?;
+            mlx_rs::transforms::eval(state.0.iter().chain(std::iter::once(&loss)))?;
+            *params = M::Params::from_arrays(&mut state.0.clone().into_iter())
+                .ok_or_else(|| Exception::custom("parameter count mismatch"))?;
+            Ok(StepOutput { loss })
+        });
+        self.state = Some(state);
+        self.steps += 1;
+        outcome
+    }
+}
