@@ -32,11 +32,19 @@
 
 pub use mithril_macros::model;
 pub use mithril_mlx::{
-    CompiledModel, CustomFn, DType, Device, Error, Gradients, MlxBackend, MlxBackendBuilder, Model,
-    Params, Result, Values, compile, forward, gpu_available, graph_of, init, run_graph,
+    ByteSize, CompiledModel, CustomFn, DType, Device, Error, Gradients, MemoryInfo, MlxBackend,
+    MlxBackendBuilder, Model, Params, Result, RunOptions, Values, compile, forward, gpu_available,
+    graph_of, init, parse_bytes, run_graph,
 };
 
 pub mod data;
+
+/// Saving and loading parameters (safetensors, readable by Python MLX).
+pub use mithril_mlx::io;
+/// Tensor creation, conversion, laziness and NaN checks.
+pub use mithril_mlx::tensor;
+/// MLX's listing of lowered operations.
+pub use mithril_mlx::debug;
 
 /// Losses, optimizers' train step, metrics.
 pub use mithril_mlx::train;

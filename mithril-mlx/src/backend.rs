@@ -78,18 +78,29 @@ pub enum Device {
 #[derive(Clone, Debug)]
 pub struct MlxBackend {
     dtype: DType,
+    compute_precision: Option<DType>,
     device: Device,
     seed: u64,
     graph_mode: bool,
+    memory_limit: Option<usize>,
+    cache_limit: Option<usize>,
+    verbose: bool,
+    /// Draws taken by the tensor constructors, so each gets a fresh key.
+    draws: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for MlxBackend {
     fn default() -> Self {
         MlxBackend {
             dtype: DType::F32,
+            compute_precision: None,
             device: Device::Cpu,
             seed: 0,
             graph_mode: true,
+            memory_limit: None,
+            cache_limit: None,
+            verbose: false,
+            draws: Default::default(),
         }
     }
 }
@@ -107,6 +118,7 @@ impl MlxBackend {
                 device: Device::Auto,
                 ..MlxBackend::default()
             },
+            errors: Vec::new(),
         }
     }
 
@@ -130,6 +142,40 @@ impl MlxBackend {
         self.graph_mode
     }
 
+    /// The dtype softmax, norms and losses compute in, where it differs from [`Self::dtype`].
+    pub fn compute_precision(&self) -> Option<DType> {
+        self.compute_precision
+    }
+
+    /// The memory limit given to MLX, in bytes.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.memory_limit
+    }
+
+    /// Whether compiling prints the lowered graph.
+    pub fn verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// How graphs run under this backend.
+    pub fn run_options(&self, training: bool) -> crate::lower::RunOptions {
+        crate::lower::RunOptions {
+            accumulate: self.compute_precision.map(DType::mlx),
+            training,
+        }
+    }
+
+    /// A fresh random key for the next draw of [`Self::randn`] and friends.
+    pub(crate) fn next_key(&self) -> Result<mlx_rs::Array> {
+        let draw = self
+            .draws
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Seed-derived keys distinct per draw; initialisation uses `seed` itself.
+        Ok(mlx_rs::random::key(
+            self.seed ^ (draw.wrapping_add(1)).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        )?)
+    }
+
     /// Makes this backend's device MLX's default for the calling thread's work.
     pub(crate) fn activate(&self) {
         let device = match self.device {
@@ -141,9 +187,10 @@ impl MlxBackend {
 }
 
 /// Builds an [`MlxBackend`].
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct MlxBackendBuilder {
     backend: MlxBackend,
+    errors: Vec<Error>,
 }
 
 impl MlxBackendBuilder {
@@ -171,8 +218,67 @@ impl MlxBackendBuilder {
         self
     }
 
-    /// Checks the configuration.
-    pub fn build(self) -> Result<MlxBackend> {
+    /// Where the dtype is f16 or bf16, compute softmax, norms and losses in
+    /// this dtype (e.g. f32 accumulation) and cast back.
+    pub fn compute_precision(mut self, dtype: DType) -> Self {
+        self.backend.compute_precision = Some(dtype);
+        self
+    }
+
+    /// A limit on MLX's memory: bytes, or a string such as `"4GB"` or `"512MiB"`.
+    pub fn memory_limit(mut self, limit: impl Into<ByteSize>) -> Self {
+        match limit.into().resolve("memory_limit") {
+            Ok(bytes) => self.backend.memory_limit = Some(bytes),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// A limit on MLX's buffer cache: bytes or a string such as `"1GB"` (`0` frees buffers at once).
+    pub fn cache_limit(mut self, limit: impl Into<ByteSize>) -> Self {
+        match limit.into().resolve("cache_limit") {
+            Ok(bytes) => self.backend.cache_limit = Some(bytes),
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Print each model's lowered graph and summary when it is compiled.
+    pub fn verbose(mut self, on: bool) -> Self {
+        self.backend.verbose = on;
+        self
+    }
+
+    /// Mithril's `use_ane`: refused, MLX has no Neural Engine path.
+    pub fn use_ane(mut self, on: bool) -> Self {
+        if on {
+            self.errors.push(Error::Config {
+                option: "use_ane",
+                reason:
+                    "MLX has no Apple Neural Engine backend; it runs on the CPU and the GPU only"
+                        .into(),
+            });
+        }
+        self
+    }
+
+    /// Mithril's `enable_mps_optimization`: refused, MLX uses Metal on Apple
+    /// silicon by itself (MPS is PyTorch's path).
+    pub fn enable_mps_optimization(mut self, on: bool) -> Self {
+        if on {
+            self.errors.push(Error::Config {
+                option: "enable_mps_optimization",
+                reason: "MLX uses Metal directly and automatically on Apple silicon; there is no MPS switch".into(),
+            });
+        }
+        self
+    }
+
+    /// Checks the configuration and applies the memory settings to MLX.
+    pub fn build(mut self) -> Result<MlxBackend> {
+        if !self.errors.is_empty() {
+            return Err(self.errors.swap_remove(0));
+        }
         let mut backend = self.backend;
         let gpu = gpu_available();
         backend.device = match backend.device {
@@ -186,7 +292,113 @@ impl MlxBackendBuilder {
                 });
             }
         };
+        if let Some(limit) = backend.memory_limit {
+            mlx_rs::memory::set_memory_limit(limit)?;
+        }
+        if let Some(limit) = backend.cache_limit {
+            mlx_rs::memory::set_cache_limit(limit)?;
+        }
         Ok(backend)
+    }
+}
+
+/// A size in bytes: a number, or a string with a unit (`"4GB"`, `"512MiB"`, `"1.5 GB"`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ByteSize {
+    /// Bytes.
+    Bytes(usize),
+    /// Text to parse.
+    Text(String),
+}
+
+impl From<usize> for ByteSize {
+    fn from(n: usize) -> Self {
+        ByteSize::Bytes(n)
+    }
+}
+
+impl From<&str> for ByteSize {
+    fn from(s: &str) -> Self {
+        ByteSize::Text(s.to_string())
+    }
+}
+
+impl From<String> for ByteSize {
+    fn from(s: String) -> Self {
+        ByteSize::Text(s)
+    }
+}
+
+impl ByteSize {
+    fn resolve(self, option: &'static str) -> Result<usize> {
+        match self {
+            ByteSize::Bytes(n) => Ok(n),
+            ByteSize::Text(s) => parse_bytes(&s).ok_or_else(|| Error::Config {
+                option,
+                reason: format!("cannot read `{s}` as a size; write bytes or a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"),
+            }),
+        }
+    }
+}
+
+/// Parses `"4GB"`, `"512 MiB"`, `"1.5gb"`, `"1024"`.
+pub fn parse_bytes(text: &str) -> Option<usize> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number.parse().ok()?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0f64.powi(4),
+        _ => return None,
+    };
+    let bytes = value * scale;
+    (bytes.is_finite() && bytes >= 0.0 && bytes < usize::MAX as f64 && bytes.fract() == 0.0)
+        .then_some(bytes as usize)
+}
+
+/// MLX's memory figures (the guide's `get_memory_info`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryInfo {
+    /// Bytes in live arrays.
+    pub active: usize,
+    /// The most `active` has been since start or the last reset.
+    pub peak: usize,
+    /// Bytes held in MLX's buffer cache.
+    pub cache: usize,
+    /// The memory limit.
+    pub limit: usize,
+}
+
+impl MlxBackend {
+    /// Active, peak and cached memory, and the limit.
+    pub fn memory_info(&self) -> Result<MemoryInfo> {
+        use mlx_rs::memory as m;
+        Ok(MemoryInfo {
+            active: m::active_memory()?,
+            peak: m::peak_memory()?,
+            cache: m::cache_memory()?,
+            limit: m::memory_limit()?,
+        })
+    }
+
+    /// Starts peak tracking afresh.
+    pub fn reset_peak_memory(&self) -> Result<()> {
+        Ok(mlx_rs::memory::reset_peak_memory()?)
+    }
+
+    /// Returns cached buffers to the system.
+    pub fn clear_cache(&self) -> Result<()> {
+        Ok(mlx_rs::memory::clear_cache()?)
     }
 }
 
@@ -199,5 +411,21 @@ pub fn gpu_available() -> bool {
     #[cfg(not(target_vendor = "apple"))]
     {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_decimal_and_binary_units() {
+        assert_eq!(parse_bytes("4GB"), Some(4_000_000_000));
+        assert_eq!(parse_bytes("512MiB"), Some(512 << 20));
+        assert_eq!(parse_bytes(" 1.5 gb "), Some(1_500_000_000));
+        assert_eq!(parse_bytes("1024"), Some(1024));
+        for bad in ["", "GB", "4 parsecs", "-1GB", "1.2.3MB", "0.5B"] {
+            assert_eq!(parse_bytes(bad), None, "{bad}");
+        }
     }
 }

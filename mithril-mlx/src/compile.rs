@@ -70,21 +70,25 @@ pub struct CompiledModel<M: Model> {
     vjps: HashMap<Vec<bool>, Program>,
     /// Shapes last checked, so steady-state calls skip the check.
     checked: Vec<Vec<i32>>,
+    /// Whether verbose mode has printed the lowering.
+    printed: bool,
     model: PhantomData<M>,
 }
 
 /// Binds `M` to `backend` (graph mode on: compiled closures; off: eager).
 pub fn compile<M: Model>(backend: &MlxBackend) -> CompiledModel<M> {
     let graph = Arc::clone(M::graph());
+    let options = backend.run_options(false);
     let forward = program(backend.graph_mode(), move |args: &[Array]| {
         let n = graph.weights.len();
-        run_graph(&graph, &args[..n], &args[n..])
+        run_graph(&graph, &args[..n], &args[n..], &options)
     });
     CompiledModel {
         backend: backend.clone(),
         forward,
         vjps: HashMap::new(),
         checked: Vec::new(),
+        printed: false,
         model: PhantomData,
     }
 }
@@ -115,9 +119,41 @@ impl<M: Model> CompiledModel<M> {
         let input_refs = inputs.arrays();
         self.check(&args, &input_refs)?;
         args.extend(input_refs.into_iter().cloned());
+        if self.backend.verbose() && !self.printed {
+            self.printed = true;
+            eprintln!("{}", self.lowering(&args)?);
+        }
         let outputs = (self.forward)(&args)?;
         M::Outputs::from_arrays(outputs)
             .ok_or_else(|| Exception::custom("output count mismatch").into())
+    }
+
+    /// The model's summary and MLX's listing of the operations its forward
+    /// lowers to for these arguments (what verbose mode prints).
+    pub fn lowering(&self, args: &[Array]) -> Result<String> {
+        let graph = M::graph();
+        let n = graph.weights.len();
+        let options = self.backend.run_options(false);
+        let outputs = run_graph(graph, &args[..n], &args[n..], &options)?;
+        let mut names: Vec<(&Array, &str)> = graph
+            .weights
+            .iter()
+            .zip(args)
+            .map(|(w, a)| (a, w.path.as_str()))
+            .collect();
+        names.extend(
+            graph
+                .inputs
+                .iter()
+                .zip(&args[n..])
+                .map(|(i, a)| (a, i.name.as_str())),
+        );
+        let outputs: Vec<&Array> = outputs.iter().collect();
+        let listing = crate::debug::print_graph(&outputs, &names)?;
+        Ok(format!(
+            "{}\nlowered to MLX operations:\n{listing}",
+            graph.summary()
+        ))
     }
 
     /// Runs the model and back-propagates `output_gradients` (cotangents for
@@ -157,15 +193,21 @@ impl<M: Model> CompiledModel<M> {
         args.extend(cotangents.into_iter().flatten().cloned());
 
         let graph_mode = self.backend.graph_mode();
+        let options = self.backend.run_options(false);
         let vjp = self.vjps.entry(selected.clone()).or_insert_with(|| {
             let graph = Arc::clone(M::graph());
             let selected = selected.clone();
             program(graph_mode, move |args: &[Array]| {
                 let primals = &args[..n_weights + n_inputs];
                 let cotangents = &args[n_weights + n_inputs..];
-                let outputs = run_graph(&graph, &primals[..n_weights], &primals[n_weights..])?;
+                let outputs = run_graph(
+                    &graph,
+                    &primals[..n_weights],
+                    &primals[n_weights..],
+                    &options,
+                )?;
                 let chosen = |p: &[Array]| -> Result<Vec<Array>, Exception> {
-                    let outs = run_graph(&graph, &p[..n_weights], &p[n_weights..])?;
+                    let outs = run_graph(&graph, &p[..n_weights], &p[n_weights..], &options)?;
                     Ok(outs
                         .into_iter()
                         .zip(&selected)

@@ -57,6 +57,43 @@ pub enum Error {
         /// The path given.
         name: String,
     },
+    /// NaNs or infinities where there should be none.
+    #[error("{what} holds non-finite values ({nans} NaN of {total} elements)")]
+    NonFinite {
+        /// What was checked.
+        what: String,
+        /// How many NaNs.
+        nans: usize,
+        /// Elements in all.
+        total: usize,
+    },
+    /// A file that could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A safetensors file that is not well-formed (truncated, corrupted).
+    #[error("{path}: not a valid safetensors file: {reason}")]
+    Format {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A parameter file whose names, shapes or dtypes do not fit the model;
+    /// lists every mismatch.
+    #[error("{path} does not fit model `{model}`:\n  {}", problems.join("\n  "))]
+    Mismatch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The model.
+        model: &'static str,
+        /// Every mismatch, one per line.
+        problems: Vec<String>,
+    },
     /// An error raised by MLX.
     #[error("mlx: {0}")]
     Mlx(#[from] Exception),

@@ -5,16 +5,21 @@
 
 mod backend;
 mod compile;
+pub mod debug;
 mod error;
+pub mod io;
 mod lower;
 mod model;
 mod run;
+pub mod tensor;
 pub mod train;
 
-pub use backend::{DType, Device, MlxBackend, MlxBackendBuilder, gpu_available};
+pub use backend::{
+    ByteSize, DType, Device, MemoryInfo, MlxBackend, MlxBackendBuilder, gpu_available, parse_bytes,
+};
 pub use compile::{CompiledModel, Gradients, compile, graph_of};
 pub use error::{Error, Result};
-pub use lower::lower;
+pub use lower::{RunOptions, lower};
 pub use model::{CustomFn, Model, Params, Values, build_graph, custom_op};
 pub use run::{forward, init, run_graph};
 

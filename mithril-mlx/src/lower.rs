@@ -10,6 +10,31 @@ use mlx_rs::{Array, nn};
 
 use crate::model::custom_fn;
 
+/// How a graph runs: what the backend's configuration means for lowering.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Where set, numerically sensitive layers (softmax, log-softmax, norms,
+    /// losses) compute in this dtype and cast back (e.g. f16 storage with f32
+    /// accumulation).
+    pub accumulate: Option<mlx_rs::Dtype>,
+    /// Training (dropout active, batch statistics) or inference.
+    pub training: bool,
+}
+
+impl RunOptions {
+    /// Runs `f` on `x` in the accumulation dtype, casting the result back.
+    pub fn accumulated(
+        &self,
+        x: &Array,
+        f: impl FnOnce(&Array) -> Result<Array, Exception>,
+    ) -> Result<Array, Exception> {
+        match self.accumulate {
+            Some(dtype) if dtype != x.dtype() => f(&x.as_dtype(dtype)?)?.as_dtype(x.dtype()),
+            _ => f(x),
+        }
+    }
+}
+
 /// Runs `layer` on `inputs` with its parameters `weights` (in the order of its
 /// `WeightSpec`s). `out_shape` is the output's concrete shape, which the
 /// graph computed with the layer's shape rule.
@@ -18,6 +43,7 @@ pub fn lower(
     inputs: &[&Array],
     weights: &[Array],
     out_shape: &[i32],
+    options: &RunOptions,
 ) -> Result<Array, Exception> {
     let x = inputs[0];
     match layer {
@@ -56,8 +82,12 @@ pub fn lower(
         Layer::Gelu(Gelu) => nn::gelu(x),
         Layer::Sigmoid(Sigmoid) => ops::sigmoid(x),
         Layer::Tanh(Tanh) => ops::tanh(x),
-        Layer::Softmax(Softmax { axis }) => ops::softmax_axis(x, *axis as i32, None),
-        Layer::LogSoftmax(LogSoftmax { axis }) => nn::log_softmax(x, *axis as i32),
+        Layer::Softmax(Softmax { axis }) => {
+            options.accumulated(x, |x| ops::softmax_axis(x, *axis as i32, None))
+        }
+        Layer::LogSoftmax(LogSoftmax { axis }) => {
+            options.accumulated(x, |x| nn::log_softmax(x, *axis as i32))
+        }
         Layer::Add(Add) => x.add(inputs[1]),
         Layer::Subtract(Subtract) => x.subtract(inputs[1]),
         Layer::Multiply(Multiply) => x.multiply(inputs[1]),

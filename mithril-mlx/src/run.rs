@@ -8,7 +8,7 @@ use mlx_rs::{Array, random};
 
 use crate::backend::MlxBackend;
 use crate::error::{Error, Result};
-use crate::lower::lower;
+use crate::lower::{RunOptions, lower};
 use crate::model::{Model, Params, Values};
 
 /// Runs `graph` on `inputs` with its flat `weights`; returns its outputs.
@@ -18,6 +18,7 @@ pub fn run_graph(
     graph: &Graph,
     weights: &[Array],
     inputs: &[Array],
+    options: &RunOptions,
 ) -> Result<Vec<Array>, Exception> {
     let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
@@ -50,11 +51,11 @@ pub fn run_graph(
                     } else {
                         out_shape.clone()
                     };
-                    lower(layer, &current, w, &shape)?
+                    lower(layer, &current, w, &shape, options)?
                 }
                 Op::Model(sub) => {
                     let sub_inputs: Vec<Array> = current.iter().map(|a| (*a).clone()).collect();
-                    run_graph(sub, w, &sub_inputs)?.swap_remove(0)
+                    run_graph(sub, w, &sub_inputs, options)?.swap_remove(0)
                 }
             };
             out = Some(y);
@@ -161,7 +162,7 @@ pub fn forward<M: Model>(params: &M::Params, inputs: &M::Inputs) -> Result<M::Ou
     let input_refs = inputs.arrays();
     check_arrays(graph, &weights, &input_refs)?;
     let inputs: Vec<Array> = input_refs.into_iter().cloned().collect();
-    let outputs = run_graph(graph, &weights, &inputs)?;
+    let outputs = run_graph(graph, &weights, &inputs, &RunOptions::default())?;
     Ok(M::Outputs::from_arrays(outputs)
         .ok_or_else(|| Exception::custom("output count mismatch"))?)
 }

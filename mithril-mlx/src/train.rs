@@ -8,15 +8,18 @@ use std::sync::Arc;
 
 use mithril_core::graph::Graph;
 use mlx_rs::error::Exception;
-use mlx_rs::losses::{BinaryCrossEntropy, CrossEntropy, HingeLoss, KlDivLoss, L1Loss, LossReduction, MseLoss};
+use mlx_rs::losses::{
+    BinaryCrossEntropy, CrossEntropy, HingeLoss, KlDivLoss, L1Loss, LossReduction, MseLoss,
+};
 use mlx_rs::optimizers::Optimizer;
 use mlx_rs::transforms::compile::compile_with_state;
 use mlx_rs::transforms::fallible_vjp;
-use mlx_rs::{array, ops, Array};
+use mlx_rs::{Array, array, ops};
 
 use crate::backend::MlxBackend;
-use crate::compile::{program, Program};
+use crate::compile::{Program, program};
 use crate::error::{Error, Result};
+use crate::lower::RunOptions;
 use crate::model::{Model, Params, Values};
 use crate::run::{check_arrays, run_graph};
 
@@ -46,7 +49,9 @@ pub enum Loss {
 impl Loss {
     /// Cross-entropy without class weights.
     pub fn cross_entropy() -> Loss {
-        Loss::CrossEntropy { class_weights: None }
+        Loss::CrossEntropy {
+            class_weights: None,
+        }
     }
 }
 
@@ -100,7 +105,12 @@ pub struct Objective {
 impl Objective {
     /// `loss` on the model output named `output`.
     pub fn new(output: &str, loss: Loss) -> Objective {
-        Objective { output: output.to_string(), loss, reduction: Reduction::Mean, penalties: Vec::new() }
+        Objective {
+            output: output.to_string(),
+            loss,
+            reduction: Reduction::Mean,
+            penalties: Vec::new(),
+        }
     }
 
     /// Mean (default) or sum over elements.
@@ -110,16 +120,32 @@ impl Objective {
     }
 
     /// Adds `coefficient * sum |w|` over the given parameters.
-    pub fn l1<S: Into<String>>(mut self, coefficient: f32, params: impl IntoIterator<Item = S>) -> Objective {
+    pub fn l1<S: Into<String>>(
+        mut self,
+        coefficient: f32,
+        params: impl IntoIterator<Item = S>,
+    ) -> Objective {
         let params = params.into_iter().map(Into::into).collect();
-        self.penalties.push(Penalty { kind: PenaltyKind::L1, coefficient, params });
+        self.penalties.push(Penalty {
+            kind: PenaltyKind::L1,
+            coefficient,
+            params,
+        });
         self
     }
 
     /// Adds `coefficient * sum w^2` over the given parameters.
-    pub fn l2<S: Into<String>>(mut self, coefficient: f32, params: impl IntoIterator<Item = S>) -> Objective {
+    pub fn l2<S: Into<String>>(
+        mut self,
+        coefficient: f32,
+        params: impl IntoIterator<Item = S>,
+    ) -> Objective {
         let params = params.into_iter().map(Into::into).collect();
-        self.penalties.push(Penalty { kind: PenaltyKind::L2, coefficient, params });
+        self.penalties.push(Penalty {
+            kind: PenaltyKind::L2,
+            coefficient,
+            params,
+        });
         self
     }
 
@@ -131,11 +157,20 @@ impl Objective {
     /// Resolves names against a graph: the output's index and, per penalty,
     /// the weight indices it covers.
     fn bind(&self, model: &'static str, graph: &Graph) -> Result<BoundObjective> {
-        let output = graph.outputs.iter().position(|o| o.name == self.output).ok_or_else(|| Error::UnknownOutput {
-            model,
-            name: self.output.clone(),
-            known: graph.outputs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
-        })?;
+        let output = graph
+            .outputs
+            .iter()
+            .position(|o| o.name == self.output)
+            .ok_or_else(|| Error::UnknownOutput {
+                model,
+                name: self.output.clone(),
+                known: graph
+                    .outputs
+                    .iter()
+                    .map(|o| o.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
         let mut penalties = Vec::new();
         for p in &self.penalties {
             let mut indices = Vec::new();
@@ -144,17 +179,31 @@ impl Objective {
                     .weights
                     .iter()
                     .enumerate()
-                    .filter(|(_, w)| if name.ends_with('.') { w.path.starts_with(name.as_str()) } else { w.path == *name })
+                    .filter(|(_, w)| {
+                        if name.ends_with('.') {
+                            w.path.starts_with(name.as_str())
+                        } else {
+                            w.path == *name
+                        }
+                    })
                     .map(|(i, _)| i)
                     .collect();
                 if matched.is_empty() {
-                    return Err(Error::UnknownParam { model, name: name.clone() });
+                    return Err(Error::UnknownParam {
+                        model,
+                        name: name.clone(),
+                    });
                 }
                 indices.extend(matched);
             }
             penalties.push((p.kind, p.coefficient, indices));
         }
-        Ok(BoundObjective { output, loss: self.loss.clone(), reduction: self.reduction, penalties })
+        Ok(BoundObjective {
+            output,
+            loss: self.loss.clone(),
+            reduction: self.reduction,
+            penalties,
+        })
     }
 }
 
@@ -174,11 +223,18 @@ fn reduce(loss: Array, reduction: Reduction) -> Result<Array, Exception> {
 }
 
 /// The loss of `prediction` against `targets`, reduced.
-pub fn loss_value(loss: &Loss, reduction: Reduction, prediction: &Array, targets: &Array) -> Result<Array, Exception> {
+pub fn loss_value(
+    loss: &Loss,
+    reduction: Reduction,
+    prediction: &Array,
+    targets: &Array,
+) -> Result<Array, Exception> {
     let none = || LossReduction::None;
     let per_element = match loss {
         Loss::CrossEntropy { class_weights } => {
-            let per_sample = CrossEntropy::new().map_err(|e| Exception::custom(e.to_string()))?.apply(prediction, targets)?;
+            let per_sample = CrossEntropy::new()
+                .map_err(|e| Exception::custom(e.to_string()))?
+                .apply(prediction, targets)?;
             if let Some(w) = class_weights {
                 let w = Array::from_slice(w, &[w.len() as i32]);
                 let sample_weights = if targets.ndim() == prediction.ndim() {
@@ -196,10 +252,17 @@ pub fn loss_value(loss: &Loss, reduction: Reduction, prediction: &Array, targets
         }
         Loss::SquaredError => MseLoss { reduction: none() }.apply(prediction, targets)?,
         Loss::AbsoluteError => L1Loss { reduction: none() }.apply(prediction, targets)?,
-        Loss::BinaryCrossEntropy => {
-            BinaryCrossEntropy { weights: None, inputs_are_logits: true, reduction: none() }.apply(prediction, targets)?
+        Loss::BinaryCrossEntropy => BinaryCrossEntropy {
+            weights: None,
+            inputs_are_logits: true,
+            reduction: none(),
         }
-        Loss::KlDivergence => KlDivLoss { axis: -1, reduction: none() }.apply(prediction, targets)?,
+        .apply(prediction, targets)?,
+        Loss::KlDivergence => KlDivLoss {
+            axis: -1,
+            reduction: none(),
+        }
+        .apply(prediction, targets)?,
         Loss::Hinge => HingeLoss { reduction: none() }.apply(prediction, targets)?,
     };
     reduce(per_element, reduction)
@@ -212,9 +275,19 @@ fn objective_value(
     weights: &[Array],
     inputs: &[Array],
     targets: &Array,
+    options: &RunOptions,
 ) -> Result<(Array, Vec<Array>), Exception> {
-    let outputs = run_graph(graph, weights, inputs)?;
-    let mut total = loss_value(&objective.loss, objective.reduction, &outputs[objective.output], targets)?;
+    let outputs = run_graph(graph, weights, inputs, options)?;
+    let prediction = &outputs[objective.output];
+    let mut total = match options.accumulate {
+        Some(dtype) if dtype != prediction.dtype() => loss_value(
+            &objective.loss,
+            objective.reduction,
+            &prediction.as_dtype(dtype)?,
+            targets,
+        )?,
+        _ => loss_value(&objective.loss, objective.reduction, prediction, targets)?,
+    };
     for (kind, coefficient, indices) in &objective.penalties {
         for &i in indices {
             let w = &weights[i];
@@ -235,8 +308,13 @@ fn value_and_gradients(
     weights: &[Array],
     inputs: &[Array],
     targets: &Array,
+    options: &RunOptions,
 ) -> Result<(Array, Vec<Array>), Exception> {
-    let f = |w: &[Array]| -> Result<Vec<Array>, Exception> { Ok(vec![objective_value(graph, objective, w, inputs, targets)?.0]) };
+    let f = |w: &[Array]| -> Result<Vec<Array>, Exception> {
+        Ok(vec![
+            objective_value(graph, objective, w, inputs, targets, options)?.0,
+        ])
+    };
     let (mut values, grads) = fallible_vjp(f, weights, &[array!(1.0f32)])?;
     Ok((values.swap_remove(0), grads))
 }
@@ -244,7 +322,9 @@ fn value_and_gradients(
 /// Fraction of rows whose arg-max over the last axis equals the label.
 pub fn accuracy(logits: &Array, labels: &Array) -> Result<f32> {
     let predicted = ops::indexing::argmax_axis(logits, -1, None)?;
-    let correct = predicted.eq(&labels.as_dtype(predicted.dtype())?)?.as_dtype(mlx_rs::Dtype::Float32)?;
+    let correct = predicted
+        .eq(&labels.as_dtype(predicted.dtype())?)?
+        .as_dtype(mlx_rs::Dtype::Float32)?;
     Ok(correct.mean(None)?.item_exact::<f32>())
 }
 
@@ -280,7 +360,13 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     pub fn new(backend: &MlxBackend, objective: &Objective, optimizer: O) -> Result<Self> {
         let graph = M::graph();
         let objective = objective.bind(M::NAME, graph)?;
-        let keys = Rc::new(graph.weights.iter().map(|w| Rc::from(w.path.as_str())).collect());
+        let keys = Rc::new(
+            graph
+                .weights
+                .iter()
+                .map(|w| Rc::from(w.path.as_str()))
+                .collect(),
+        );
         Ok(Trainer {
             backend: backend.clone(),
             objective,
@@ -305,7 +391,11 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     }
 
     fn check(&mut self, weights: &[Array], inputs: &[&Array]) -> Result<()> {
-        let shapes: Vec<Vec<i32>> = weights.iter().chain(inputs.iter().copied()).map(|a| a.shape().to_vec()).collect();
+        let shapes: Vec<Vec<i32>> = weights
+            .iter()
+            .chain(inputs.iter().copied())
+            .map(|a| a.shape().to_vec())
+            .collect();
         if shapes != self.checked {
             check_arrays(M::graph(), weights, inputs)?;
             self.checked = shapes;
@@ -315,7 +405,12 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
 
     /// The objective and its gradients for every parameter, without updating
     /// (compiled in graph mode): for hand-written update rules.
-    pub fn loss_and_gradients(&mut self, params: &M::Params, inputs: &M::Inputs, targets: &Array) -> Result<(Array, M::Params)> {
+    pub fn loss_and_gradients(
+        &mut self,
+        params: &M::Params,
+        inputs: &M::Inputs,
+        targets: &Array,
+    ) -> Result<(Array, M::Params)> {
         self.backend.activate();
         let mut args = params.to_arrays();
         let input_refs = inputs.arrays();
@@ -325,23 +420,39 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         args.push(targets.clone());
         let graph_mode = self.backend.graph_mode();
         let objective = self.objective.clone();
+        let options = self.backend.run_options(true);
         let program = self.gradients.get_or_insert_with(|| {
             let graph = Arc::clone(M::graph());
             program(graph_mode, move |args: &[Array]| {
-                let (targets, rest) = args.split_last().ok_or_else(|| Exception::custom("no targets"))?;
-                let (loss, mut grads) = value_and_gradients(&graph, &objective, &rest[..n_weights], &rest[n_weights..], targets)?;
+                let (targets, rest) = args
+                    .split_last()
+                    .ok_or_else(|| Exception::custom("no targets"))?;
+                let (loss, mut grads) = value_and_gradients(
+                    &graph,
+                    &objective,
+                    &rest[..n_weights],
+                    &rest[n_weights..],
+                    targets,
+                    &options,
+                )?;
                 grads.insert(0, loss);
                 Ok(grads)
             })
         });
         let mut out = program(&args)?.into_iter();
         let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
-        let grads = M::Params::from_arrays(&mut out).ok_or_else(|| Exception::custom("gradient count mismatch"))?;
+        let grads = M::Params::from_arrays(&mut out)
+            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
         Ok((loss, grads))
     }
 
     /// One step: forward, objective, backward, optimizer update of `params`.
-    pub fn step(&mut self, params: &mut M::Params, inputs: &M::Inputs, targets: &Array) -> Result<StepOutput> {
+    pub fn step(
+        &mut self,
+        params: &mut M::Params,
+        inputs: &M::Inputs,
+        targets: &Array,
+    ) -> Result<StepOutput> {
         self.backend.activate();
         let weights = params.to_arrays();
         let input_refs = inputs.arrays();
@@ -349,34 +460,49 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         let mut args: Vec<Array> = input_refs.into_iter().cloned().collect();
         args.push(targets.clone());
 
-        let mut state = self.state.take().ok_or_else(|| Exception::custom("trainer state lost after an earlier error"))?;
+        let mut state = self
+            .state
+            .take()
+            .ok_or_else(|| Exception::custom("trainer state lost after an earlier error"))?;
         state.0 = weights;
         let graph = Arc::clone(M::graph());
         let objective = self.objective.clone();
         let keys = Rc::clone(&self.keys);
-        let step = move |state: &mut (Vec<Array>, O), args: &[Array]| -> Result<Vec<Array>, Exception> {
-            let (targets, inputs) = args.split_last().ok_or_else(|| Exception::custom("no targets"))?;
-            let (loss, grads) = value_and_gradients(&graph, &objective, &state.0, inputs, targets)?;
-            let (weights, optimizer) = state;
-            for ((key, grad), weight) in keys.iter().zip(&grads).zip(weights.iter_mut()) {
-                optimizer.update_single(key, grad, weight)?;
-            }
-            Ok(vec![loss])
-        };
+        let options = self.backend.run_options(true);
+        let step =
+            move |state: &mut (Vec<Array>, O), args: &[Array]| -> Result<Vec<Array>, Exception> {
+                let (targets, inputs) = args
+                    .split_last()
+                    .ok_or_else(|| Exception::custom("no targets"))?;
+                let (loss, grads) =
+                    value_and_gradients(&graph, &objective, &state.0, inputs, targets, &options)?;
+                let (weights, optimizer) = state;
+                for ((key, grad), weight) in keys.iter().zip(&grads).zip(weights.iter_mut()) {
+                    optimizer.update_single(key, grad, weight)?;
+                }
+                Ok(vec![loss])
+            };
         let result = if !self.backend.graph_mode() || self.compiled.is_none() {
             let eager = step.clone();
             let r = eager(&mut state, &args);
             if self.backend.graph_mode() && self.compiled.is_none() {
                 let mut compiled = compile_with_state(step, None);
-                self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| compiled(s, a)));
+                self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| {
+                    compiled(s, a)
+                }));
             }
             r
         } else {
-            let compiled = self.compiled.as_mut().ok_or_else(|| Exception::custom("no compiled step"))?;
+            let compiled = self
+                .compiled
+                .as_mut()
+                .ok_or_else(|| Exception::custom("no compiled step"))?;
             compiled(&mut state, &args)
         };
         let outcome = result.map_err(Error::from).and_then(|mut out| {
-            let loss = out.pop().ok_or_else(|| Error::from(Exception::custom("no loss")))?;
+            let loss = out
+                .pop()
+                .ok_or_else(|| Error::from(Exception::custom("no loss")))?;
             mlx_rs::transforms::eval(state.0.iter().chain(std::iter::once(&loss)))?;
             *params = M::Params::from_arrays(&mut state.0.clone().into_iter())
                 .ok_or_else(|| Exception::custom("parameter count mismatch"))?;
