@@ -114,9 +114,9 @@ case "$cmd" in
     ;;
   test)
     setup
-    cargo test --workspace --locked --all-targets "$@"
+    cargo test --workspace --locked --all-targets --all-features "$@"
     export_doctest_flags
-    cargo test --workspace --locked --doc
+    cargo test --workspace --locked --all-features --doc
     ;;
   *)
     sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
