@@ -188,6 +188,8 @@ pub struct Weight {
     pub shape: Vec<usize>,
     /// Its initialisation.
     pub init: Init,
+    /// A parameter the optimizer trains, or a buffer the layer updates in training mode.
+    pub trainable: bool,
 }
 
 impl Weight {
@@ -697,7 +699,11 @@ impl Builder<'_> {
                             Some(slot) => Some(*slot),
                             None => {
                                 let known: Vec<&str> = named.keys().copied().collect();
-                                let hint = crate::closest(n, &known)
+                                let suggestion = crate::closest(n, &known);
+                                // The suggested value is probably the one meant:
+                                // do not also report it as unused.
+                                used_names.extend(suggestion);
+                                let hint = suggestion
                                     .map(|c| format!("; did you mean `{c}`?"))
                                     .unwrap_or_default();
                                 self.error(
@@ -722,7 +728,9 @@ impl Builder<'_> {
                 Some(slot) => output_slots.push(Some(*slot)),
                 None => {
                     let known: Vec<&str> = named.keys().copied().collect();
-                    let hint = crate::closest(out, &known)
+                    let suggestion = crate::closest(out, &known);
+                    used_names.extend(suggestion);
+                    let hint = suggestion
                         .map(|c| format!("; did you mean `{c}`?"))
                         .unwrap_or_default();
                     self.error(
@@ -747,7 +755,12 @@ impl Builder<'_> {
                 );
             }
         }
+        // Without an `output` statement every final value looks unused; the
+        // missing statement is the one error to report then.
         for (i, node) in spec.nodes.iter().enumerate() {
+            if spec.outputs.is_empty() {
+                break;
+            }
             if let Some(out) = &node.output {
                 if !used_names.contains(&&**out) {
                     self.error(
@@ -773,15 +786,21 @@ impl Builder<'_> {
                 continue;
             };
             if !op.arity().accepts(node_spec.inputs.len()) {
-                self.error(
-                    Site::Node(i),
+                let message = if node_spec.inputs.len() == 1 {
+                    format!(
+                        "`{layer}` takes {}, found 1; a pipeline stage gets only the previous value, so give `{layer}` its inputs at the start of a statement: `{layer}(a, b) => c;`",
+                        op.arity(),
+                        layer = node_spec.layer,
+                    )
+                } else {
                     format!(
                         "`{}` takes {}, found {}",
                         node_spec.layer,
                         op.arity(),
                         node_spec.inputs.len()
-                    ),
-                );
+                    )
+                };
+                self.error(Site::Node(i), message);
                 continue;
             }
             // Inputs that failed earlier make this node unknown, silently.
@@ -844,7 +863,7 @@ impl Builder<'_> {
             let start = weights.len();
             let per_application = self.weights_of(&op, &shapes);
             for rep in 0..node_spec.repeat {
-                for (path, w_shape, init) in &per_application {
+                for (path, w_shape, init, trainable) in &per_application {
                     let prefix = if node_spec.repeat > 1 {
                         format!("{}.{rep}", names[i])
                     } else {
@@ -854,6 +873,7 @@ impl Builder<'_> {
                         path: format!("{prefix}.{path}"),
                         shape: w_shape.clone(),
                         init: *init,
+                        trainable: *trainable,
                     });
                 }
             }
@@ -903,17 +923,17 @@ impl Builder<'_> {
         }
     }
 
-    fn weights_of(&self, op: &Op, shapes: &[Shape]) -> Vec<(String, Vec<usize>, Init)> {
+    fn weights_of(&self, op: &Op, shapes: &[Shape]) -> Vec<(String, Vec<usize>, Init, bool)> {
         match op {
             Op::Layer(l) => l
                 .weights(shapes)
                 .into_iter()
-                .map(|w| (w.name.to_string(), w.shape, w.init))
+                .map(|w| (w.name.to_string(), w.shape, w.init, w.trainable))
                 .collect(),
             Op::Model(g) => g
                 .weights
                 .iter()
-                .map(|w| (w.path.clone(), w.shape.clone(), w.init))
+                .map(|w| (w.path.clone(), w.shape.clone(), w.init, w.trainable))
                 .collect(),
         }
     }

@@ -8,7 +8,9 @@ const BEGIN: &str = "<!-- catalogue:begin (generated from mithril-core's CATALOG
 const END: &str = "<!-- catalogue:end -->";
 
 fn table() -> String {
-    let mut out = String::from("| layer | inputs | arguments (default) | shape rule |\n| --- | --- | --- | --- |\n");
+    let mut out = String::from(
+        "| layer | inputs | arguments (default) | shape rule |\n| --- | --- | --- | --- |\n",
+    );
     for layer in CATALOGUE {
         let args: Vec<String> = layer
             .args
@@ -22,8 +24,15 @@ fn table() -> String {
             Arity::Exactly(n) => n.to_string(),
             Arity::AtLeast(n) => format!("{n}+"),
         };
-        let args = if args.is_empty() { "none".to_string() } else { args.join("<br>") };
-        out.push_str(&format!("| `{}` | {inputs} | {args} | {} |\n", layer.name, layer.summary));
+        let args = if args.is_empty() {
+            "none".to_string()
+        } else {
+            args.join("<br>")
+        };
+        out.push_str(&format!(
+            "| `{}` | {inputs} | {args} | {} |\n",
+            layer.name, layer.summary
+        ));
     }
     out
 }
@@ -41,5 +50,8 @@ fn layers_md_matches_the_catalogue() {
         std::fs::write(&path, text.replace(current, &generated)).unwrap();
         return;
     }
-    assert_eq!(current, generated, "docs/layers.md is stale; regenerate (see this file's header)");
+    assert_eq!(
+        current, generated,
+        "docs/layers.md is stale; regenerate (see this file's header)"
+    );
 }

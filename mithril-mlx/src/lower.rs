@@ -1,8 +1,9 @@
 //! One lowering per catalogue layer: how each runs as MLX ops.
 
 use mithril_core::layers::{
-    Add, AvgPool2d, Concat, Conv2d, Flatten, Gelu, Lambda, Layer, LeakyRelu, Linear, LogSoftmax,
-    MatMul, MaxPool2d, Multiply, Relu, Reshape, Sigmoid, Softmax, Subtract, Tanh,
+    Add, AvgPool2d, BatchNorm, Concat, Conv2d, Dropout, Flatten, Gelu, Lambda, Layer, LeakyRelu,
+    Linear, LogSoftmax, MatMul, MaxPool2d, Multiply, Relu, Reshape, Sigmoid, Softmax, Subtract,
+    Tanh,
 };
 use mlx_rs::error::Exception;
 use mlx_rs::ops::{self, indexing::IndexOp};
@@ -35,6 +36,45 @@ impl RunOptions {
     }
 }
 
+/// What a lowering may need beyond its inputs and weights: the run options,
+/// random keys (dropout), and a place to put updated buffers (batch statistics).
+pub struct LowerCtx {
+    /// How the graph runs.
+    pub options: RunOptions,
+    key: Option<Array>,
+    /// New buffer values, by index into the graph's weights.
+    pub updates: Vec<(usize, Array)>,
+    /// Index of the current layer's first weight in the graph's weights.
+    pub weight_offset: usize,
+}
+
+impl LowerCtx {
+    /// A context for one run.
+    pub fn new(options: RunOptions, key: Option<Array>) -> LowerCtx {
+        LowerCtx {
+            options,
+            key,
+            updates: Vec::new(),
+            weight_offset: 0,
+        }
+    }
+
+    /// A fresh key for a stochastic layer (split from the run's key).
+    pub fn next_key(&mut self) -> Result<Array, Exception> {
+        let key = self.key.as_ref().ok_or_else(|| {
+            Exception::custom("a stochastic layer ran in training mode without a random key")
+        })?;
+        let (next, sub) = mlx_rs::random::split(key, 2)?;
+        self.key = Some(next);
+        Ok(sub)
+    }
+
+    /// Records a new value for the current layer's weight `local` (a buffer).
+    pub fn update(&mut self, local: usize, value: Array) {
+        self.updates.push((self.weight_offset + local, value));
+    }
+}
+
 /// Runs `layer` on `inputs` with its parameters `weights` (in the order of its
 /// `WeightSpec`s). `out_shape` is the output's concrete shape, which the
 /// graph computed with the layer's shape rule.
@@ -43,8 +83,9 @@ pub fn lower(
     inputs: &[&Array],
     weights: &[Array],
     out_shape: &[i32],
-    options: &RunOptions,
+    ctx: &mut LowerCtx,
 ) -> Result<Array, Exception> {
+    let options = ctx.options;
     let x = inputs[0];
     match layer {
         Layer::Linear(Linear { bias, .. }) => {
@@ -101,6 +142,62 @@ pub fn lower(
                 "custom op `{function}` has no function attached"
             ))),
         },
+        Layer::BatchNorm(bn) => batch_norm(bn, x, weights, ctx),
+        Layer::Dropout(Dropout { p }) => {
+            if !options.training || *p == 0.0 {
+                return Ok(x.clone());
+            }
+            let keep = 1.0 - *p as f32;
+            let key = ctx.next_key()?;
+            let mask = mlx_rs::random::bernoulli(&Array::from_f32(keep), x.shape(), &key)?;
+            x.multiply(mask.as_dtype(x.dtype())?)?
+                .multiply(Array::from_f32(1.0 / keep).as_dtype(x.dtype())?)
+        }
+    }
+}
+
+/// mlx.nn.BatchNorm: statistics over every axis but the last. In training,
+/// normalises with the batch's mean and (biased) variance and records the
+/// new running statistics (outside the gradient); at inference, uses them.
+fn batch_norm(
+    bn: &BatchNorm,
+    x: &Array,
+    weights: &[Array],
+    ctx: &mut LowerCtx,
+) -> Result<Array, Exception> {
+    let (affine, stats) = weights.split_at(if bn.affine { 2 } else { 0 });
+    let (running_mean, running_var) = (&stats[0], &stats[1]);
+    let eps = Array::from_f32(bn.eps as f32);
+    let options = ctx.options;
+    let y = options.accumulated(x, |x| {
+        let (mean, var) = if options.training {
+            let axes: Vec<i32> = (0..x.ndim() as i32 - 1).collect();
+            (x.mean_axes(&axes, None)?, x.var_axes(&axes, None, None)?)
+        } else {
+            (
+                running_mean.as_dtype(x.dtype())?,
+                running_var.as_dtype(x.dtype())?,
+            )
+        };
+        if options.training {
+            let m = Array::from_f32(bn.momentum as f32);
+            let keep = Array::from_f32(1.0 - bn.momentum as f32);
+            let blend = |old: &Array, new: &Array| -> Result<Array, Exception> {
+                let new = mlx_rs::stop_gradient(new)?.as_dtype(old.dtype())?;
+                old.multiply(&keep)?
+                    .add(new.multiply(&m)?)?
+                    .as_dtype(old.dtype())
+            };
+            ctx.update(usize::from(bn.affine) * 2, blend(running_mean, &mean)?);
+            ctx.update(usize::from(bn.affine) * 2 + 1, blend(running_var, &var)?);
+        }
+        x.subtract(&mean)?
+            .multiply(mlx_rs::ops::rsqrt(var.add(&eps)?)?)
+    })?;
+    if bn.affine {
+        y.multiply(&affine[0])?.add(&affine[1])
+    } else {
+        Ok(y)
     }
 }
 

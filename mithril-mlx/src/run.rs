@@ -8,17 +8,49 @@ use mlx_rs::{Array, random};
 
 use crate::backend::MlxBackend;
 use crate::error::{Error, Result};
-use crate::lower::{RunOptions, lower};
+use crate::lower::{LowerCtx, RunOptions, lower};
 use crate::model::{Model, Params, Values};
 
 /// Runs `graph` on `inputs` with its flat `weights`; returns its outputs.
 ///
 /// This is what compiled closures trace: it reads nothing but its arguments.
+/// With `options.training`, use [`run_graph_training`] instead when the model
+/// has dropout (it needs a key) or batch statistics (they update buffers).
 pub fn run_graph(
     graph: &Graph,
     weights: &[Array],
     inputs: &[Array],
     options: &RunOptions,
+) -> Result<Vec<Array>, Exception> {
+    let mut ctx = LowerCtx::new(*options, None);
+    run(graph, weights, inputs, &mut ctx, 0)
+}
+
+/// Runs `graph` in training mode with a random `key` (for dropout); returns
+/// the outputs and the new values of the buffers the layers updated (batch
+/// statistics), as indices into `weights`.
+pub fn run_graph_training(
+    graph: &Graph,
+    weights: &[Array],
+    inputs: &[Array],
+    options: &RunOptions,
+    key: &Array,
+) -> Result<(Vec<Array>, Vec<(usize, Array)>), Exception> {
+    let options = RunOptions {
+        training: true,
+        ..*options
+    };
+    let mut ctx = LowerCtx::new(options, Some(key.clone()));
+    let outputs = run(graph, weights, inputs, &mut ctx, 0)?;
+    Ok((outputs, ctx.updates))
+}
+
+fn run(
+    graph: &Graph,
+    weights: &[Array],
+    inputs: &[Array],
+    ctx: &mut LowerCtx,
+    weight_offset: usize,
 ) -> Result<Vec<Array>, Exception> {
     let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
@@ -32,30 +64,31 @@ pub fn run_graph(
             .collect();
         let node_weights = &weights[node.weights.clone()];
         let per_application = node_weights.len() / node.repeat;
-        let out_shape: Vec<i32> = node
+        let out_shape: Option<Vec<i32>> = node
             .shape
             .as_known()
-            .map(|d| d.iter().map(|&n| n as i32).collect())
-            .unwrap_or_default();
+            .map(|d| d.iter().map(|&n| n as i32).collect());
         let mut out: Option<Array> = None;
         for rep in 0..node.repeat {
-            let w = &node_weights[rep * per_application..(rep + 1) * per_application];
+            let first = rep * per_application;
+            let w = &node_weights[first..first + per_application];
             let current: Vec<&Array> = match &out {
                 Some(prev) => vec![prev],
                 None => args.clone(),
             };
+            let offset = weight_offset + node.weights.start + first;
             let y = match &node.op {
                 Op::Layer(layer) => {
-                    let shape = if out_shape.is_empty() {
-                        concrete_shape(node, &current)?
-                    } else {
-                        out_shape.clone()
+                    let shape = match &out_shape {
+                        Some(s) => s.clone(),
+                        None => concrete_shape(node, &current)?,
                     };
-                    lower(layer, &current, w, &shape, options)?
+                    ctx.weight_offset = offset;
+                    lower(layer, &current, w, &shape, ctx)?
                 }
                 Op::Model(sub) => {
                     let sub_inputs: Vec<Array> = current.iter().map(|a| (*a).clone()).collect();
-                    run_graph(sub, w, &sub_inputs, options)?.swap_remove(0)
+                    run(sub, w, &sub_inputs, ctx, offset)?.swap_remove(0)
                 }
             };
             out = Some(y);

@@ -21,7 +21,7 @@ use crate::compile::{Program, program};
 use crate::error::{Error, Result};
 use crate::lower::RunOptions;
 use crate::model::{Model, Params, Values};
-use crate::run::{check_arrays, run_graph};
+use crate::run::{check_arrays, run_graph_training};
 
 /// A loss between one model output and the targets.
 #[derive(Clone, Debug, PartialEq)]
@@ -268,55 +268,88 @@ pub fn loss_value(
     reduce(per_element, reduction)
 }
 
-/// Loss plus penalties, from flat weights; returns the model outputs too.
-fn objective_value(
-    graph: &Graph,
-    objective: &BoundObjective,
-    weights: &[Array],
-    inputs: &[Array],
-    targets: &Array,
-    options: &RunOptions,
-) -> Result<(Array, Vec<Array>), Exception> {
-    let outputs = run_graph(graph, weights, inputs, options)?;
-    let prediction = &outputs[objective.output];
-    let mut total = match options.accumulate {
-        Some(dtype) if dtype != prediction.dtype() => loss_value(
-            &objective.loss,
-            objective.reduction,
-            &prediction.as_dtype(dtype)?,
-            targets,
-        )?,
-        _ => loss_value(&objective.loss, objective.reduction, prediction, targets)?,
-    };
-    for (kind, coefficient, indices) in &objective.penalties {
-        for &i in indices {
-            let w = &weights[i];
-            let term = match kind {
-                PenaltyKind::L1 => w.abs()?.sum(None)?,
-                PenaltyKind::L2 => w.square()?.sum(None)?,
-            };
-            total = total.add(term.multiply(array!(*coefficient))?)?;
-        }
-    }
-    Ok((total, outputs))
+/// What one training-mode evaluation of the objective needs.
+struct ObjectiveRun<'a> {
+    graph: &'a Graph,
+    objective: &'a BoundObjective,
+    options: RunOptions,
+    /// Indices of the trainable weights (the rest are buffers).
+    trainable: &'a [usize],
 }
 
-/// The objective's value and its gradient with respect to every weight.
-fn value_and_gradients(
-    graph: &Graph,
-    objective: &BoundObjective,
-    weights: &[Array],
-    inputs: &[Array],
-    targets: &Array,
-    options: &RunOptions,
-) -> Result<(Array, Vec<Array>), Exception> {
-    let f = |w: &[Array]| -> Result<Vec<Array>, Exception> {
-        Ok(vec![
-            objective_value(graph, objective, w, inputs, targets, options)?.0,
-        ])
-    };
-    let (mut values, grads) = fallible_vjp(f, weights, &[array!(1.0f32)])?;
-    Ok((values.swap_remove(0), grads))
+impl ObjectiveRun<'_> {
+    /// The objective (loss plus penalties) in training mode, and every
+    /// weight's value after the run (buffers updated by the layers).
+    fn value(
+        &self,
+        weights: &[Array],
+        inputs: &[Array],
+        targets: &Array,
+        key: &Array,
+    ) -> Result<(Array, Vec<Array>), Exception> {
+        let (outputs, updates) =
+            run_graph_training(self.graph, weights, inputs, &self.options, key)?;
+        let prediction = &outputs[self.objective.output];
+        let objective = self.objective;
+        let mut total = match self.options.accumulate {
+            Some(dtype) if dtype != prediction.dtype() => loss_value(
+                &objective.loss,
+                objective.reduction,
+                &prediction.as_dtype(dtype)?,
+                targets,
+            )?,
+            _ => loss_value(&objective.loss, objective.reduction, prediction, targets)?,
+        };
+        for (kind, coefficient, indices) in &objective.penalties {
+            for &i in indices {
+                let w = &weights[i];
+                let term = match kind {
+                    PenaltyKind::L1 => w.abs()?.sum(None)?,
+                    PenaltyKind::L2 => w.square()?.sum(None)?,
+                };
+                total = total.add(term.multiply(array!(*coefficient))?)?;
+            }
+        }
+        let mut after = weights.to_vec();
+        for (i, value) in updates {
+            after[i] = value;
+        }
+        Ok((total, after))
+    }
+
+    /// The objective, its gradient for every trainable weight (in order),
+    /// and the buffers' new values (in weight order).
+    fn value_and_gradients(
+        &self,
+        weights: &[Array],
+        inputs: &[Array],
+        targets: &Array,
+        key: &Array,
+    ) -> Result<(Array, Vec<Array>, Vec<Array>), Exception> {
+        let buffers: Vec<usize> = (0..weights.len())
+            .filter(|i| !self.trainable.contains(i))
+            .collect();
+        let primals: Vec<Array> = self.trainable.iter().map(|&i| weights[i].clone()).collect();
+        let f = |trainable: &[Array]| -> Result<Vec<Array>, Exception> {
+            let mut all = weights.to_vec();
+            for (&i, w) in self.trainable.iter().zip(trainable) {
+                all[i] = w.clone();
+            }
+            let (loss, after) = self.value(&all, inputs, targets, key)?;
+            let mut out = vec![loss];
+            out.extend(buffers.iter().map(|&i| after[i].clone()));
+            Ok(out)
+        };
+        // The buffers' new values ride along as extra outputs with zero
+        // cotangents (they are computed outside the gradient).
+        let mut cotangents = vec![array!(1.0f32)];
+        for &i in &buffers {
+            cotangents.push(ops::zeros_like(&weights[i])?);
+        }
+        let (mut values, grads) = fallible_vjp(f, &primals, &cotangents)?;
+        let buffer_values = values.split_off(1);
+        Ok((values.swap_remove(0), grads, buffer_values))
+    }
 }
 
 /// Fraction of rows whose arg-max over the last axis equals the label.
@@ -337,17 +370,21 @@ pub struct StepOutput {
 
 type StepFn<O> = Box<dyn FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Array>, Exception>>;
 
-/// Trains a model with an mlx-rs optimizer.
+/// Trains a model with an mlx-rs optimizer, in training mode (dropout on,
+/// batch statistics updated).
 ///
 /// In graph mode the first step runs eagerly (it creates the optimizer's
 /// state, as Python MLX's `optimizer.init` would) and every later step runs
-/// as one compiled closure over explicit state: the parameters and the
-/// optimizer's state go in and come out; nothing is captured.
+/// as one compiled closure over explicit state: the parameters, the buffers
+/// and the optimizer's state go in and come out; the step's random key is an
+/// argument; nothing is captured.
 pub struct Trainer<M: Model, O: Optimizer + 'static> {
     backend: MlxBackend,
-    objective: BoundObjective,
+    objective: Rc<BoundObjective>,
+    trainable: Rc<Vec<usize>>,
     state: Option<(Vec<Array>, O)>,
     keys: Rc<Vec<Rc<str>>>,
+    key: Array,
     compiled: Option<StepFn<O>>,
     gradients: Option<Program>,
     checked: Vec<Vec<i32>>,
@@ -357,9 +394,10 @@ pub struct Trainer<M: Model, O: Optimizer + 'static> {
 
 impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     /// A trainer for `objective` with `optimizer` (e.g. `mlx_rs::optimizers::Adam::new(1e-3)`).
+    /// Dropout draws from a key seeded by the backend's seed.
     pub fn new(backend: &MlxBackend, objective: &Objective, optimizer: O) -> Result<Self> {
         let graph = M::graph();
-        let objective = objective.bind(M::NAME, graph)?;
+        let objective = Rc::new(objective.bind(M::NAME, graph)?);
         let keys = Rc::new(
             graph
                 .weights
@@ -367,11 +405,22 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
                 .map(|w| Rc::from(w.path.as_str()))
                 .collect(),
         );
+        let trainable = Rc::new(
+            graph
+                .weights
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.trainable)
+                .map(|(i, _)| i)
+                .collect(),
+        );
         Ok(Trainer {
             backend: backend.clone(),
             objective,
+            trainable,
             state: Some((Vec::new(), optimizer)),
             keys,
+            key: mlx_rs::random::key(backend.seed() ^ 0x5EED_D20F)?,
             compiled: None,
             gradients: None,
             checked: Vec::new(),
@@ -403,8 +452,26 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         Ok(())
     }
 
-    /// The objective and its gradients for every parameter, without updating
-    /// (compiled in graph mode): for hand-written update rules.
+    /// The next step's random key.
+    fn step_key(&mut self) -> Result<Array> {
+        let (next, sub) = mlx_rs::random::split(&self.key, 2)?;
+        self.key = next;
+        Ok(sub)
+    }
+
+    fn runner(&self) -> (Arc<Graph>, Rc<BoundObjective>, RunOptions, Rc<Vec<usize>>) {
+        (
+            Arc::clone(M::graph()),
+            Rc::clone(&self.objective),
+            self.backend.run_options(true),
+            Rc::clone(&self.trainable),
+        )
+    }
+
+    /// The objective and its gradients for every parameter, in training mode
+    /// and without updating anything (compiled in graph mode): for hand-written
+    /// update rules. Buffers (batch statistics) get zero gradients and are
+    /// not updated; use [`Self::step`] for models with batch norm.
     pub fn loss_and_gradients(
         &mut self,
         params: &M::Params,
@@ -418,25 +485,34 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         let n_weights = args.len();
         args.extend(input_refs.into_iter().cloned());
         args.push(targets.clone());
+        args.push(self.step_key()?);
         let graph_mode = self.backend.graph_mode();
-        let objective = self.objective.clone();
-        let options = self.backend.run_options(true);
+        let (graph, objective, options, trainable) = self.runner();
         let program = self.gradients.get_or_insert_with(|| {
-            let graph = Arc::clone(M::graph());
             program(graph_mode, move |args: &[Array]| {
-                let (targets, rest) = args
-                    .split_last()
-                    .ok_or_else(|| Exception::custom("no targets"))?;
-                let (loss, mut grads) = value_and_gradients(
-                    &graph,
-                    &objective,
-                    &rest[..n_weights],
-                    &rest[n_weights..],
-                    targets,
-                    &options,
-                )?;
-                grads.insert(0, loss);
-                Ok(grads)
+                let [rest @ .., targets, key] = args else {
+                    return Err(Exception::custom("missing targets or key"));
+                };
+                let run = ObjectiveRun {
+                    graph: &graph,
+                    objective: &objective,
+                    options,
+                    trainable: &trainable,
+                };
+                let weights = &rest[..n_weights];
+                let (loss, grads, _) =
+                    run.value_and_gradients(weights, &rest[n_weights..], targets, key)?;
+                let mut out = vec![loss];
+                let mut grads = grads.into_iter();
+                for (i, w) in weights.iter().enumerate() {
+                    out.push(match trainable.contains(&i) {
+                        true => grads
+                            .next()
+                            .ok_or_else(|| Exception::custom("gradient count"))?,
+                        false => ops::zeros_like(w)?,
+                    });
+                }
+                Ok(out)
             })
         });
         let mut out = program(&args)?.into_iter();
@@ -446,7 +522,8 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         Ok((loss, grads))
     }
 
-    /// One step: forward, objective, backward, optimizer update of `params`.
+    /// One step: forward (training mode), objective, backward, optimizer
+    /// update of the trainable parameters, new batch statistics.
     pub fn step(
         &mut self,
         params: &mut M::Params,
@@ -459,45 +536,51 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         self.check(&weights, &input_refs)?;
         let mut args: Vec<Array> = input_refs.into_iter().cloned().collect();
         args.push(targets.clone());
+        args.push(self.step_key()?);
 
         let mut state = self
             .state
             .take()
             .ok_or_else(|| Exception::custom("trainer state lost after an earlier error"))?;
         state.0 = weights;
-        let graph = Arc::clone(M::graph());
-        let objective = self.objective.clone();
-        let keys = Rc::clone(&self.keys);
-        let options = self.backend.run_options(true);
-        let step =
-            move |state: &mut (Vec<Array>, O), args: &[Array]| -> Result<Vec<Array>, Exception> {
-                let (targets, inputs) = args
-                    .split_last()
-                    .ok_or_else(|| Exception::custom("no targets"))?;
-                let (loss, grads) =
-                    value_and_gradients(&graph, &objective, &state.0, inputs, targets, &options)?;
-                let (weights, optimizer) = state;
-                for ((key, grad), weight) in keys.iter().zip(&grads).zip(weights.iter_mut()) {
-                    optimizer.update_single(key, grad, weight)?;
+        let result = match self.compiled.as_mut() {
+            Some(compiled) => compiled(&mut state, &args),
+            None => {
+                let (graph, objective, options, trainable) = self.runner();
+                let keys = Rc::clone(&self.keys);
+                let step = move |state: &mut (Vec<Array>, O),
+                                 args: &[Array]|
+                      -> Result<Vec<Array>, Exception> {
+                    let [inputs @ .., targets, key] = args else {
+                        return Err(Exception::custom("missing targets or key"));
+                    };
+                    let run = ObjectiveRun {
+                        graph: &graph,
+                        objective: &objective,
+                        options,
+                        trainable: &trainable,
+                    };
+                    let (loss, grads, buffer_values) =
+                        run.value_and_gradients(&state.0, inputs, targets, key)?;
+                    let (weights, optimizer) = state;
+                    for (&i, grad) in trainable.iter().zip(&grads) {
+                        optimizer.update_single(&keys[i], grad, &mut weights[i])?;
+                    }
+                    let buffers = (0..weights.len()).filter(|i| !trainable.contains(i));
+                    for (i, value) in buffers.zip(buffer_values) {
+                        weights[i] = value;
+                    }
+                    Ok(vec![loss])
+                };
+                let result = step.clone()(&mut state, &args);
+                if self.backend.graph_mode() {
+                    let mut compiled = compile_with_state(step, None);
+                    self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| {
+                        compiled(s, a)
+                    }));
                 }
-                Ok(vec![loss])
-            };
-        let result = if !self.backend.graph_mode() || self.compiled.is_none() {
-            let eager = step.clone();
-            let r = eager(&mut state, &args);
-            if self.backend.graph_mode() && self.compiled.is_none() {
-                let mut compiled = compile_with_state(step, None);
-                self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| {
-                    compiled(s, a)
-                }));
+                result
             }
-            r
-        } else {
-            let compiled = self
-                .compiled
-                .as_mut()
-                .ok_or_else(|| Exception::custom("no compiled step"))?;
-            compiled(&mut state, &args)
         };
         let outcome = result.map_err(Error::from).and_then(|mut out| {
             let loss = out

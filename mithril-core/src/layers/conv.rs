@@ -169,17 +169,10 @@ impl LayerRule for Conv2d {
     fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
         let channels = inputs[0].0[3].as_lit().unwrap_or(1);
         let bound = (1.0 / (channels * self.kernel[0] * self.kernel[1]) as f64).sqrt();
-        let mut w = vec![WeightSpec {
-            name: "weight",
-            shape: vec![self.filters, self.kernel[0], self.kernel[1], channels],
-            init: Init::Uniform { bound },
-        }];
+        let shape = vec![self.filters, self.kernel[0], self.kernel[1], channels];
+        let mut w = vec![WeightSpec::param("weight", shape, Init::Uniform { bound })];
         if self.bias {
-            w.push(WeightSpec {
-                name: "bias",
-                shape: vec![self.filters],
-                init: Init::Zeros,
-            });
+            w.push(WeightSpec::param("bias", vec![self.filters], Init::Zeros));
         }
         w
     }

@@ -49,17 +49,17 @@ impl LayerRule for Linear {
     fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
         let fan_in = inputs[0].0.last().and_then(Dim::as_lit).unwrap_or(1);
         let bound = (1.0 / fan_in as f64).sqrt();
-        let mut w = vec![WeightSpec {
-            name: "weight",
-            shape: vec![self.units, fan_in],
-            init: Init::Uniform { bound },
-        }];
+        let mut w = vec![WeightSpec::param(
+            "weight",
+            vec![self.units, fan_in],
+            Init::Uniform { bound },
+        )];
         if self.bias {
-            w.push(WeightSpec {
-                name: "bias",
-                shape: vec![self.units],
-                init: Init::Uniform { bound },
-            });
+            w.push(WeightSpec::param(
+                "bias",
+                vec![self.units],
+                Init::Uniform { bound },
+            ));
         }
         w
     }

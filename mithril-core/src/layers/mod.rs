@@ -10,6 +10,7 @@ mod combine;
 mod conv;
 mod custom;
 mod dense;
+mod norm;
 mod pool;
 mod reshape;
 
@@ -18,6 +19,7 @@ pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
 pub use conv::{Conv2d, Padding};
 pub use custom::{CustomHandle, Lambda, LambdaShape};
 pub use dense::Linear;
+pub use norm::{BatchNorm, Dropout};
 pub use pool::{AvgPool2d, MaxPool2d};
 pub use reshape::{Flatten, Reshape};
 
@@ -106,6 +108,31 @@ pub struct WeightSpec {
     pub shape: Vec<usize>,
     /// Its initial values.
     pub init: Init,
+    /// Trained by the optimizer (a parameter), or state the layer updates
+    /// itself in training mode (a buffer, such as BatchNorm's running mean).
+    pub trainable: bool,
+}
+
+impl WeightSpec {
+    /// A trainable parameter.
+    pub fn param(name: &'static str, shape: Vec<usize>, init: Init) -> WeightSpec {
+        WeightSpec {
+            name,
+            shape,
+            init,
+            trainable: true,
+        }
+    }
+
+    /// State updated by the layer itself in training mode, not by gradients.
+    pub fn buffer(name: &'static str, shape: Vec<usize>, init: Init) -> WeightSpec {
+        WeightSpec {
+            name,
+            shape,
+            init,
+            trainable: false,
+        }
+    }
 }
 
 /// The rules of one layer kind.
@@ -230,6 +257,8 @@ catalogue! {
     MatMul,
     Concat,
     Lambda,
+    BatchNorm,
+    Dropout,
 }
 
 /// The catalogue entry called `name`.
