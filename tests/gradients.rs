@@ -114,3 +114,29 @@ fn only_named_outputs_are_differentiated() {
         "model `TwoHeads` has no output `c` (its outputs: a, b)"
     );
 }
+
+mithril::model! {
+    /// Symbols in layer arguments take the values the inputs bound.
+    SymbolicArgs {
+        input x: [B, 60];
+        x -> Reshape([B, 6, 10]) -> Lambda(halve, shape = [B, 6, 10]) => y;
+        output y;
+    }
+}
+
+fn halve(x: &Array) -> Result<Array, mithril::mlx_rs::error::Exception> {
+    x.multiply(Array::from_f32(0.5))
+}
+
+#[test]
+fn symbols_in_layer_arguments_bind_at_run_time() {
+    let backend = MlxBackend::new().unwrap();
+    let x = Array::ones::<f32>(&[3, 60]).unwrap();
+    let eager = SymbolicArgs::forward(&SymbolicArgsParams {}, &SymbolicArgsInputs { x: x.clone() }).unwrap();
+    let compiled = mithril::compile::<SymbolicArgs>(&backend)
+        .evaluate(&SymbolicArgsParams {}, &SymbolicArgsInputs { x })
+        .unwrap();
+    assert_eq!(eager.y.shape(), &[3, 6, 10]);
+    assert_eq!(compiled.y.shape(), &[3, 6, 10]);
+    assert_eq!(compiled.y.sum(None).unwrap().item_exact::<f32>(), 90.0);
+}

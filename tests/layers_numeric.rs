@@ -88,17 +88,7 @@ const F32_AFFINE: Fd = Fd {
 /// Fixture cases that fail because of a known bug: each must still fail with
 /// an error containing the given text (the table says so); once it passes,
 /// the test fails until the entry is removed.
-const KNOWN_BUGS: &[(&str, &str)] = &[
-    // Concrete shape inference (mithril-core `Graph::infer_concrete` and
-    // mithril-mlx `run::concrete_shape`) runs layer rules on the concrete input
-    // shapes but never substitutes the bound symbols into the layer's own
-    // arguments, so `Reshape([B, 6, 10])` compares 120 with `B*60`. The same
-    // fixture passes with a literal batch: `reshape_fixture_with_literal_batch`.
-    (
-        "reshape",
-        "`Reshape` cannot turn `x` with shape [2, 60] (120 elements) into [B, 6, 10]",
-    ),
-];
+const KNOWN_BUGS: &[(&str, &str)] = &[];
 
 // ---------------------------------------------------------------------------
 // Comparing arrays

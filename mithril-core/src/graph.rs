@@ -149,6 +149,14 @@ impl Op {
         }
     }
 
+    /// The op with the symbols of its arguments replaced by their values.
+    pub fn bind(&self, bindings: &Bindings) -> Op {
+        match self {
+            Op::Layer(l) => Op::Layer(l.bind(bindings)),
+            Op::Model(g) => Op::Model(Arc::clone(g)),
+        }
+    }
+
     /// The output shape for these inputs (symbolic or concrete).
     pub fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
         match self {
@@ -365,7 +373,7 @@ impl Graph {
         &self,
         sizes: &[&[usize]],
     ) -> Result<Vec<Vec<usize>>, ConcreteShapeError> {
-        self.bind_inputs(sizes).map_err(ConcreteShapeError::Input)?;
+        let bindings = self.bind_inputs(sizes).map_err(ConcreteShapeError::Input)?;
         let input_shapes: Vec<Shape> = sizes.iter().map(|s| Shape::known(s)).collect();
         let mut node_shapes: Vec<Shape> = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
@@ -387,11 +395,13 @@ impl Graph {
                 node: node.name.clone(),
                 message: e.message,
             };
-            let mut out = node.op.infer(&operands).map_err(layer_error)?;
+            // Symbols in the layer's own arguments (`Reshape([B, 6, 10])`)
+            // take the values the inputs bound.
+            let op = node.op.bind(&bindings);
+            let mut out = op.infer(&operands).map_err(layer_error)?;
             for _ in 1..node.repeat {
                 let previous = out;
-                out = node
-                    .op
+                out = op
                     .infer(&[Operand {
                         label: &labels[0],
                         shape: &previous,

@@ -52,6 +52,12 @@ fn run(
     ctx: &mut LowerCtx,
     weight_offset: usize,
 ) -> Result<Vec<Array>, Exception> {
+    // Bind the declared symbols (`B`, `T`) to the actual sizes, so every
+    // node's symbolic shape evaluates to a concrete one.
+    let sizes: Vec<Vec<usize>> =
+        inputs.iter().map(|a| a.shape().iter().map(|&d| d as usize).collect()).collect();
+    let sizes: Vec<&[usize]> = sizes.iter().map(Vec::as_slice).collect();
+    let bindings = graph.bind_inputs(&sizes).map_err(|e| Exception::custom(e.to_string()))?;
     let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
         let args: Vec<&Array> = node
@@ -66,7 +72,7 @@ fn run(
         let per_application = node_weights.len() / node.repeat;
         let out_shape: Option<Vec<i32>> = node
             .shape
-            .as_known()
+            .evaluate(&bindings)
             .map(|d| d.iter().map(|&n| n as i32).collect());
         let mut out: Option<Array> = None;
         for rep in 0..node.repeat {
@@ -81,7 +87,7 @@ fn run(
                 Op::Layer(layer) => {
                     let shape = match &out_shape {
                         Some(s) => s.clone(),
-                        None => concrete_shape(node, &current)?,
+                        None => concrete_shape(node, &current, &bindings)?,
                     };
                     ctx.weight_offset = offset;
                     lower(layer, &current, w, &shape, ctx)?
@@ -111,6 +117,7 @@ fn run(
 fn concrete_shape(
     node: &mithril_core::graph::Node,
     inputs: &[&Array],
+    bindings: &mithril_core::Bindings,
 ) -> Result<Vec<i32>, Exception> {
     let shapes: Vec<mithril_core::Shape> = inputs
         .iter()
@@ -126,6 +133,7 @@ fn concrete_shape(
         .collect();
     let shape = node
         .op
+        .bind(bindings)
         .infer(&operands)
         .map_err(|e| Exception::custom(format!("layer `{}`: {}", node.name, e.message)))?;
     shape

@@ -79,6 +79,15 @@ impl LayerRule for Lambda {
         })
     }
 
+    fn bind(&self, bindings: &crate::dim::Bindings) -> Self {
+        let value = |s: &str| bindings.get(s).map(|&n| crate::dim::Dim::Lit(n));
+        let shape = match &self.shape {
+            LambdaShape::Fixed(s) => LambdaShape::Fixed(s.substitute(&value)),
+            LambdaShape::Same => LambdaShape::Same,
+        };
+        Lambda { shape, ..self.clone() }
+    }
+
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
         Ok(match &self.shape {
             LambdaShape::Same => inputs[0].shape.clone(),

@@ -152,6 +152,12 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
     /// The output shape for these inputs, or why they do not fit.
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError>;
 
+    /// The layer with symbols in its arguments replaced by bound values
+    /// (only layers whose arguments can name symbols override this).
+    fn bind(&self, _bindings: &crate::dim::Bindings) -> Self {
+        self.clone()
+    }
+
     /// The parameters it owns for these input shapes (called after `infer` succeeded).
     fn weights(&self, _inputs: &[Shape]) -> Vec<WeightSpec> {
         Vec::new()
@@ -224,6 +230,13 @@ macro_rules! catalogue {
             pub fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
                 match self {
                     $(Layer::$layer(l) => l.infer(inputs),)*
+                }
+            }
+
+            /// The layer with symbols in its arguments replaced by bound values.
+            pub fn bind(&self, bindings: &crate::dim::Bindings) -> Layer {
+                match self {
+                    $(Layer::$layer(l) => Layer::$layer(l.bind(bindings)),)*
                 }
             }
 
