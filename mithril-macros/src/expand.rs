@@ -30,6 +30,23 @@ fn field(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
+/// The field of a layer's weight in its params struct: the weight's name
+/// within the layer, lowercase, dots as underscores (`fc1.weight` -> `weight`,
+/// `attn.query_proj.weight` -> `query_proj_weight`, `lstm.Wx` -> `wx`,
+/// `mix.0.bias` -> `bias`).
+fn weight_field(path: &str, node: &str, repeat: usize) -> String {
+    let local = path
+        .strip_prefix(node)
+        .and_then(|p| p.strip_prefix('.'))
+        .unwrap_or(path);
+    let local = if repeat > 1 {
+        local.split_once('.').map_or(local, |(_, rest)| rest)
+    } else {
+        local
+    };
+    local.replace('.', "_").to_ascii_lowercase()
+}
+
 /// The expansion of one model that checked.
 pub fn model(
     def: &ModelDef,
@@ -67,7 +84,7 @@ pub fn model(
                 let names: Vec<Ident> = graph.weights
                     [node.weights.start..node.weights.start + per_application]
                     .iter()
-                    .map(|w| field(w.path.rsplit('.').next().unwrap_or(&w.path)))
+                    .map(|w| field(&weight_field(&w.path, &node.name, node.repeat)))
                     .collect();
                 let doc = format!(
                     "Parameters of layer `{}` (`{}`) of [`{}`].",

@@ -11,6 +11,8 @@ use mlx_rs::{Array, nn};
 
 use crate::model::custom_fn;
 
+mod sequence;
+
 /// How a graph runs: what the backend's configuration means for lowering.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
@@ -143,6 +145,11 @@ pub fn lower(
             ))),
         },
         Layer::BatchNorm(bn) => batch_norm(bn, x, weights, ctx),
+        Layer::ScaledDotProductAttention(l) => sequence::sdpa(l, inputs),
+        Layer::MultiHeadAttention(l) => sequence::multi_head(l, inputs, weights),
+        Layer::Rope(l) => sequence::rope(l, x),
+        Layer::Lstm(l) => sequence::lstm(l, x, weights, out_shape),
+        Layer::Gru(l) => sequence::gru(l, x, weights, out_shape),
         Layer::Dropout(Dropout { p }) => {
             if !options.training || *p == 0.0 {
                 return Ok(x.clone());

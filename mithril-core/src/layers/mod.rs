@@ -6,21 +6,25 @@
 //! concrete shapes. A backend adds one lowering per layer.
 
 mod activation;
+mod attention;
 mod combine;
 mod conv;
 mod custom;
 mod dense;
 mod norm;
 mod pool;
+mod recurrent;
 mod reshape;
 
 pub use activation::{Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh};
+pub use attention::{MultiHeadAttention, Rope, ScaledDotProductAttention};
 pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
 pub use conv::{Conv2d, Padding};
 pub use custom::{CustomHandle, Lambda, LambdaShape};
 pub use dense::Linear;
 pub use norm::{BatchNorm, Dropout};
 pub use pool::{AvgPool2d, MaxPool2d};
+pub use recurrent::{Gru, Lstm};
 pub use reshape::{Flatten, Reshape};
 
 use crate::args::{ArgDef, ArgError, ArgSpec, Args};
@@ -272,6 +276,11 @@ catalogue! {
     Lambda,
     BatchNorm,
     Dropout,
+    ScaledDotProductAttention,
+    MultiHeadAttention,
+    Rope,
+    Lstm,
+    Gru,
 }
 
 /// The catalogue entry called `name`.
