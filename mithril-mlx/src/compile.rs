@@ -7,8 +7,10 @@
 //! (array-free) graph. MLX traces a closure once per distinct set of input
 //! shapes: a new batch size retraces, and the earlier trace stays cached.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use mithril_core::graph::Graph;
@@ -25,13 +27,31 @@ use crate::run::{check_arrays, run_graph};
 pub(crate) type Program = Box<dyn FnMut(&[Array]) -> Result<Vec<Array>, Exception>>;
 
 /// Wraps `f` as a compiled closure in graph mode, or runs it as is.
-pub(crate) fn program<F>(graph_mode: bool, f: F) -> Program
+///
+/// MLX reports a compiled closure that fails while tracing only as
+/// "mlx_closure returned a non-zero value"; the closure's own error (a
+/// lowering's message, such as `Embedding`'s on float indices) is kept
+/// aside and returned instead.
+pub(crate) fn program<F>(graph_mode: bool, mut f: F) -> Program
 where
     F: FnMut(&[Array]) -> Result<Vec<Array>, Exception> + 'static,
 {
     if graph_mode {
-        let mut compiled = mlx_compile(f, None);
-        Box::new(move |args: &[Array]| compiled(args))
+        let failure: Rc<RefCell<Option<Exception>>> = Rc::default();
+        let seen = Rc::clone(&failure);
+        let mut compiled = mlx_compile(
+            move |args: &[Array]| {
+                f(args).map_err(|e| {
+                    let message = e.what().to_string();
+                    *seen.borrow_mut() = Some(e);
+                    Exception::custom(message)
+                })
+            },
+            None,
+        );
+        Box::new(move |args: &[Array]| {
+            compiled(args).map_err(|e| failure.borrow_mut().take().unwrap_or(e))
+        })
     } else {
         Box::new(f)
     }

@@ -11,6 +11,7 @@ use mlx_rs::{Array, nn};
 
 use crate::model::custom_fn;
 
+mod extra;
 mod sequence;
 
 /// How a graph runs: what the backend's configuration means for lowering.
@@ -145,6 +146,26 @@ pub fn lower(
             ))),
         },
         Layer::BatchNorm(bn) => batch_norm(bn, x, weights, ctx),
+        Layer::Conv1d(conv) => extra::conv1d(conv, x, weights),
+        Layer::MaxPool1d(pool) => extra::pool1d(&pool.0, true, x, out_shape),
+        Layer::AvgPool1d(pool) => extra::pool1d(&pool.0, false, x, out_shape),
+        Layer::Embedding(l) => extra::embedding(l, x, weights),
+        Layer::LayerNorm(l) => extra::layer_norm(l, x, weights),
+        Layer::RmsNorm(l) => extra::rms_norm(l, x, weights),
+        Layer::GroupNorm(l) => extra::group_norm(l, x, weights, &options),
+        Layer::Softplus(_) => extra::softplus(x),
+        Layer::Silu(_) => extra::silu(x),
+        Layer::GeluApprox(_) => extra::gelu_approx(x),
+        Layer::GeluFast(_) => extra::gelu_fast(x),
+        Layer::Permute(l) => extra::permute(l, x),
+        Layer::Transpose(l) => extra::transpose(l, x),
+        Layer::Squeeze(l) => extra::squeeze(l, x),
+        Layer::Unsqueeze(l) => extra::unsqueeze(l, x),
+        Layer::Slice(l) => extra::slice(l, x),
+        Layer::Cast(l) => extra::cast(l, x),
+        Layer::Mean(l) => extra::reduce(extra::Reduce::Mean, &l.0, x),
+        Layer::Sum(l) => extra::reduce(extra::Reduce::Sum, &l.0, x),
+        Layer::Max(l) => extra::reduce(extra::Reduce::Max, &l.0, x),
         Layer::ScaledDotProductAttention(l) => sequence::sdpa(l, inputs),
         Layer::MultiHeadAttention(l) => sequence::multi_head(l, inputs, weights),
         Layer::Rope(l) => sequence::rope(l, x),

@@ -31,6 +31,22 @@ elementwise!(
 );
 elementwise!(Sigmoid, "1 / (1 + exp(-x)), elementwise");
 elementwise!(Tanh, "tanh(x), elementwise");
+elementwise!(
+    Softplus,
+    "log(1 + exp(x)) as logaddexp(x, 0) (mlx.nn.softplus), elementwise"
+);
+elementwise!(
+    Silu,
+    "x * sigmoid(x), also called swish (mlx.nn.silu), elementwise"
+);
+elementwise!(
+    GeluApprox,
+    "0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))) (mlx.nn.gelu_approx), elementwise"
+);
+elementwise!(
+    GeluFast,
+    "x * sigmoid(1.702 * x) (mlx.nn.gelu_fast_approx), elementwise"
+);
 
 /// `max(x, slope * x)`, elementwise.
 #[derive(Clone, Debug, PartialEq)]

@@ -177,3 +177,109 @@ impl LayerRule for Conv2d {
         w
     }
 }
+
+impl Padding {
+    /// Reads a 1-D padding: `same`, `valid` or `N` (a pair is refused).
+    pub(crate) fn read_1d(args: &Args<'_>, layer: &str, name: &str) -> Result<Padding, ArgError> {
+        match args.get(name) {
+            None => Ok(Padding::Valid),
+            Some((_, ArgValue::Ident(w))) if w == "same" => Ok(Padding::Same),
+            Some((_, ArgValue::Ident(w))) if w == "valid" => Ok(Padding::Valid),
+            Some((_, ArgValue::Int(n))) if *n >= 0 => Ok(Padding::Explicit([*n as usize; 2])),
+            Some((_, v)) => Err(args.error(
+                name,
+                format!(
+                    "argument `{name}` of `{layer}` must be `same`, `valid` or a non-negative integer, found `{v}`"
+                ),
+            )),
+        }
+    }
+}
+
+/// 1-D convolution over NLC input (mlx.nn.Conv1d; weight [filters, kernel, in]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conv1d {
+    /// Output channels.
+    pub filters: usize,
+    /// Kernel length.
+    pub kernel: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Padding (an `Explicit` padding holds the same amount twice).
+    pub padding: Padding,
+    /// Dilation.
+    pub dilation: usize,
+    /// Whether there is a bias.
+    pub bias: bool,
+}
+
+impl Conv1d {
+    /// The zeros added before and after the sequence.
+    pub fn pad(&self) -> usize {
+        self.padding.amounts([self.kernel, 1], [self.dilation, 1])[0]
+    }
+}
+
+impl LayerRule for Conv1d {
+    const NAME: &'static str = "Conv1d";
+    const ARGS: &'static [ArgDef] = &[
+        ArgDef::required("filters", "a positive integer"),
+        ArgDef::required("kernel", "a positive integer"),
+        ArgDef::optional("stride", "a positive integer", "1"),
+        ArgDef::optional(
+            "padding",
+            "`same`, `valid` or a non-negative integer",
+            "valid",
+        ),
+        ArgDef::optional("dilation", "a positive integer", "1"),
+        ArgDef::optional("bias", "`true` or `false`", "true"),
+    ];
+    const SUMMARY: &'static str = "1-D convolution, NLC: [N, L, C] -> [N, L', filters]";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        let conv = Conv1d {
+            filters: args.positive("filters", 0)?,
+            kernel: args.positive("kernel", 1)?,
+            stride: args.positive("stride", 1)?,
+            padding: Padding::read_1d(args, Self::NAME, "padding")?,
+            dilation: args.positive("dilation", 1)?,
+            bias: args.bool("bias", true)?,
+        };
+        if conv.padding == Padding::Same
+            && (!(conv.dilation * (conv.kernel - 1)).is_multiple_of(2) || conv.stride != 1)
+        {
+            return Err(args.error(
+                "padding",
+                "`padding = same` needs stride 1 and an odd kernel; give the padding as a number instead",
+            ));
+        }
+        Ok(conv)
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        let x = &inputs[0];
+        expect_rank("Conv1d", x, 3, "[N, L, C]")?;
+        known_size("Conv1d", "channel count (last axis)", x, 2)?;
+        let l = window_output(
+            "Conv1d",
+            x,
+            1,
+            self.kernel,
+            self.stride,
+            self.pad(),
+            self.dilation,
+        )?;
+        Ok(Shape(vec![x.shape.0[0].clone(), l, Dim::Lit(self.filters)]))
+    }
+
+    fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
+        let channels = inputs[0].0[2].as_lit().unwrap_or(1);
+        let bound = (1.0 / (channels * self.kernel) as f64).sqrt();
+        let shape = vec![self.filters, self.kernel, channels];
+        let mut w = vec![WeightSpec::param("weight", shape, Init::Uniform { bound })];
+        if self.bias {
+            w.push(WeightSpec::param("bias", vec![self.filters], Init::Zeros));
+        }
+        w
+    }
+}

@@ -64,3 +64,48 @@ impl LayerRule for Linear {
         w
     }
 }
+
+/// A lookup table: row `i` of `weight` for each integer index `i`
+/// (mlx.nn.Embedding; weight [vocab, dims], normal with std sqrt(1/dims)).
+///
+/// The input must be an integer array (token ids in `0..vocab`); shapes
+/// cannot say so, so the backend checks the dtype when the layer runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedding {
+    /// Number of rows (distinct indices).
+    pub vocab: usize,
+    /// Size of each row.
+    pub dims: usize,
+}
+
+impl LayerRule for Embedding {
+    const NAME: &'static str = "Embedding";
+    const ARGS: &'static [ArgDef] = &[
+        ArgDef::required("vocab", "a positive integer"),
+        ArgDef::required("dims", "a positive integer"),
+    ];
+    const SUMMARY: &'static str = "rows of a table for integer indices: [..] -> [.., dims] (the input must be an integer array)";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        Ok(Embedding {
+            vocab: args.positive("vocab", 1)?,
+            dims: args.positive("dims", 1)?,
+        })
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        let mut dims = inputs[0].shape.0.clone();
+        dims.push(Dim::Lit(self.dims));
+        Ok(Shape(dims))
+    }
+
+    fn weights(&self, _inputs: &[Shape]) -> Vec<WeightSpec> {
+        vec![WeightSpec::param(
+            "weight",
+            vec![self.vocab, self.dims],
+            Init::Normal {
+                std: (1.0 / self.dims as f64).sqrt(),
+            },
+        )]
+    }
+}

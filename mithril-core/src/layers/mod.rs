@@ -14,18 +14,24 @@ mod dense;
 mod norm;
 mod pool;
 mod recurrent;
+mod reduce;
 mod reshape;
+mod shape_ops;
 
-pub use activation::{Gelu, LeakyRelu, LogSoftmax, Relu, Sigmoid, Softmax, Tanh};
+pub use activation::{
+    Gelu, GeluApprox, GeluFast, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
+};
 pub use attention::{MultiHeadAttention, Rope, ScaledDotProductAttention};
 pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
-pub use conv::{Conv2d, Padding};
+pub use conv::{Conv1d, Conv2d, Padding};
 pub use custom::{CustomHandle, Lambda, LambdaShape};
-pub use dense::Linear;
-pub use norm::{BatchNorm, Dropout};
-pub use pool::{AvgPool2d, MaxPool2d};
+pub use dense::{Embedding, Linear};
+pub use norm::{BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm};
+pub use pool::{AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Pool1d, Pool2d};
 pub use recurrent::{Gru, Lstm};
+pub use reduce::{Max, Mean, Reduction, Sum};
 pub use reshape::{Flatten, Reshape};
+pub use shape_ops::{Cast, CastDtype, Permute, Slice, Squeeze, Transpose, Unsqueeze};
 
 use crate::args::{ArgDef, ArgError, ArgSpec, Args};
 use crate::shape::Shape;
@@ -256,14 +262,28 @@ macro_rules! catalogue {
 
 catalogue! {
     Linear,
+    Embedding,
+    Conv1d,
     Conv2d,
+    MaxPool1d,
+    AvgPool1d,
     MaxPool2d,
     AvgPool2d,
     Flatten,
     Reshape,
+    Permute,
+    Transpose,
+    Squeeze,
+    Unsqueeze,
+    Slice,
+    Cast,
     Relu,
     LeakyRelu,
     Gelu,
+    GeluApprox,
+    GeluFast,
+    Silu,
+    Softplus,
     Sigmoid,
     Tanh,
     Softmax,
@@ -273,8 +293,14 @@ catalogue! {
     Multiply,
     MatMul,
     Concat,
+    Mean,
+    Sum,
+    Max,
     Lambda,
     BatchNorm,
+    LayerNorm,
+    RmsNorm,
+    GroupNorm,
     Dropout,
     ScaledDotProductAttention,
     MultiHeadAttention,

@@ -107,3 +107,179 @@ impl LayerRule for Dropout {
         Ok(inputs[0].shape.clone())
     }
 }
+
+/// Reads a positive `eps`.
+fn read_eps(args: &Args<'_>, layer: &str) -> Result<f64, ArgError> {
+    let eps = args.float("eps", 1e-5)?;
+    if eps <= 0.0 {
+        return Err(args.error(
+            "eps",
+            format!("`eps` of `{layer}` must be positive, found {eps}"),
+        ));
+    }
+    Ok(eps)
+}
+
+/// The feature count (last axis) of a normalised input, literal when the
+/// layer has parameters.
+fn features(
+    layer: &str,
+    x: &Operand<'_>,
+    min_rank: usize,
+    layout: &str,
+    needs_size: bool,
+) -> Result<Option<usize>, ShapeError> {
+    if x.shape.rank() < min_rank {
+        return Err(ShapeError::new(format!(
+            "`{layer}` expects {layout}, found {} with shape {}",
+            x.label, x.shape
+        )));
+    }
+    let last = x.shape.rank() - 1;
+    if needs_size {
+        known_size(layer, "feature count (last axis)", x, last).map(Some)
+    } else {
+        Ok(x.shape.0[last].as_lit())
+    }
+}
+
+/// Layer normalisation over the last axis (mlx.nn.LayerNorm):
+/// `(x - mean) / sqrt(var + eps) * weight + bias`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNorm {
+    /// Added to the variance.
+    pub eps: f64,
+    /// Whether there is a learned scale (`weight`, ones).
+    pub affine: bool,
+    /// Whether the affine map has a shift (`bias`, zeros).
+    pub bias: bool,
+}
+
+impl LayerRule for LayerNorm {
+    const NAME: &'static str = "LayerNorm";
+    const ARGS: &'static [ArgDef] = &[
+        ArgDef::optional("eps", "a positive number", "1e-5"),
+        ArgDef::optional("affine", "`true` or `false`", "true"),
+        ArgDef::optional("bias", "`true` or `false` (with `affine`)", "true"),
+    ];
+    const SUMMARY: &'static str =
+        "normalises the last axis to mean 0, variance 1, then scales and shifts; same shape";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        Ok(LayerNorm {
+            eps: read_eps(args, Self::NAME)?,
+            affine: args.bool("affine", true)?,
+            bias: args.bool("bias", true)?,
+        })
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        let x = &inputs[0];
+        features(Self::NAME, x, 1, "at least one axis", self.affine)?;
+        Ok(x.shape.clone())
+    }
+
+    fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
+        let n = inputs[0].0.last().and_then(|d| d.as_lit()).unwrap_or(1);
+        let mut w = Vec::new();
+        if self.affine {
+            w.push(WeightSpec::param("weight", vec![n], Init::Ones));
+            if self.bias {
+                w.push(WeightSpec::param("bias", vec![n], Init::Zeros));
+            }
+        }
+        w
+    }
+}
+
+/// Root-mean-square normalisation over the last axis (mlx.nn.RMSNorm):
+/// `x / sqrt(mean(x^2) + eps) * weight`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsNorm {
+    /// Added to the mean square.
+    pub eps: f64,
+}
+
+impl LayerRule for RmsNorm {
+    const NAME: &'static str = "RmsNorm";
+    const ARGS: &'static [ArgDef] = &[ArgDef::optional("eps", "a positive number", "1e-5")];
+    const SUMMARY: &'static str =
+        "divides the last axis by its root mean square, then scales (mlx.nn.RMSNorm); same shape";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        Ok(RmsNorm {
+            eps: read_eps(args, Self::NAME)?,
+        })
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        let x = &inputs[0];
+        features(Self::NAME, x, 1, "at least one axis", true)?;
+        Ok(x.shape.clone())
+    }
+
+    fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
+        let n = inputs[0].0.last().and_then(|d| d.as_lit()).unwrap_or(1);
+        vec![WeightSpec::param("weight", vec![n], Init::Ones)]
+    }
+}
+
+/// Group normalisation (mlx.nn.GroupNorm): the features (last axis) fall
+/// into `groups` groups, each normalised over every axis but the first
+/// (the batch). As in mlx.nn, feature `f` belongs to group `f % groups`
+/// unless `pytorch_compatible`, which uses contiguous blocks of features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupNorm {
+    /// Number of groups; must divide the feature count.
+    pub groups: usize,
+    /// Added to the variance.
+    pub eps: f64,
+    /// Whether there is a learned scale and shift.
+    pub affine: bool,
+    /// Group contiguous features, as PyTorch does.
+    pub pytorch_compatible: bool,
+}
+
+impl LayerRule for GroupNorm {
+    const NAME: &'static str = "GroupNorm";
+    const ARGS: &'static [ArgDef] = &[
+        ArgDef::required("groups", "a positive integer dividing the feature count"),
+        ArgDef::optional("eps", "a positive number", "1e-5"),
+        ArgDef::optional("affine", "`true` or `false`", "true"),
+        ArgDef::optional("pytorch_compatible", "`true` or `false`", "false"),
+    ];
+    const SUMMARY: &'static str =
+        "normalises groups of features (last axis) per sample: [N, .., C] -> same shape";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        Ok(GroupNorm {
+            groups: args.positive("groups", 1)?,
+            eps: read_eps(args, Self::NAME)?,
+            affine: args.bool("affine", true)?,
+            pytorch_compatible: args.bool("pytorch_compatible", false)?,
+        })
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        let x = &inputs[0];
+        let n = features(Self::NAME, x, 2, "[N, .., features]", true)?.unwrap_or(1);
+        if n % self.groups != 0 {
+            return Err(ShapeError::new(format!(
+                "`GroupNorm` needs the feature count {n} to be divisible by groups = {}, but {} has shape {}",
+                self.groups, x.label, x.shape
+            )));
+        }
+        Ok(x.shape.clone())
+    }
+
+    fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
+        let n = inputs[0].0.last().and_then(|d| d.as_lit()).unwrap_or(1);
+        if !self.affine {
+            return Vec::new();
+        }
+        vec![
+            WeightSpec::param("weight", vec![n], Init::Ones),
+            WeightSpec::param("bias", vec![n], Init::Zeros),
+        ]
+    }
+}
