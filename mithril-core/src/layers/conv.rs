@@ -250,7 +250,7 @@ impl LayerRule for Conv1d {
         {
             return Err(args.error(
                 "padding",
-                "`padding = same` needs stride 1 and an odd kernel; give the padding as a number instead",
+                "`Conv1d` with `padding = same` needs stride 1 and an odd kernel (after dilation); give the padding as a number instead",
             ));
         }
         Ok(conv)
