@@ -436,3 +436,159 @@ impl LayerRule for Cast {
         Ok(inputs[0].shape.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::args::{ArgSpec, ArgValue};
+    use crate::dim::Dim;
+    use crate::layers::{Layer, Operand};
+    use crate::shape::Shape;
+
+    fn int(n: i64) -> ArgSpec {
+        ArgSpec {
+            name: None,
+            value: ArgValue::Int(n),
+        }
+    }
+
+    fn named(name: &'static str, value: ArgValue) -> ArgSpec {
+        ArgSpec {
+            name: Some(name.into()),
+            value,
+        }
+    }
+
+    /// The output shape (or error) of `layer(args)` on `x` of `dims`.
+    fn infer(layer: &str, args: &[ArgSpec], dims: Vec<Dim>) -> Result<String, String> {
+        let layer = Layer::build(layer, args).unwrap().unwrap();
+        let shape = Shape(dims);
+        layer
+            .infer(&[Operand {
+                label: "`x`",
+                shape: &shape,
+            }])
+            .map(|s| s.to_string())
+            .map_err(|e| e.message)
+    }
+
+    #[test]
+    fn slices_of_literal_and_symbolic_axes() {
+        let lit = || vec![Dim::sym("B"), Dim::Lit(10)];
+        let sym = || vec![Dim::sym("B"), Dim::sym("T")];
+        let step = |n| named("step", ArgValue::Int(n));
+        assert_eq!(
+            infer("Slice", &[int(1), int(2), int(-2)], lit()).unwrap(),
+            "[B, 6]"
+        );
+        assert_eq!(
+            infer("Slice", &[int(1), int(-5), int(10), step(2)], lit()).unwrap(),
+            "[B, 3]"
+        );
+        assert_eq!(
+            infer("Slice", &[int(-1), int(0), int(10), step(3)], lit()).unwrap(),
+            "[B, 4]"
+        );
+        assert!(
+            infer("Slice", &[int(1), int(2), int(12)], lit())
+                .unwrap_err()
+                .contains("does not fit")
+        );
+        assert!(infer("Slice", &[int(1), int(5), int(5)], lit()).is_err());
+        assert!(
+            infer("Slice", &[int(2), int(0)], lit())
+                .unwrap_err()
+                .contains("axis 2 is out of range")
+        );
+
+        assert_eq!(
+            infer("Slice", &[int(1), int(0), int(4)], sym()).unwrap(),
+            "[B, 4]"
+        );
+        assert_eq!(infer("Slice", &[int(1), int(-3)], sym()).unwrap(), "[B, 3]");
+        assert_eq!(
+            infer("Slice", &[int(1), int(-3), int(-1)], sym()).unwrap(),
+            "[B, 2]"
+        );
+        assert_eq!(
+            infer("Slice", &[int(1), int(1), int(-1)], sym()).unwrap(),
+            "[B, T - 2]"
+        );
+        assert_eq!(
+            infer("Slice", &[int(1), int(2)], sym()).unwrap(),
+            "[B, T - 2]"
+        );
+        assert_eq!(
+            infer("Slice", &[int(1), int(0), int(-1), step(2)], sym()).unwrap(),
+            "[B, (T - 1 - 1)/2 + 1]"
+        );
+        let mixed = infer("Slice", &[int(1), int(-3), int(5)], sym()).unwrap_err();
+        assert!(mixed.contains("symbolic size `T`"), "{mixed}");
+        assert!(
+            infer("Slice", &[int(1), int(4), int(2)], sym())
+                .unwrap_err()
+                .contains("selects nothing")
+        );
+    }
+
+    #[test]
+    fn permutes_squeezes_and_reductions() {
+        let x = || vec![Dim::sym("B"), Dim::Lit(1), Dim::Lit(5)];
+        let list = |v: &[i64]| ArgValue::List(v.iter().map(|&n| ArgValue::Int(n)).collect());
+        let axes = |v: &[i64]| ArgSpec {
+            name: None,
+            value: list(v),
+        };
+        assert_eq!(
+            infer("Permute", &[axes(&[2, 0, 1])], x()).unwrap(),
+            "[5, B, 1]"
+        );
+        assert_eq!(
+            infer("Permute", &[axes(&[-1, 0, 1])], x()).unwrap(),
+            "[5, B, 1]"
+        );
+        assert!(
+            infer("Permute", &[axes(&[0, 1])], x())
+                .unwrap_err()
+                .contains("not a permutation")
+        );
+        assert!(infer("Permute", &[axes(&[0, 1, 3])], x()).is_err());
+        assert_eq!(
+            infer("Transpose", &[int(0), int(-1)], x()).unwrap(),
+            "[5, 1, B]"
+        );
+        assert_eq!(infer("Squeeze", &[int(1)], x()).unwrap(), "[B, 5]");
+        assert!(
+            infer("Squeeze", &[int(2)], x())
+                .unwrap_err()
+                .contains("has size 5")
+        );
+        assert!(
+            infer("Squeeze", &[int(0)], x())
+                .unwrap_err()
+                .contains("symbolic size `B`")
+        );
+        assert_eq!(infer("Unsqueeze", &[int(-1)], x()).unwrap(), "[B, 1, 5, 1]");
+        assert_eq!(infer("Unsqueeze", &[int(0)], x()).unwrap(), "[1, B, 1, 5]");
+        assert!(infer("Unsqueeze", &[int(4)], x()).is_err());
+
+        assert_eq!(infer("Mean", &[], x()).unwrap(), "[]");
+        assert_eq!(infer("Sum", &[axes(&[0, 2])], x()).unwrap(), "[1]");
+        let keep = named("keepdims", ArgValue::Bool(true));
+        assert_eq!(infer("Max", &[int(-1), keep], x()).unwrap(), "[B, 1, 1]");
+        assert!(
+            infer("Mean", &[axes(&[2, -1])], x())
+                .unwrap_err()
+                .contains("twice")
+        );
+    }
+
+    #[test]
+    fn group_norm_needs_divisible_features() {
+        let x = || vec![Dim::sym("B"), Dim::Lit(10), Dim::Lit(30)];
+        assert_eq!(infer("GroupNorm", &[int(3)], x()).unwrap(), "[B, 10, 30]");
+        assert_eq!(
+            infer("GroupNorm", &[int(4)], x()).unwrap_err(),
+            "`GroupNorm` needs the feature count 30 to be divisible by groups = 4, but `x` has shape [B, 10, 30]"
+        );
+    }
+}
