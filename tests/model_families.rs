@@ -12,11 +12,10 @@ use mithril::train::{Loss, Objective, Trainer, accuracy};
 
 mithril::model! {
     /// A basic residual block: two 3x3 convolutions with batch norms, the
-    /// input added back before the last Relu. Shape-preserving, so it repeats.
-    /// (Literal sizes: `padding = same` on a symbolic `H` gives the
-    /// unsimplified `H + 2 - 3 + 1`, which `Add` cannot match with `H`.)
+    /// input added back before the last Relu. Shape-preserving (`padding =
+    /// same` keeps the symbolic `H` and `W`), so it repeats.
     pub Block {
-        input x: [B, 7, 7, 16];
+        input x: [B, H, W, 16];
         x -> conv1: Conv2d(16, 3, padding = same, bias = false) -> bn1: BatchNorm -> Relu
           -> conv2: Conv2d(16, 3, padding = same, bias = false) -> bn2: BatchNorm => h;
         Add(x, h) -> Relu => y;

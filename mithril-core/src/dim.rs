@@ -55,22 +55,77 @@ impl Dim {
         matches!(self, Dim::Lit(_))
     }
 
-    /// `self + other`, simplified.
+    /// `self + other`, simplified: sums are kept as a linear combination of
+    /// their terms plus a constant, so `H + 2 - 3 + 1` is `H`.
     pub fn add(&self, other: &Dim) -> Dim {
-        match (self, other) {
-            (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit(a + b),
-            (Dim::Lit(0), d) | (d, Dim::Lit(0)) => d.clone(),
-            _ => Dim::Expr(Arc::new(DimExpr::Add(self.clone(), other.clone()))),
+        let (mut terms, constant) = self.linear();
+        let (more, c) = other.linear();
+        for (t, k) in more {
+            add_term(&mut terms, t, k);
+        }
+        Dim::from_linear(terms, constant + c)
+            .unwrap_or_else(|| Dim::Expr(Arc::new(DimExpr::Add(self.clone(), other.clone()))))
+    }
+
+    /// `self - other`, simplified; `None` when the result is certainly negative.
+    pub fn sub(&self, other: &Dim) -> Option<Dim> {
+        let (mut terms, constant) = self.linear();
+        let (less, c) = other.linear();
+        for (t, k) in less {
+            add_term(&mut terms, t, -k);
+        }
+        let constant = constant - c;
+        if terms.is_empty() && constant < 0 {
+            return None;
+        }
+        Some(
+            Dim::from_linear(terms, constant)
+                .unwrap_or_else(|| Dim::Expr(Arc::new(DimExpr::Sub(self.clone(), other.clone())))),
+        )
+    }
+
+    /// A sum as its non-constant terms with integer coefficients, and a constant.
+    fn linear(&self) -> (Vec<(Dim, i64)>, i64) {
+        match self {
+            Dim::Lit(n) => (Vec::new(), *n as i64),
+            Dim::Expr(e) => match &**e {
+                DimExpr::Add(a, b) | DimExpr::Sub(a, b) => {
+                    let sign = if matches!(**e, DimExpr::Add(..)) { 1 } else { -1 };
+                    let (mut terms, ca) = a.linear();
+                    let (tb, cb) = b.linear();
+                    for (t, k) in tb {
+                        add_term(&mut terms, t, sign * k);
+                    }
+                    (terms, ca + sign * cb)
+                }
+                _ => (vec![(self.clone(), 1)], 0),
+            },
+            Dim::Sym(_) => (vec![(self.clone(), 1)], 0),
         }
     }
 
-    /// `self - other`, simplified; `None` when both are known and the result is negative.
-    pub fn sub(&self, other: &Dim) -> Option<Dim> {
-        Some(match (self, other) {
-            (Dim::Lit(a), Dim::Lit(b)) => Dim::Lit(a.checked_sub(*b)?),
-            (d, Dim::Lit(0)) => d.clone(),
-            _ if self == other => Dim::Lit(0),
-            _ => Dim::Expr(Arc::new(DimExpr::Sub(self.clone(), other.clone()))),
+    /// Rebuilds a canonical sum (positive terms first, in order, then
+    /// subtracted ones, then the constant); `None` when it cannot be written
+    /// without a leading negative term.
+    fn from_linear(mut terms: Vec<(Dim, i64)>, constant: i64) -> Option<Dim> {
+        terms.retain(|(_, k)| *k != 0);
+        terms.sort();
+        let scaled = |t: &Dim, k: i64| t.mul(&Dim::Lit(k.unsigned_abs() as usize));
+        let mut positive = terms.iter().filter(|(_, k)| *k > 0);
+        let Some((first, k)) = positive.next() else {
+            return (terms.is_empty() && constant >= 0).then_some(Dim::Lit(constant as usize));
+        };
+        let mut acc = scaled(first, *k);
+        for (t, k) in positive {
+            acc = Dim::Expr(Arc::new(DimExpr::Add(acc, scaled(t, *k))));
+        }
+        for (t, k) in terms.iter().filter(|(_, k)| *k < 0) {
+            acc = Dim::Expr(Arc::new(DimExpr::Sub(acc, scaled(t, *k))));
+        }
+        Some(match constant {
+            0 => acc,
+            c if c > 0 => Dim::Expr(Arc::new(DimExpr::Add(acc, Dim::Lit(c as usize)))),
+            c => Dim::Expr(Arc::new(DimExpr::Sub(acc, Dim::Lit(c.unsigned_abs() as usize)))),
         })
     }
 
@@ -189,6 +244,13 @@ impl Dim {
     }
 }
 
+fn add_term(terms: &mut Vec<(Dim, i64)>, term: Dim, k: i64) {
+    match terms.iter_mut().find(|(t, _)| *t == term) {
+        Some((_, existing)) => *existing += k,
+        None => terms.push((term, k)),
+    }
+}
+
 impl DimExpr {
     fn operands(&self) -> (&Dim, &Dim) {
         match self {
@@ -255,6 +317,20 @@ mod tests {
             Dim::Lit(2)
         );
         assert_eq!(Dim::Lit(3).sub(&Dim::Lit(4)), None);
+    }
+
+    #[test]
+    fn sums_cancel_to_canonical_forms() {
+        let h = Dim::sym("H");
+        // A `same` convolution: H + 2*1 - 3 + 1 is H.
+        let same = h.add(&Dim::Lit(2)).sub(&Dim::Lit(3)).unwrap().floor_div(1).add(&Dim::Lit(1));
+        assert_eq!(same, h);
+        let t = Dim::sym("T");
+        assert_eq!(t.add(&h), h.add(&t));
+        assert_eq!(t.sub(&Dim::Lit(3)).unwrap().add(&Dim::Lit(1)).to_string(), "T - 2");
+        assert_eq!(t.add(&t).to_string(), "T*2");
+        assert_eq!(t.sub(&t), Some(Dim::Lit(0)));
+        assert_eq!(Dim::Lit(2).sub(&t).unwrap().to_string(), "2 - T");
     }
 
     #[test]

@@ -519,7 +519,7 @@ mod tests {
         );
         assert_eq!(
             infer("Slice", &[int(1), int(0), int(-1), step(2)], sym()).unwrap(),
-            "[B, (T - 1 - 1)/2 + 1]"
+            "[B, (T - 2)/2 + 1]"
         );
         let mixed = infer("Slice", &[int(1), int(-3), int(5)], sym()).unwrap_err();
         assert!(mixed.contains("symbolic size `T`"), "{mixed}");
