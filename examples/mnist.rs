@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! ./dev.sh example              # 5 epochs on the 10,000 training digits
-//! ./dev.sh example --quick      # CI's check: 1 epoch on 2,000 digits, >= 85% on 1,000 test digits
+//! ./dev.sh example --quick      # CI's check: 2 epochs on 2,000 digits, >= 85% on 1,000 test digits
 //! ./dev.sh example --help
 //! ```
 //!
@@ -58,7 +58,7 @@ const EVAL_BATCH: usize = 250;
 #[derive(Parser, Debug)]
 #[command(name = "mnist", version)]
 struct Args {
-    /// Passes over the training digits [default: 5, or 1 with --quick]
+    /// Passes over the training digits [default: 5, or 2 with --quick]
     #[arg(long, value_parser = positive)]
     epochs: Option<usize>,
     /// Digits per training step
@@ -236,7 +236,9 @@ fn run(args: &Args) -> Result<(), Failure> {
     } else {
         (train.len(), test.len())
     };
-    let epochs = args.epochs.unwrap_or(if args.quick { 1 } else { 5 });
+    // Two quick epochs: one epoch on 2,000 digits lands at 84-90% depending
+    // on the seed, too close to the threshold to be a stable check.
+    let epochs = args.epochs.unwrap_or(if args.quick { 2 } else { 5 });
     let batch_size = args.batch_size.min(n_train);
     let device_name = if backend.device() == Device::Gpu {
         "GPU"
