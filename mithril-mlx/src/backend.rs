@@ -78,6 +78,7 @@ pub enum Device {
 #[derive(Clone, Debug)]
 pub struct MlxBackend {
     dtype: DType,
+    param_dtype: Option<DType>,
     compute_precision: Option<DType>,
     device: Device,
     seed: u64,
@@ -93,6 +94,7 @@ impl Default for MlxBackend {
     fn default() -> Self {
         MlxBackend {
             dtype: DType::F32,
+            param_dtype: None,
             compute_precision: None,
             device: Device::Cpu,
             seed: 0,
@@ -157,11 +159,18 @@ impl MlxBackend {
         self.verbose
     }
 
+    /// The dtype parameters are stored (and trained) in: [`Self::dtype`]
+    /// unless master weights were asked for.
+    pub fn param_dtype(&self) -> DType {
+        self.param_dtype.unwrap_or(self.dtype)
+    }
+
     /// How graphs run under this backend.
     pub fn run_options(&self, training: bool) -> crate::lower::RunOptions {
         crate::lower::RunOptions {
             accumulate: self.compute_precision.map(DType::mlx),
             training,
+            compute: (self.param_dtype() != self.dtype).then(|| self.dtype.mlx()),
         }
     }
 
@@ -215,6 +224,14 @@ impl MlxBackendBuilder {
     /// Compiled graphs (default) or eager execution.
     pub fn graph_mode(mut self, on: bool) -> Self {
         self.backend.graph_mode = on;
+        self
+    }
+
+    /// Mixed precision: keep parameters (and the optimizer's updates) in
+    /// this dtype, usually f32, while activations use [`Self::dtype`]; the
+    /// forward casts the parameters on the way in.
+    pub fn master_weights(mut self, dtype: DType) -> Self {
+        self.backend.param_dtype = Some(dtype);
         self
     }
 

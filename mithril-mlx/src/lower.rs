@@ -23,6 +23,10 @@ pub struct RunOptions {
     pub accumulate: Option<mlx_rs::Dtype>,
     /// Training (dropout active, batch statistics) or inference.
     pub training: bool,
+    /// Where set, weights and floating-point inputs are cast to this dtype
+    /// before the graph runs: the parameters stay in a wider dtype (master
+    /// weights, which the optimizer updates) while activations use this one.
+    pub compute: Option<mlx_rs::Dtype>,
 }
 
 impl RunOptions {

@@ -22,8 +22,24 @@ pub fn run_graph(
     inputs: &[Array],
     options: &RunOptions,
 ) -> Result<Vec<Array>, Exception> {
+    let (weights, inputs) = (
+        in_compute_dtype(weights, options)?,
+        in_compute_dtype(inputs, options)?,
+    );
     let mut ctx = LowerCtx::new(*options, None);
-    run(graph, weights, inputs, &mut ctx, 0)
+    run(graph, &weights, &inputs, &mut ctx, 0)
+}
+
+/// The arrays cast to the options' compute dtype, where one is set and the
+/// array is floating point.
+fn in_compute_dtype(arrays: &[Array], options: &RunOptions) -> Result<Vec<Array>, Exception> {
+    arrays
+        .iter()
+        .map(|a| match options.compute {
+            Some(dtype) if a.dtype() != dtype && a.dtype().is_float() => a.as_dtype(dtype),
+            _ => Ok(a.clone()),
+        })
+        .collect()
 }
 
 /// Runs `graph` in training mode with a random `key` (for dropout); returns
@@ -40,9 +56,17 @@ pub fn run_graph_training(
         training: true,
         ..*options
     };
+    let cast_weights = in_compute_dtype(weights, &options)?;
+    let inputs = in_compute_dtype(inputs, &options)?;
     let mut ctx = LowerCtx::new(options, Some(key.clone()));
-    let outputs = run(graph, weights, inputs, &mut ctx, 0)?;
-    Ok((outputs, ctx.updates))
+    let outputs = run(graph, &cast_weights, &inputs, &mut ctx, 0)?;
+    // Buffers keep their own dtype (master weights stay wide).
+    let updates = ctx
+        .updates
+        .into_iter()
+        .map(|(i, a)| Ok((i, a.as_dtype(weights[i].dtype())?)))
+        .collect::<Result<_, Exception>>()?;
+    Ok((outputs, updates))
 }
 
 fn run(
@@ -54,10 +78,14 @@ fn run(
 ) -> Result<Vec<Array>, Exception> {
     // Bind the declared symbols (`B`, `T`) to the actual sizes, so every
     // node's symbolic shape evaluates to a concrete one.
-    let sizes: Vec<Vec<usize>> =
-        inputs.iter().map(|a| a.shape().iter().map(|&d| d as usize).collect()).collect();
+    let sizes: Vec<Vec<usize>> = inputs
+        .iter()
+        .map(|a| a.shape().iter().map(|&d| d as usize).collect())
+        .collect();
     let sizes: Vec<&[usize]> = sizes.iter().map(Vec::as_slice).collect();
-    let bindings = graph.bind_inputs(&sizes).map_err(|e| Exception::custom(e.to_string()))?;
+    let bindings = graph
+        .bind_inputs(&sizes)
+        .map_err(|e| Exception::custom(e.to_string()))?;
     let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
         let args: Vec<&Array> = node
@@ -188,7 +216,7 @@ pub fn init<M: Model>(backend: &MlxBackend) -> Result<M::Params> {
             Init::Zeros => Array::zeros::<f32>(&shape)?,
             Init::Ones => Array::ones::<f32>(&shape)?,
         };
-        arrays.push(a.as_dtype(backend.dtype().mlx())?);
+        arrays.push(a.as_dtype(backend.param_dtype().mlx())?);
     }
     mlx_rs::transforms::eval(arrays.iter())?;
     M::Params::from_arrays(&mut arrays.into_iter()).ok_or_else(|| {
