@@ -150,16 +150,24 @@ impl<'a> Args<'a> {
         let mut errors = Vec::new();
         let mut seen_named = false;
         let mut position = 0;
+        // Values given but not bound (a misplaced positional argument, a
+        // misspelt name): a required argument missing then is no news.
+        let mut unplaced = false;
+        let mut suggested: Vec<&str> = Vec::new();
         for (index, arg) in args.iter().enumerate() {
             let site = ArgSite::Arg(index);
             match &arg.name {
-                None if seen_named => errors.push(ArgError::at(
-                    site,
-                    format!(
-                        "positional argument `{}` of `{layer}` follows a named one",
-                        arg.value
-                    ),
-                )),
+                None if seen_named => {
+                    unplaced = true;
+                    errors.push(ArgError::at(
+                        site,
+                        format!(
+                            "positional argument `{}` of `{layer}` follows the named argument `{}`; positional arguments come first",
+                            arg.value,
+                            args.iter().find_map(|a| a.name.as_deref()).unwrap_or_default()
+                        ),
+                    ))
+                }
                 None => {
                     if position < defs.len() {
                         bound[position] = Some((index, &arg.value));
@@ -178,7 +186,9 @@ impl<'a> Args<'a> {
                         Some(slot) => bound[slot] = Some((index, &arg.value)),
                         None => {
                             let names: Vec<&str> = defs.iter().map(|d| d.name).collect();
-                            let hint = crate::closest(name, &names)
+                            let suggestion = crate::closest(name, &names);
+                            suggested.extend(suggestion);
+                            let hint = suggestion
                                 .map(|n| format!("; did you mean `{n}`?"))
                                 .unwrap_or_else(|| describe_params(layer, defs));
                             errors.push(ArgError::at(
@@ -191,7 +201,11 @@ impl<'a> Args<'a> {
             }
         }
         for (def, slot) in defs.iter().zip(&bound) {
-            if slot.is_none() && def.default.is_none() {
+            if slot.is_none()
+                && def.default.is_none()
+                && !unplaced
+                && !suggested.contains(&def.name)
+            {
                 errors.push(ArgError::at(
                     ArgSite::Call,
                     format!("`{layer}` needs argument `{}` ({})", def.name, def.expects),
@@ -220,7 +234,7 @@ impl<'a> Args<'a> {
         self.bound[slot].map(|(i, v)| (ArgSite::Arg(i), v))
     }
 
-    fn invalid(&self, name: &str, value: &ArgValue, site: ArgSite) -> ArgError {
+    pub(crate) fn invalid(&self, name: &str, value: &ArgValue, site: ArgSite) -> ArgError {
         let (_, def) = self.slot(name);
         ArgError::at(
             site,

@@ -350,6 +350,8 @@ impl Graph {
     /// Checks concrete input sizes against the declared shapes and returns the
     /// symbol bindings, or an error naming the input, the declaration, the
     /// bindings so far and what was given.
+    // The error is built once per failed call, never on the hot path.
+    #[allow(clippy::result_large_err)]
     pub fn bind_inputs(&self, sizes: &[&[usize]]) -> Result<Bindings, InputShapeError> {
         let mut bindings = Bindings::new();
         for (input, got) in self.inputs.iter().zip(sizes) {
@@ -369,6 +371,7 @@ impl Graph {
 
     /// Runs every shape rule on concrete input sizes (the same rules the
     /// macro ran symbolically) and returns each node's output size.
+    #[allow(clippy::result_large_err)]
     pub fn infer_concrete(
         &self,
         sizes: &[&[usize]],
@@ -771,15 +774,15 @@ impl Builder<'_> {
             if spec.outputs.is_empty() {
                 break;
             }
-            if let Some(out) = &node.output {
-                if !used_names.contains(&&**out) {
-                    self.error(
-                        Site::NodeOutput(i),
-                        format!(
-                            "value `{out}` is never used; feed it to a layer or list it in `output`"
-                        ),
-                    );
-                }
+            if let Some(out) = &node.output
+                && !used_names.contains(&&**out)
+            {
+                self.error(
+                    Site::NodeOutput(i),
+                    format!(
+                        "value `{out}` is never used; feed it to a layer or list it in `output`"
+                    ),
+                );
             }
         }
 
@@ -798,7 +801,7 @@ impl Builder<'_> {
             if !op.arity().accepts(node_spec.inputs.len()) {
                 let message = if node_spec.inputs.len() == 1 {
                     format!(
-                        "`{layer}` takes {}, found 1; a pipeline stage gets only the previous value, so give `{layer}` its inputs at the start of a statement: `{layer}(a, b) => c;`",
+                        "`{layer}` takes {}, found 1; give them at the start of a statement, as in `{layer}(a, b) => c;` (a pipeline stage gets only the previous value)",
                         op.arity(),
                         layer = node_spec.layer,
                     )
@@ -1030,16 +1033,23 @@ impl Builder<'_> {
                         1 if !reported => {
                             reported = true;
                             let at = stack.iter().position(|(m, _)| *m == dep).unwrap_or(0);
-                            let cycle: Vec<String> = stack[at..]
+                            // The stack runs against the data flow (each node
+                            // waits for the next); list it in flow order.
+                            let mut cycle: Vec<String> = stack[at..]
                                 .iter()
+                                .rev()
                                 .map(|(m, _)| match &self.spec.nodes[*m].output {
                                     Some(v) => format!("`{v}`"),
                                     None => format!("`{}`", names[*m]),
                                 })
                                 .collect();
+                            cycle.push(cycle[0].clone());
                             self.error(
                                 Site::Node(node),
-                                format!("cycle: {} feeds back into itself", cycle.join(" -> ")),
+                                format!(
+                                    "values feed into themselves in a cycle: {}",
+                                    cycle.join(" -> ")
+                                ),
                             );
                         }
                         _ => {}

@@ -18,22 +18,29 @@ pub use shape::Shape;
 
 /// The candidate closest to `word` by edit distance, if close enough to suggest.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    /// Edit distance counting a swap of neighbours (`Linaer`) as one edit.
     fn distance(a: &str, b: &str) -> usize {
         let a: Vec<char> = a.to_lowercase().chars().collect();
         let b: Vec<char> = b.to_lowercase().chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            let mut prev = row[0];
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
             row[0] = i;
+        }
+        for (j, cell) in d[0].iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
             for j in 1..=b.len() {
-                let cur = row[j];
-                row[j] = (row[j] + 1)
-                    .min(row[j - 1] + 1)
-                    .min(prev + usize::from(a[i - 1] != b[j - 1]));
-                prev = cur;
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                d[i][j] = (d[i - 1][j] + 1)
+                    .min(d[i][j - 1] + 1)
+                    .min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+                }
             }
         }
-        row[b.len()]
+        d[a.len()][b.len()]
     }
     candidates
         .iter()
@@ -41,4 +48,21 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn closest_counts_a_swap_as_one_edit() {
+        assert_eq!(super::closest("bais", &["units", "bias"]), Some("bias"));
+        assert_eq!(
+            super::closest("Linaer", &["Linear", "Relu"]),
+            Some("Linear")
+        );
+        assert_eq!(
+            super::closest("kernal", &["filters", "kernel"]),
+            Some("kernel")
+        );
+        assert_eq!(super::closest("zzz", &["units", "bias"]), None);
+    }
 }

@@ -1,6 +1,6 @@
 //! The syntax tree of `model!`, with the user's tokens kept for spans.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Expr, Ident, LitInt, Path, Visibility};
 
 /// `/// docs  pub Name { statements }`
@@ -46,6 +46,9 @@ pub enum Head {
 
 /// `[name:] Layer[(args)] [* N]`, with inputs when it heads a flow.
 pub struct Call {
+    /// The call as written, `fc1: Linear(128)` or `Add(x, h)` (without the
+    /// repeat), with the user's spans: errors about the layer point here.
+    pub tokens: TokenStream,
     pub name: Option<Ident>,
     pub layer: Path,
     pub args: Vec<Arg>,

@@ -70,20 +70,52 @@ pub fn check(models: &[Lowered], errors: &mut Vec<syn::Error>) -> Vec<Option<Arc
             break;
         }
     }
-    graphs
-        .into_iter()
-        .enumerate()
-        .map(|(i, g)| {
-            g.unwrap_or_else(|| {
-                errors.push(syn::Error::new_spanned(
-                    &models[i].name,
-                    format!(
-                        "models nest each other in a cycle through `{}`",
-                        models[i].name
-                    ),
-                ));
-                None
-            })
-        })
-        .collect()
+    // Models left unbuilt nest each other in a cycle: report each cycle once,
+    // at the layer call that closes it.
+    let pending: Vec<usize> = (0..models.len()).filter(|&i| graphs[i].is_none()).collect();
+    let uses = |i: usize| -> Vec<(usize, usize)> {
+        models[i]
+            .spec
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(n, node)| index.get(&*node.layer).map(|&m| (n, m)))
+            .filter(|&(_, m)| graphs[m].is_none())
+            .collect()
+    };
+    let mut reported: Vec<usize> = Vec::new();
+    for &start in &pending {
+        if reported.contains(&start) {
+            continue;
+        }
+        // Follow the first pending model each one uses until one repeats.
+        let mut path: Vec<(usize, usize)> = Vec::new(); // (model, node that uses the next)
+        let mut at = start;
+        while !path.iter().any(|&(m, _)| m == at) {
+            let Some(&(n, next)) = uses(at).first() else {
+                break;
+            };
+            path.push((at, n));
+            at = next;
+        }
+        let Some(begin) = path.iter().position(|&(m, _)| m == at) else {
+            continue;
+        };
+        let cycle = &path[begin..];
+        let mut chain = String::new();
+        for (k, &(m, _)) in cycle.iter().chain(&cycle[..1]).enumerate() {
+            chain += &match k {
+                0 => format!("`{}`", models[m].name),
+                1 => format!(" uses `{}`", models[m].name),
+                _ => format!(", which uses `{}`", models[m].name),
+            };
+        }
+        let (model, node) = cycle[cycle.len() - 1];
+        errors.push(syn::Error::new_spanned(
+            models[model].tokens(Site::Node(node)),
+            format!("models cannot contain each other in a cycle: {chain}"),
+        ));
+        reported.extend(cycle.iter().map(|&(m, _)| m));
+    }
+    graphs.into_iter().map(Option::flatten).collect()
 }

@@ -294,8 +294,19 @@ pub fn stub(def: &ModelDef, lowered: &Lowered) -> TokenStream {
     let inputs_ty = format_ident!("{}Inputs", name);
     let outputs_ty = format_ident!("{}Outputs", name);
     let p = quote!(::mithril::__private);
-    let input_names: Vec<Ident> = lowered.inputs.clone();
-    let output_names: Vec<Ident> = lowered.outputs.clone();
+    // Each name once: a name given twice is an error reported already, and a
+    // duplicate field would only add a second error about generated code.
+    let unique = |names: &[Ident]| {
+        let mut seen: Vec<Ident> = Vec::new();
+        for n in names {
+            if !seen.contains(n) {
+                seen.push(n.clone());
+            }
+        }
+        seen
+    };
+    let input_names = unique(&lowered.inputs);
+    let output_names = unique(&lowered.outputs);
     quote! {
         #(#attrs)*
         #[derive(Clone, Copy, Debug, Default)]
@@ -308,6 +319,8 @@ pub fn stub(def: &ModelDef, lowered: &Lowered) -> TokenStream {
         #vis struct #outputs_ty { #( pub #output_names: #p::Array, )* }
         impl #name {
             pub const PARAMETER_COUNT: usize = 0;
+            pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
+            pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
             pub fn summary() -> ::std::string::String { unreachable!() }
             pub fn init(_: &::mithril::MlxBackend) -> ::std::result::Result<#params, ::mithril::Error> { unreachable!() }
             pub fn forward(_: &#params, _: &#inputs_ty) -> ::std::result::Result<#outputs_ty, ::mithril::Error> { unreachable!() }

@@ -38,7 +38,11 @@ fn expand_models(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     };
     let names: Vec<String> = defs.iter().map(|d| d.name.to_string()).collect();
     let mut out = proc_macro2::TokenStream::new();
-    for ((def, low), graph) in defs.iter().zip(&lowered).zip(&graphs) {
+    for (i, ((def, low), graph)) in defs.iter().zip(&lowered).zip(&graphs).enumerate() {
+        // A model defined twice is reported by `check`; expand only the first.
+        if names[..i].contains(&names[i]) {
+            continue;
+        }
         out.extend(match graph {
             Some(g) => expand::model(def, low, g, &names),
             None => expand::stub(def, low),

@@ -73,7 +73,10 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                             DimTok::Lit(n) => match n.base10_parse::<usize>() {
                                 Ok(v) if v > 0 => DimSpec::Lit(v),
                                 _ => {
-                                    errors.push(syn::Error::new_spanned(n, "a dimension must be a positive integer or a symbol such as `B`"));
+                                    errors.push(syn::Error::new_spanned(
+                                        n,
+                                        format!("a dimension must be a positive integer or a symbol such as `B`, found `{n}`"),
+                                    ));
                                     DimSpec::Lit(1)
                                 }
                             },
@@ -180,15 +183,15 @@ fn push_node(
                 ArgValue::Int(0)
             }
         };
-        if layer_name == "Lambda" && arg.name.is_none() && function.is_none() {
-            if let Expr::Path(p) = &arg.value {
-                function = Some(p.path.clone());
-            }
-        }
-        if layer_name == "Lambda" && arg.name.as_ref().is_some_and(|n| n == "function") {
-            if let Expr::Path(p) = &arg.value {
-                function = Some(p.path.clone());
-            }
+        let function_arg = match &arg.name {
+            None => function.is_none(),
+            Some(n) => n == "function",
+        };
+        if layer_name == "Lambda"
+            && function_arg
+            && let Expr::Path(p) = &arg.value
+        {
+            function = Some(p.path.clone());
         }
         args.push(ArgSpec {
             name: arg.name.as_ref().map(text),
@@ -209,18 +212,6 @@ fn push_node(
             1
         }),
     };
-    let layer = &call.layer;
-    let name = &call.name;
-    let call_tokens = match name {
-        Some(n) => quote::quote!(#n: #layer),
-        None => quote::quote!(#layer),
-    };
-    let call_tokens = if call.args.is_empty() {
-        call_tokens
-    } else {
-        let a = &arg_tokens;
-        quote::quote!(#call_tokens(#(#a),*))
-    };
     nodes.push(NodeSpec {
         name: call.name.as_ref().map(text),
         layer: Cow::Owned(layer_name),
@@ -230,11 +221,15 @@ fn push_node(
         repeat,
     });
     tokens.push(NodeTokens {
-        call: call_tokens,
+        call: call.tokens.clone(),
         args: arg_tokens,
         inputs: input_tokens,
         output: None,
-        repeat: call.repeat.as_ref().map(ToTokens::to_token_stream),
+        // `Linear(32) * 3`: errors about the repeat point at the whole call.
+        repeat: call.repeat.as_ref().map(|n| {
+            let call = &call.tokens;
+            quote::quote!(#call * #n)
+        }),
         function,
     });
     nodes.len() - 1
@@ -250,7 +245,10 @@ fn arg_value(expr: &Expr) -> syn::Result<ArgValue> {
             other => {
                 return Err(syn::Error::new_spanned(
                     other,
-                    "unsupported literal; layer arguments are numbers, `true`/`false`, words, tuples or shapes",
+                    format!(
+                        "unsupported literal `{}`; layer arguments are numbers, `true`/`false`, words, tuples or shapes",
+                        other.to_token_stream()
+                    ),
                 ));
             }
         },
@@ -283,7 +281,10 @@ fn arg_value(expr: &Expr) -> syn::Result<ArgValue> {
         other => {
             return Err(syn::Error::new_spanned(
                 other,
-                "unsupported layer argument; use a literal (`128`, `0.1`, `true`), a word (`same`), a tuple `(3, 3)`, a shape `[B, 10]` or a function path",
+                format!(
+                    "unsupported layer argument `{}`: the macro reads arguments as written, without evaluating Rust expressions or constants; use a literal (`128`, `0.1`, `true`), a word (`same`), a tuple `(3, 3)`, a shape `[B, 10]` or a function path",
+                    other.to_token_stream()
+                ),
             ));
         }
     })

@@ -4,6 +4,7 @@
 //! not hide the errors of the others.
 
 use proc_macro2::{TokenStream, TokenTree};
+use syn::buffer::Cursor;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, braced, bracketed, parenthesized};
@@ -50,6 +51,12 @@ impl Parse for Models {
                     "expected a model: `pub Name { input x: [B, 784]; ... }`",
                 )
             })?;
+            if !input.peek(syn::token::Brace) {
+                return Err(input.error(format!(
+                    "expected `{{` and the statements of model `{name}`, as in `{name} {{ input x: [B, 784]; ... }}`, found `{}`",
+                    next_token(input)
+                )));
+            }
             let content;
             braced!(content in input);
             defs.push(RawModel {
@@ -64,11 +71,16 @@ impl Parse for Models {
 }
 
 /// Splits a model body at top-level `;` and parses each statement.
+///
+/// Each statement is parsed together with its `;`, so that "expected ..."
+/// errors at the end of a statement point at the `;` rather than at the
+/// whole macro invocation.
 fn statements(body: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     let mut current = TokenStream::new();
     let flush = |tokens: TokenStream, stmts: &mut Vec<Stmt>, errors: &mut Vec<syn::Error>| {
-        if tokens.is_empty() {
+        // A lone `;` is an empty statement.
+        if tokens.clone().into_iter().nth(1).is_none() {
             return;
         }
         match syn::parse2::<Stmt>(tokens) {
@@ -77,19 +89,21 @@ fn statements(body: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<Stmt> {
         }
     };
     for tt in body {
-        match &tt {
-            TokenTree::Punct(p) if p.as_char() == ';' => {
-                flush(std::mem::take(&mut current), &mut stmts, errors);
-            }
-            _ => current.extend([tt]),
+        let end = matches!(&tt, TokenTree::Punct(p) if p.as_char() == ';');
+        current.extend([tt]);
+        if end {
+            flush(std::mem::take(&mut current), &mut stmts, errors);
         }
     }
-    if !current.is_empty() {
-        let last = current.clone().into_iter().last();
+    if let Some(last) = current.clone().into_iter().last() {
         errors.push(syn::Error::new_spanned(
-            last,
+            &last,
             "expected `;` after this statement",
         ));
+        // Parse it as if the `;` were there, to report its other errors.
+        let mut semi = proc_macro2::Punct::new(';', proc_macro2::Spacing::Alone);
+        semi.set_span(last.span());
+        current.extend([TokenTree::Punct(semi)]);
         flush(current, &mut stmts, errors);
     }
     stmts
@@ -102,6 +116,27 @@ fn is_keyword_decl(input: ParseStream, keyword: &str) -> bool {
 
 impl Parse for Stmt {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        // Every statement starts with a name: `input`, `output`, a value or a layer.
+        if !input.peek(Ident) {
+            return Err(input.error(format!(
+                "expected a statement: `input x: [B, 784];`, `x -> Layer => y;`, `Layer(a, b) => y;` or `output y;`, found `{}`",
+                next_token(input)
+            )));
+        }
+        for keyword in ["input", "output"] {
+            let fork = input.fork();
+            if matches!(fork.parse::<Ident>(), Ok(id) if id == keyword) && fork.peek(Token![;]) {
+                let example = if keyword == "input" {
+                    "`input x: [B, 784];`"
+                } else {
+                    "`output logits;`"
+                };
+                return Err(syn::Error::new_spanned(
+                    input.parse::<Ident>()?,
+                    format!("`{keyword}` needs at least one name, as in {example}"),
+                ));
+            }
+        }
         if is_keyword_decl(input, "input") {
             input.parse::<Ident>()?;
             let decls = Punctuated::<InputDecl, Token![,]>::parse_separated_nonempty(input)?;
@@ -120,23 +155,69 @@ impl Parse for Stmt {
     }
 }
 
+/// The `;` that ends every statement (see [`statements`]).
 fn expect_end(input: ParseStream) -> syn::Result<()> {
-    if input.is_empty() {
-        Ok(())
-    } else {
-        Err(input.error("unexpected tokens; expected `;`"))
+    if input.peek(Token![;]) {
+        input.parse::<Token![;]>()?;
+        return Ok(());
+    }
+    Err(input.error(format!(
+        "expected `;` to end the statement, found `{}`",
+        next_token(input)
+    )))
+}
+
+/// The next token as text, for errors: `foo`, `+`, `(`.
+fn next_token(input: ParseStream) -> String {
+    match input.cursor().token_tree() {
+        Some((TokenTree::Group(g), _)) => match g.delimiter() {
+            proc_macro2::Delimiter::Parenthesis => "(".into(),
+            proc_macro2::Delimiter::Bracket => "[".into(),
+            proc_macro2::Delimiter::Brace => "{".into(),
+            proc_macro2::Delimiter::None => g.stream().to_string(),
+        },
+        Some((TokenTree::Punct(p), mut rest)) => {
+            // `=>`, `->` and `::` are several joint punctuation tokens.
+            let mut text = p.as_char().to_string();
+            let mut spacing = p.spacing();
+            while spacing == proc_macro2::Spacing::Joint {
+                let Some((TokenTree::Punct(next), after)) = rest.token_tree() else {
+                    break;
+                };
+                text.push(next.as_char());
+                spacing = next.spacing();
+                rest = after;
+            }
+            text
+        }
+        Some((tt, _)) => tt.to_string(),
+        None => String::new(),
     }
 }
 
 impl Parse for InputDecl {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let name: Ident = input.parse()?;
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "expected an input name, as in `input x: [B, 784];`, found `{}`",
+                    next_token(input)
+                ),
+            )
+        })?;
         input.parse::<Token![:]>().map_err(|e| {
             syn::Error::new(
                 e.span(),
                 format!("expected `:` and a shape after input `{name}`, as in `{name}: [B, 784]`"),
             )
         })?;
+        if !input.peek(syn::token::Bracket) {
+            return Err(input.error(format!(
+                "expected the shape of input `{name}` in brackets, as in `{name}: [B, 784]`, found `{}`",
+                next_token(input)
+            )));
+        }
         let content;
         let bracket = bracketed!(content in input);
         let dims = Punctuated::<DimTok, Token![,]>::parse_terminated(&content)?;
@@ -155,7 +236,10 @@ impl Parse for DimTok {
         } else if input.peek(Ident) {
             Ok(DimTok::Sym(input.parse()?))
         } else {
-            Err(input.error("expected a dimension: a size such as `784` or a symbol such as `B`"))
+            Err(input.error(format!(
+                "expected a dimension: a size such as `784` or a symbol such as `B`, found `{}`",
+                next_token(input)
+            )))
         }
     }
 }
@@ -179,17 +263,28 @@ impl Parse for Flow {
         let arrow: Token![=>] = input.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
-                "expected `->` and a layer, or `=> name` to name the result",
+                format!(
+                    "expected `->` and a layer, or `=> name` to name the result, found `{}`",
+                    next_token(input)
+                ),
             )
         })?;
-        let target: Ident = input.parse()?;
-        if let Head::Value(v) = &head {
-            if stages.is_empty() {
-                return Err(syn::Error::new_spanned(
-                    quote::quote!(#v #arrow #target),
-                    format!("`{v} => {target}` applies no layer; write `{v} -> Layer => {target}`"),
-                ));
-            }
+        let target: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "expected a name for the result after `=>`, found `{}`",
+                    next_token(input)
+                ),
+            )
+        })?;
+        if let Head::Value(v) = &head
+            && stages.is_empty()
+        {
+            return Err(syn::Error::new_spanned(
+                quote::quote!(#v #arrow #target),
+                format!("`{v} => {target}` applies no layer; write `{v} -> Layer => {target}`"),
+            ));
         }
         Ok(Flow {
             head,
@@ -199,18 +294,40 @@ impl Parse for Flow {
     }
 }
 
+/// The tokens from `from` up to (not including) `to`, with their spans.
+fn tokens_between(mut from: Cursor<'_>, to: Cursor<'_>) -> TokenStream {
+    let mut out = TokenStream::new();
+    while from != to {
+        match from.token_tree() {
+            Some((tt, next)) => {
+                out.extend([tt]);
+                from = next;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
 /// `[name:] Layer[(args)][(inputs)] [* N]`. At the head of a flow the call
 /// takes its inputs in parentheses: `Add(x, h)` or `Concat(axis = 1)(a, b)`.
 fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
+    let begin = input.cursor();
     let mut name = None;
     if input.peek(Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
         let n: Ident = input.parse()?;
         input.parse::<Token![:]>()?;
         name = Some(n);
     }
-    let layer: syn::Path = input
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), "expected a layer, such as `Linear(128)`"))?;
+    let layer: syn::Path = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "expected a layer, such as `Linear(128)`, found `{}`",
+                next_token(input)
+            ),
+        )
+    })?;
     let mut groups = Vec::new();
     while input.peek(syn::token::Paren) && groups.len() < 2 {
         let content;
@@ -218,38 +335,63 @@ fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
         let tokens: TokenStream = content.parse()?;
         groups.push(tokens);
     }
+    let tokens = tokens_between(begin, input.cursor());
     let mut repeat = None;
     if input.peek(Token![*]) {
         input.parse::<Token![*]>()?;
-        repeat = Some(input.parse::<LitInt>()?);
+        repeat = Some(input.parse::<LitInt>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "expected a repeat count after `*`, as in `Block * 3`, found `{}`",
+                    next_token(input)
+                ),
+            )
+        })?);
     }
     let layer_name = layer
         .segments
         .last()
         .map(|s| s.ident.to_string())
         .unwrap_or_default();
+    let info = mithril_core::layers::info(&layer_name);
+    let single = info.is_some_and(|l| l.inputs == mithril_core::layers::Arity::Exactly(1));
     let (args, inputs) = match (head, groups.len()) {
-        (_, 0) => (Vec::new(), None),
-        (false, 1) => (args_of(groups.remove(0))?, None),
+        (false, 0) => (Vec::new(), None),
+        (false, 1) => {
+            // `x -> Add(x, h)`: a multi-input layer given its inputs in a pipeline.
+            let takes_inputs = info.is_some_and(|l| !single && l.args.is_empty());
+            if takes_inputs {
+                return Err(syn::Error::new_spanned(
+                    &tokens,
+                    format!(
+                        "a pipeline stage takes the previous value as its only input, so `{layer_name}` cannot list inputs here; start a statement with it instead: `{layer_name}(a, b) => c;`"
+                    ),
+                ));
+            }
+            (args_of(groups.remove(0))?, None)
+        }
         (false, _) => {
             return Err(syn::Error::new_spanned(
-                &layer,
+                &tokens,
                 format!(
-                    "`{layer_name}(..)(..)` gives inputs inside a pipeline; a stage takes the previous value as its input"
+                    "a pipeline stage takes the previous value as its only input, so `{layer_name}(..)(..)` cannot list inputs here; start a statement with it instead: `{layer_name}(..)(a, b) => c;`"
                 ),
+            ));
+        }
+        (true, 0) => {
+            return Err(syn::Error::new_spanned(
+                &tokens,
+                needs_input(&layer_name, info.is_some_and(|l| l.args.is_empty())),
             ));
         }
         (true, 1) => {
             // One group at the head: inputs, unless the layer is a known
             // single-input layer (then it is its arguments and no input is given).
-            let single = mithril_core::layers::info(&layer_name)
-                .is_some_and(|l| l.inputs == mithril_core::layers::Arity::Exactly(1));
             if single {
                 return Err(syn::Error::new_spanned(
-                    &layer,
-                    format!(
-                        "`{layer_name}` needs an input: write `x -> {layer_name}(..)` or `{layer_name}(..)(x)`"
-                    ),
+                    &tokens,
+                    needs_input(&layer_name, info.is_some_and(|l| l.args.is_empty())),
                 ));
             }
             (Vec::new(), Some(inputs_of(groups.remove(0))?))
@@ -259,19 +401,27 @@ fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
             (args_of(groups.remove(0))?, Some(inputs))
         }
     };
-    if head && inputs.is_none() {
-        return Err(syn::Error::new_spanned(
-            &layer,
-            format!("`{layer_name}` needs inputs: `{layer_name}(a, b)`"),
-        ));
-    }
     Ok(Call {
+        tokens,
         name,
         layer,
         args,
         inputs: inputs.unwrap_or_default(),
         repeat,
     })
+}
+
+/// The error for a single-input layer at the head of a flow.
+fn needs_input(layer: &str, takes_no_args: bool) -> String {
+    if takes_no_args {
+        format!(
+            "`{layer}` takes one input and no arguments; apply it with a pipeline: `x -> {layer} => y;`"
+        )
+    } else {
+        format!(
+            "`{layer}` needs an input: start the statement with a value, `x -> {layer}(..) => y;`, or give it after the arguments, `{layer}(..)(x) => y;`"
+        )
+    }
 }
 
 fn inputs_of(tokens: TokenStream) -> syn::Result<Vec<Ident>> {

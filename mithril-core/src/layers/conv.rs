@@ -40,20 +40,19 @@ impl Padding {
 
 impl Args<'_> {
     /// A non-negative integer or pair (paddings may be zero).
+    /// Errors name the layer, what it accepts (its own `expects`: pools take
+    /// no `same`) and the value found.
     pub(crate) fn pair_or_zero(&self, name: &str) -> Result<[usize; 2], ArgError> {
-        let bad = || {
-            self.error(name, format!("argument `{name}` must be `same`, `valid`, a non-negative integer or a pair of them"))
-        };
         match self.get(name) {
             None => Ok([0, 0]),
             Some((_, ArgValue::Int(n))) if *n >= 0 => Ok([*n as usize; 2]),
-            Some((_, ArgValue::Tuple(items))) => match &items[..] {
+            Some((site, v @ ArgValue::Tuple(items))) => match &items[..] {
                 [ArgValue::Int(a), ArgValue::Int(b)] if *a >= 0 && *b >= 0 => {
                     Ok([*a as usize, *b as usize])
                 }
-                _ => Err(bad()),
+                _ => Err(self.invalid(name, v, site)),
             },
-            Some(_) => Err(bad()),
+            Some((site, v)) => Err(self.invalid(name, v, site)),
         }
     }
 }
@@ -124,7 +123,7 @@ impl LayerRule for Conv2d {
             bias: args.bool("bias", true)?,
         };
         if conv.padding == Padding::Same {
-            let even = (0..2).any(|i| conv.dilation[i] * (conv.kernel[i] - 1) % 2 != 0);
+            let even = (0..2).any(|i| !(conv.dilation[i] * (conv.kernel[i] - 1)).is_multiple_of(2));
             if even || conv.stride != [1, 1] {
                 return Err(args.error(
                     "padding",

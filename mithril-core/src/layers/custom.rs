@@ -60,7 +60,8 @@ impl LayerRule for Lambda {
     fn build(args: &Args<'_>) -> Result<Self, ArgError> {
         let function = match args.get("function") {
             Some((_, ArgValue::Path(p) | ArgValue::Ident(p))) => p.clone(),
-            _ => {
+            Some((site, v)) => return Err(args.invalid("function", v, site)),
+            None => {
                 return Err(args.error(
                     "function",
                     "`Lambda` needs a function path as its first argument",
@@ -85,7 +86,10 @@ impl LayerRule for Lambda {
             LambdaShape::Fixed(s) => LambdaShape::Fixed(s.substitute(&value)),
             LambdaShape::Same => LambdaShape::Same,
         };
-        Lambda { shape, ..self.clone() }
+        Lambda {
+            shape,
+            ..self.clone()
+        }
     }
 
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {

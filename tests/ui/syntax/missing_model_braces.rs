@@ -1,0 +1,6 @@
+// A model's statements go in braces after its name.
+mithril::model! {
+    pub Mlp;
+}
+
+fn main() {}
