@@ -764,7 +764,7 @@ fn docs_example_runs_and_is_causal() {
         let diff = eager.logits.subtract(&graph.logits).unwrap().abs().unwrap();
         assert!(diff.max(None).unwrap().item_exact::<f32>() < 1e-5);
         // Perturb the last step only.
-        let bump = Array::from_slice(&vec![0.5f32; 16], &[1, 1, 16]);
+        let bump = Array::from_slice(&[0.5f32; 16], &[1, 1, 16]);
         let mask: Vec<f32> = (0..t).map(|i| if i == t - 1 { 1.0 } else { 0.0 }).collect();
         let mask = Array::from_slice(&mask, &[1, t, 1]);
         let x2 = x.add(bump.multiply(&mask).unwrap()).unwrap();
