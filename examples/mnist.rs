@@ -246,9 +246,10 @@ fn run(args: &Args) -> Result<(), Failure> {
         "CPU"
     };
     println!(
-        "mithril MNIST: ConvNet ({} parameters), {} on the {device_name}, Adam lr {}, batch {batch_size}, seed {}",
+        "mithril MNIST: ConvNet ({} parameters), {} on the {device_name} with {}, Adam lr {}, batch {batch_size}, seed {}",
         thousands(ConvNet::PARAMETER_COUNT),
         args.dtype,
+        mithril::runtime_info(),
         args.lr,
         args.seed
     );

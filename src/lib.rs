@@ -33,8 +33,8 @@
 pub use mithril_macros::model;
 pub use mithril_mlx::{
     ByteSize, CompiledModel, CustomFn, DType, Device, Error, Gradients, MemoryInfo, MlxBackend,
-    MlxBackendBuilder, Model, Params, Result, RunOptions, Values, compile, forward, gpu_available,
-    graph_of, init, parse_bytes, run_graph,
+    MlxBackendBuilder, Model, Params, Result, RunOptions, RuntimeInfo, Values, compile, forward,
+    gpu_available, graph_of, init, parse_bytes, run_graph, runtime_info,
 };
 
 pub mod data;

@@ -251,3 +251,20 @@ fn verbose_lowering_and_nan_checks() {
     assert_eq!(err.to_string(), "logits holds non-finite values (1 NaN of 3 elements)");
     assert!(check_finite("ok", &backend.ones(&[3]).unwrap()).is_ok());
 }
+
+#[test]
+fn runtime_reports_the_loaded_mlx() {
+    let info = mithril::runtime_info();
+    assert_eq!(info.mlx_version, "0.32.2");
+    if cfg!(target_os = "linux") && std::env::var_os("MITHRIL_EXPECT_GPU").is_none() {
+        // The CPU wheel: no GPU, so asking for one is an error, not a silent CPU.
+        assert_eq!((info.build, info.gpu_count), ("cpu", 0));
+        assert!(!mithril::gpu_available());
+    }
+    if std::env::var_os("MITHRIL_EXPECT_GPU").is_some() {
+        assert!(info.gpu_count > 0, "{info}");
+        let backend = MlxBackend::builder().device(Device::Gpu).build().unwrap();
+        assert_eq!(backend.device(), Device::Gpu);
+    }
+    assert!(info.to_string().starts_with("MLX 0.32.2 ("), "{info}");
+}

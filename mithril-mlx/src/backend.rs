@@ -419,15 +419,67 @@ impl MlxBackend {
     }
 }
 
-/// Whether MLX has a GPU here.
+/// Whether the MLX library loaded at run time has a GPU: Metal on Apple
+/// silicon, CUDA with the `mlx-cuda` build on Linux (chosen at run time, see
+/// docs/gpu.md); the CPU wheel has none.
 pub fn gpu_available() -> bool {
-    #[cfg(target_vendor = "apple")]
-    {
-        mlx_rs::metal::is_available()
+    runtime_info().gpu_count > 0
+}
+
+/// Which MLX this process runs on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeInfo {
+    /// MLX's version string.
+    pub mlx_version: String,
+    /// `"cuda"`, `"metal"` or `"cpu"`: the GPU backend of the loaded libmlx.
+    pub build: &'static str,
+    /// GPUs MLX can use.
+    pub gpu_count: usize,
+}
+
+impl std::fmt::Display for RuntimeInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MLX {} ({} build, {} GPU{})",
+            self.mlx_version,
+            self.build,
+            self.gpu_count,
+            if self.gpu_count == 1 { "" } else { "s" }
+        )
     }
-    #[cfg(not(target_vendor = "apple"))]
-    {
-        false
+}
+
+/// Asks the loaded MLX library for its version and GPUs.
+pub fn runtime_info() -> RuntimeInfo {
+    // SAFETY: plain queries of the loaded library; the string is freed here.
+    unsafe {
+        let mut count: std::os::raw::c_int = 0;
+        let counted = mlx_sys::mlx_device_count(&mut count, mlx_sys::mlx_device_type__MLX_GPU) == 0;
+        let gpu_count = if counted { count.max(0) as usize } else { 0 };
+        let mut cuda = false;
+        let cuda = mlx_sys::mlx_cuda_is_available(&mut cuda) == 0 && cuda;
+        let mut version = mlx_sys::mlx_string_new();
+        let mlx_version = if mlx_sys::mlx_version(&mut version) == 0 {
+            std::ffi::CStr::from_ptr(mlx_sys::mlx_string_data(version))
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            "unknown".to_string()
+        };
+        mlx_sys::mlx_string_free(version);
+        let build = if cuda {
+            "cuda"
+        } else if cfg!(target_vendor = "apple") && gpu_count > 0 {
+            "metal"
+        } else {
+            "cpu"
+        };
+        RuntimeInfo {
+            mlx_version,
+            build,
+            gpu_count,
+        }
     }
 }
 
