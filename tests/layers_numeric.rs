@@ -205,7 +205,33 @@ fn layer_call<M: Model>() -> String {
     call.strip_prefix("layer:").unwrap_or(&call).to_string()
 }
 
-/// `evaluate_with_gradients` of the output `y` with `cotangent`, on the CPU,
+/// The device the fixture comparisons run on: the CPU, or the GPU with
+/// `MITHRIL_TEST_DEVICE=gpu` (the GPU run of docs/gpu.md). Finite differences
+/// always run on the CPU, in f64 where MLX has it (GPUs have no f64).
+fn test_device() -> Device {
+    match std::env::var("MITHRIL_TEST_DEVICE").as_deref() {
+        Ok("gpu") => Device::Gpu,
+        _ => Device::Cpu,
+    }
+}
+
+/// Fixture and mode tolerances on the GPU: its reductions and matmuls sum
+/// in other orders than the CPU's (and than Python MLX on the CPU, which made
+/// the fixtures), so f32 results differ in the last digits.
+const GPU_TOL: Tol = Tol {
+    atol: 1e-5,
+    rtol: 1e-4,
+};
+
+fn fixture_tol() -> Tol {
+    if test_device() == Device::Gpu { GPU_TOL } else { FIXTURE_TOL }
+}
+
+fn modes_tol() -> Tol {
+    if test_device() == Device::Gpu { GPU_TOL } else { MODES_TOL }
+}
+
+/// `evaluate_with_gradients` of the output `y` with `cotangent`, on [`test_device`],
 /// as named arrays with the fixtures' keys: `output`, `grad.input.<name>`,
 /// `grad.weight.<name>`.
 fn evaluate<M: Model>(
@@ -215,7 +241,7 @@ fn evaluate<M: Model>(
     cotangent: &Array,
 ) -> Result<Vec<(String, Array)>, String> {
     let backend = MlxBackend::builder()
-        .device(Device::Cpu)
+        .device(test_device())
         .graph_mode(graph_mode)
         .build()
         .map_err(|e| e.to_string())?;
@@ -289,13 +315,13 @@ fn check_fixture<M: Model>(case: &str, fd: Fd) -> Result<Errors, String> {
     for ((key, c), (_, e)) in compiled.iter().zip(&eager) {
         let want = get(key)?;
         let vs_mlx = |mode: &str, got: &Array| {
-            compare(&format!("{case} {mode} {key}"), got, &want, FIXTURE_TOL)
+            compare(&format!("{case} {mode} {key}"), got, &want, fixture_tol())
         };
         vs_fixture = vs_fixture
             .max(vs_mlx("compiled", c)?)
             .max(vs_mlx("eager", e)?);
         let what = format!("{case} compiled vs eager {key}");
-        modes = modes.max(compare(&what, c, e, MODES_TOL)?);
+        modes = modes.max(compare(&what, c, e, modes_tol())?);
     }
     Ok(Errors {
         fixture: Some(vs_fixture),
