@@ -119,6 +119,14 @@ case "$cmd" in
     cargo test --workspace --locked --all-features --doc
     # The examples' short modes assert their results, so they cannot rot.
     cargo run --locked --example mnist -- --quick --out target/ci-out
+    cargo run --locked --example classifier -- --quick
+    cargo run --locked --example convnet -- --quick
+    cargo run --locked --example custom_op -- --quick
+    cargo run --locked --example adam -- --quick
+    cargo run --locked --example save_load -- --quick --out target/ci-out
+    cargo run --locked --example half_precision -- --quick
+    cargo run --locked --example residual -- --quick
+    cargo run --locked --example char_lm -- --quick
     ;;
   *)
     sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
