@@ -4,6 +4,8 @@
 #   ./dev.sh example [ARGS...]   set up, then train the main example (MNIST CNN)
 #   ./dev.sh test                set up, then run the whole test suite
 #   ./dev.sh setup               only the set-up: apt packages, the MLX wheel, OpenBLAS
+#   ./dev.sh cuda                NVIDIA GPUs: fetch MLX's CUDA build, print its environment
+#                                (eval "$(./dev.sh cuda)"); `./dev.sh example --gpu` does both
 #
 # The set-up is idempotent: a second run checks a stamp and returns at once.
 # On Linux x86_64 MLX comes from the PyPI wheel mlx-cpu==0.32.2, unpacked into
@@ -84,6 +86,39 @@ ensure_mlx_wheel() {
   touch "$STAMP"
 }
 
+# NVIDIA GPUs: MLX's CUDA build from PyPI (mlx-cuda-13) with its CUDA
+# libraries, unpacked side by side so libmlx.so's RPATH finds them. Binaries
+# built against the CPU wheel pick this libmlx.so at run time through
+# LD_LIBRARY_PATH (see docs/gpu.md).
+readonly CUDA_DIR="build/mlx/mlx-cuda-13-${MLX_VERSION}"
+
+ensure_mlx_cuda() {
+  [[ -f "$CUDA_DIR/.mithril-ready" ]] && return
+  log "downloading mlx-cuda-13==$MLX_VERSION and its CUDA libraries from PyPI (about 1.5 GB)"
+  mkdir -p build/downloads/cuda
+  local platforms=() n
+  for n in 35 34 31 28 27 24 17; do platforms+=(--platform "manylinux_2_${n}_x86_64"); done
+  python3 -m pip download --quiet --only-binary=:all: "${platforms[@]}" \
+    --platform manylinux2014_x86_64 --python-version 3.12 --implementation cp \
+    -d build/downloads/cuda "mlx-cuda-13==$MLX_VERSION"
+  local staging="$CUDA_DIR.partial" wheel
+  rm -rf "$staging"
+  for wheel in build/downloads/cuda/*.whl; do
+    python3 -m zipfile -e "$wheel" "$staging/site"
+  done
+  rm -rf "$CUDA_DIR"
+  mv "$staging" "$CUDA_DIR"
+  touch "$CUDA_DIR/.mithril-ready"
+}
+
+# Prints the environment that makes binaries use the CUDA libmlx.so.
+cuda_env() {
+  local site="$PWD/$CUDA_DIR/site" cuda_home=/usr/local/cuda
+  [[ -d "$site/nvidia/cu13/include" ]] && cuda_home="$site/nvidia/cu13"
+  echo "export LD_LIBRARY_PATH=$site/mlx/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+  echo "export CUDA_HOME=\${CUDA_HOME:-$cuda_home}"
+}
+
 setup() {
   command -v cargo >/dev/null || die "cargo not found: install Rust 1.95.0 (rust-toolchain.toml pins it)"
   case "$(uname -s)-$(uname -m)" in
@@ -110,7 +145,18 @@ case "$cmd" in
   setup) setup ;;
   example)
     setup
+    if [[ " $* " == *" --gpu "* && "$(uname -s)" == Linux ]]; then
+      ensure_mlx_cuda
+      eval "$(cuda_env)"
+    fi
     exec cargo run --release --locked --example mnist -- "$@"
+    ;;
+  cuda)
+    # Set up MLX's CUDA build and print the environment that selects it:
+    #   eval "$(./dev.sh cuda)"
+    setup >&2
+    ensure_mlx_cuda >&2
+    cuda_env
     ;;
   test)
     setup
@@ -129,7 +175,7 @@ case "$cmd" in
     cargo run --locked --example char_lm -- --quick
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

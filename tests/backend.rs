@@ -214,7 +214,9 @@ fn reads_weights_saved_by_python_mlx() {
     let ours = to_vec::<f32>(&out.logits).unwrap();
     let theirs = to_vec::<f32>(&io["logits"]).unwrap();
     let worst = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-    assert!(worst < 1e-5, "max |ours - python| = {worst}");
+    // On a GPU, MLX's f32 matmuls round like TF32 (about 1e-4 here).
+    let tolerance = if std::env::var_os("MITHRIL_EXPECT_GPU").is_some() { 5e-4 } else { 1e-5 };
+    assert!(worst < tolerance, "max |ours - python| = {worst}");
 }
 
 /// Our writer reproduces, byte for byte, the committed file that

@@ -125,12 +125,19 @@ impl fmt::Display for Worst {
 }
 
 /// An array's elements as f64, row-major (this evaluates it: MLX errors show here).
+/// Narrower floats are read as f32 (exact) and widened in Rust, so this also
+/// works on a GPU, which has no f64.
 fn values(a: &Array) -> Result<Vec<f64>, String> {
+    if a.dtype() == Dtype::Float64 {
+        let a = a.contiguous().map_err(|e| e.to_string())?;
+        return a.to_vec_exact::<f64>().map_err(|e| e.to_string());
+    }
     let a = a
-        .as_dtype(Dtype::Float64)
+        .as_dtype(Dtype::Float32)
         .and_then(|a| a.contiguous())
         .map_err(|e| e.to_string())?;
-    a.to_vec_exact::<f64>().map_err(|e| e.to_string())
+    let v = a.to_vec_exact::<f32>().map_err(|e| e.to_string())?;
+    Ok(v.into_iter().map(f64::from).collect())
 }
 
 /// The multi-index of flat element `i` of an array of `shape`.
@@ -215,12 +222,16 @@ fn test_device() -> Device {
     }
 }
 
-/// Fixture and mode tolerances on the GPU: its reductions and matmuls sum
-/// in other orders than the CPU's (and than Python MLX on the CPU, which made
-/// the fixtures), so f32 results differ in the last digits.
+/// Fixture and mode tolerances on the GPU. MLX's CUDA backend runs f32
+/// matrix products and convolutions on TF32 tensor cores (10-bit mantissa:
+/// each input rounds by up to 2^-11, about 4.9e-4, relative), with no switch
+/// to turn that off in MLX 0.32.2; measured on an H200, Linear outputs differ
+/// from the CPU fixtures by up to 3.7e-4 and Conv2d weight gradients (sums
+/// over a whole batch and image) by up to 5.0e-3 on values near 0.4.
+/// Elementwise layers, pools and reshapes still match to 1e-7.
 const GPU_TOL: Tol = Tol {
-    atol: 1e-5,
-    rtol: 1e-4,
+    atol: 5e-3,
+    rtol: 1e-2,
 };
 
 fn fixture_tol() -> Tol {
@@ -240,8 +251,19 @@ fn evaluate<M: Model>(
     inputs: &[Array],
     cotangent: &Array,
 ) -> Result<Vec<(String, Array)>, String> {
+    evaluate_on::<M>(test_device(), graph_mode, weights, inputs, cotangent)
+}
+
+/// [`evaluate`] on a chosen device.
+fn evaluate_on<M: Model>(
+    device: Device,
+    graph_mode: bool,
+    weights: &[Array],
+    inputs: &[Array],
+    cotangent: &Array,
+) -> Result<Vec<(String, Array)>, String> {
     let backend = MlxBackend::builder()
-        .device(test_device())
+        .device(device)
         .graph_mode(graph_mode)
         .build()
         .map_err(|e| e.to_string())?;
@@ -395,6 +417,8 @@ fn fd_check<M: Model>(
     cotangent: &Array,
     fd: Fd,
 ) -> Result<Worst, String> {
+    // Finite differences run on the CPU (f64 where MLX has it; GPUs have none).
+    mithril::mlx_rs::Device::set_default(&mithril::mlx_rs::Device::cpu());
     let cast = |a: &Array| a.as_dtype(fd.dtype).map_err(|e| e.to_string());
     // What `fd.dtype` stores for x.
     let round = |x: f64| match fd.dtype {
@@ -454,7 +478,7 @@ fn fd_check<M: Model>(
     let mut worst = Worst::default();
     for graph_mode in [true, false] {
         let mode = if graph_mode { "compiled" } else { "eager" };
-        let vjp = evaluate::<M>(graph_mode, &weights, &inputs, &cotangent)
+        let vjp = evaluate_on::<M>(Device::Cpu, graph_mode, &weights, &inputs, &cotangent)
             .map_err(|e| format!("{case} {mode} ({:?}): {e}", fd.dtype))?;
         for (name, want) in &differences {
             let (_, got) = vjp
