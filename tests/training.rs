@@ -153,11 +153,9 @@ fn manual_sgd_loop_lowers_the_loss() {
     for _ in 0..60 {
         let (loss, grads) = trainer.loss_and_gradients(&params, &inputs, &labels).unwrap();
         losses.push(scalar(&loss));
-        let mut grads = grads.to_arrays().into_iter();
-        params.visit_mut(&mut |p| {
-            let g = grads.next().unwrap();
-            *p = p.subtract(g.multiply(Array::from_f32(0.2)).unwrap()).unwrap();
-        });
+        params = params
+            .try_zip_map(&grads, &mut |p, g| p.subtract(g.multiply(Array::from_f32(0.2))?))
+            .unwrap();
     }
     println!("manual SGD: loss {} -> {}", losses[0], losses[59]);
     assert!(losses[59] < 0.5 * losses[0], "loss {} -> {}", losses[0], losses[59]);

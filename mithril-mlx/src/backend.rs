@@ -170,7 +170,9 @@ impl MlxBackend {
         crate::lower::RunOptions {
             accumulate: self.compute_precision.map(DType::mlx),
             training,
-            compute: (self.param_dtype() != self.dtype).then(|| self.dtype.mlx()),
+            // Parameters (master weights) and floating inputs are cast to the
+            // backend's dtype on the way in, so activations always run in it.
+            compute: Some(self.dtype.mlx()),
         }
     }
 

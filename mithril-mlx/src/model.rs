@@ -39,6 +39,21 @@ pub trait Params: Clone + Sized {
         out
     }
 
+    /// A tree of the same type from `f` applied to this tree's arrays and the
+    /// matching arrays of `other` (same type, so the same order): an update
+    /// rule `p - lr * g` is `params.try_zip_map(&grads, &mut |p, g| ..)`.
+    fn try_zip_map(
+        &self,
+        other: &Self,
+        f: &mut dyn FnMut(&Array, &Array) -> Result<Array, Exception>,
+    ) -> Result<Self, Exception> {
+        let mut others = other.to_arrays().into_iter();
+        self.try_map(&mut |a| {
+            let b = others.next().ok_or_else(|| Exception::custom("parameter trees differ"))?;
+            f(a, &b)
+        })
+    }
+
     /// A tree of the same type with `f` applied to every array.
     fn try_map(
         &self,
