@@ -6,7 +6,8 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use mithril_core::graph::Graph;
+use mithril_core::graph::{Graph, Op};
+use mithril_core::layers::Layer;
 use mlx_rs::error::Exception;
 use mlx_rs::losses::{
     BinaryCrossEntropy, CrossEntropy, HingeLoss, KlDivLoss, L1Loss, LossReduction, MseLoss,
@@ -352,6 +353,17 @@ impl ObjectiveRun<'_> {
     }
 }
 
+/// Whether running `graph` in training mode draws random numbers: a
+/// `Dropout` with `p > 0` in it or in a nested model (the only lowering that
+/// calls `LowerCtx::next_key`).
+fn draws_random_numbers(graph: &Graph) -> bool {
+    graph.nodes.iter().any(|node| match &node.op {
+        Op::Layer(Layer::Dropout(dropout)) => dropout.p > 0.0,
+        Op::Layer(_) => false,
+        Op::Model(sub) => draws_random_numbers(sub),
+    })
+}
+
 /// Fraction of rows whose arg-max over the last axis equals the label.
 pub fn accuracy(logits: &Array, labels: &Array) -> Result<f32> {
     let predicted = ops::indexing::argmax_axis(logits, -1, None)?;
@@ -385,6 +397,9 @@ pub struct Trainer<M: Model, O: Optimizer + 'static> {
     state: Option<(Vec<Array>, O)>,
     keys: Rc<Vec<Rc<str>>>,
     key: Array,
+    /// Whether the graph draws random numbers in training mode; if not, the
+    /// key is passed unchanged instead of split every step.
+    stochastic: bool,
     compiled: Option<StepFn<O>>,
     gradients: Option<Program>,
     checked: Vec<Vec<i32>>,
@@ -421,6 +436,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             state: Some((Vec::new(), optimizer)),
             keys,
             key: mlx_rs::random::key(backend.seed() ^ 0x5EED_D20F)?,
+            stochastic: draws_random_numbers(graph),
             compiled: None,
             gradients: None,
             checked: Vec::new(),
@@ -452,8 +468,14 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         Ok(())
     }
 
-    /// The next step's random key.
+    /// The next step's random key. A graph without dropout never reads it:
+    /// it then gets the same key every step, which saves a split (a few
+    /// MLX operations evaluated with every step, about 5% of a small
+    /// model's compiled step on CPU).
     fn step_key(&mut self) -> Result<Array> {
+        if !self.stochastic {
+            return Ok(self.key.clone());
+        }
         let (next, sub) = mlx_rs::random::split(&self.key, 2)?;
         self.key = next;
         Ok(sub)
