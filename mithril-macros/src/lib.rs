@@ -1,10 +1,10 @@
 //! The `model!` procedural macro of mithril.
 //!
-//! The pipeline follows the usual shape of a derive crate: [`parse`] reads
-//! the tokens into the [`ast`], [`lower`] turns that into mithril-core's
-//! `ModelSpec` while remembering spans, [`check`] builds every model with
+//! The pipeline follows the usual shape of a derive crate: `parse` reads
+//! the tokens into the `ast`, `lower` turns that into mithril-core's
+//! `ModelSpec` while remembering spans, `check` builds every model with
 //! mithril-core (the same shape rules the runtime uses) and maps its errors
-//! to the user's tokens, and [`expand`] generates the typed structs. Errors
+//! to the user's tokens, and `expand` generates the typed structs. Errors
 //! from every stage are collected and emitted together; a model that fails
 //! still gets stub items so that code using it reports no further errors.
 //!

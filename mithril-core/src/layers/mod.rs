@@ -1,7 +1,7 @@
 //! The layer catalogue: each layer's arguments, shape rule and parameters.
 //!
 //! A layer is a struct implementing [`LayerRule`] in one of this module's
-//! files, listed once in [`catalogue!`]. The macro checks user models with
+//! files, listed once in `catalogue!`. The macro checks user models with
 //! these rules while the crate compiles; the runtime runs the same rules on
 //! concrete shapes. A backend adds one lowering per layer.
 

@@ -91,7 +91,7 @@ reduction!(
 );
 reduction!(
     Sum,
-    "sum over axes (all by default): [B, T, C] -> Sum(axes = [1, 2]) -> [B]"
+    "sum over axes (all by default): `[B, T, C]` -> `Sum(axes = [1, 2])` -> `[B]`"
 );
 reduction!(
     Max,
