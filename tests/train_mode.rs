@@ -112,7 +112,7 @@ fn dropout_drops_about_p_in_training_only() {
     let inputs = DropInputs { x: x.clone() };
     let graph = mithril::graph_of::<Drop>();
     let key = mithril::mlx_rs::random::key(0).unwrap();
-    let (out, _) = mithril::mlx::run_graph_training(graph, &[], &[x.clone()], &Default::default(), &key).unwrap();
+    let (out, _) = mithril::mlx::run_graph_training(graph, &[], std::slice::from_ref(&x), &Default::default(), &key).unwrap();
     let values = to_vec::<f32>(&out[0]).unwrap();
     let dropped = values.iter().filter(|v| **v == 0.0).count() as f32 / values.len() as f32;
     assert!((dropped - 0.3).abs() < 0.03, "dropped {dropped}");

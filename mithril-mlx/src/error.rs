@@ -10,7 +10,7 @@ pub enum Error {
     /// Inputs whose shapes do not fit the model's declaration (names the input,
     /// the declared shape, the symbol bindings and what was given).
     #[error(transparent)]
-    Shape(#[from] ConcreteShapeError),
+    Shape(Box<ConcreteShapeError>),
     /// A parameter array of the wrong shape.
     #[error("parameter `{path}`: expected shape {expected:?}, got {found:?}")]
     ParamShape {
@@ -101,3 +101,11 @@ pub enum Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<ConcreteShapeError> for Error {
+    fn from(e: ConcreteShapeError) -> Error {
+        // Boxed: shape errors carry names, shapes and bindings, and would
+        // otherwise make every `Result` of this crate large.
+        Error::Shape(Box::new(e))
+    }
+}

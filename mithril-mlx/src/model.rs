@@ -98,6 +98,10 @@ pub(crate) fn custom_fn(handle: &Option<CustomHandle>) -> Option<CustomFn> {
         .and_then(|h| h.0.downcast_ref::<CustomFn>().copied())
 }
 
+/// How generated code hands over a nested model's graph.
+#[doc(hidden)]
+pub type GraphFn = fn() -> &'static Arc<Graph>;
+
 /// Builds a model's graph at run time from the spec the macro checked
 /// (called by generated code, once per model).
 ///
@@ -107,7 +111,7 @@ pub(crate) fn custom_fn(handle: &Option<CustomHandle>) -> Option<CustomFn> {
 #[doc(hidden)]
 pub fn build_graph(
     spec: &ModelSpec,
-    nested: &[(&str, fn() -> &'static Arc<Graph>)],
+    nested: &[(&str, GraphFn)],
     customs: &[(&str, CustomHandle)],
 ) -> Arc<Graph> {
     let lookup = |name: &str| {

@@ -42,6 +42,9 @@ fn in_compute_dtype(arrays: &[Array], options: &RunOptions) -> Result<Vec<Array>
         .collect()
 }
 
+/// New values of buffers, by index into a graph's weights.
+pub type BufferUpdates = Vec<(usize, Array)>;
+
 /// Runs `graph` in training mode with a random `key` (for dropout); returns
 /// the outputs and the new values of the buffers the layers updated (batch
 /// statistics), as indices into `weights`.
@@ -51,7 +54,7 @@ pub fn run_graph_training(
     inputs: &[Array],
     options: &RunOptions,
     key: &Array,
-) -> Result<(Vec<Array>, Vec<(usize, Array)>), Exception> {
+) -> Result<(Vec<Array>, BufferUpdates), Exception> {
     let options = RunOptions {
         training: true,
         ..*options
