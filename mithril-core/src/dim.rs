@@ -90,7 +90,11 @@ impl Dim {
             Dim::Lit(n) => (Vec::new(), *n as i64),
             Dim::Expr(e) => match &**e {
                 DimExpr::Add(a, b) | DimExpr::Sub(a, b) => {
-                    let sign = if matches!(**e, DimExpr::Add(..)) { 1 } else { -1 };
+                    let sign = if matches!(**e, DimExpr::Add(..)) {
+                        1
+                    } else {
+                        -1
+                    };
                     let (mut terms, ca) = a.linear();
                     let (tb, cb) = b.linear();
                     for (t, k) in tb {
@@ -125,7 +129,10 @@ impl Dim {
         Some(match constant {
             0 => acc,
             c if c > 0 => Dim::Expr(Arc::new(DimExpr::Add(acc, Dim::Lit(c as usize)))),
-            c => Dim::Expr(Arc::new(DimExpr::Sub(acc, Dim::Lit(c.unsigned_abs() as usize)))),
+            c => Dim::Expr(Arc::new(DimExpr::Sub(
+                acc,
+                Dim::Lit(c.unsigned_abs() as usize),
+            ))),
         })
     }
 
@@ -323,11 +330,19 @@ mod tests {
     fn sums_cancel_to_canonical_forms() {
         let h = Dim::sym("H");
         // A `same` convolution: H + 2*1 - 3 + 1 is H.
-        let same = h.add(&Dim::Lit(2)).sub(&Dim::Lit(3)).unwrap().floor_div(1).add(&Dim::Lit(1));
+        let same = h
+            .add(&Dim::Lit(2))
+            .sub(&Dim::Lit(3))
+            .unwrap()
+            .floor_div(1)
+            .add(&Dim::Lit(1));
         assert_eq!(same, h);
         let t = Dim::sym("T");
         assert_eq!(t.add(&h), h.add(&t));
-        assert_eq!(t.sub(&Dim::Lit(3)).unwrap().add(&Dim::Lit(1)).to_string(), "T - 2");
+        assert_eq!(
+            t.sub(&Dim::Lit(3)).unwrap().add(&Dim::Lit(1)).to_string(),
+            "T - 2"
+        );
         assert_eq!(t.add(&t).to_string(), "T*2");
         assert_eq!(t.sub(&t), Some(Dim::Lit(0)));
         assert_eq!(Dim::Lit(2).sub(&t).unwrap().to_string(), "2 - T");

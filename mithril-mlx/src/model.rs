@@ -49,7 +49,9 @@ pub trait Params: Clone + Sized {
     ) -> Result<Self, Exception> {
         let mut others = other.to_arrays().into_iter();
         self.try_map(&mut |a| {
-            let b = others.next().ok_or_else(|| Exception::custom("parameter trees differ"))?;
+            let b = others
+                .next()
+                .ok_or_else(|| Exception::custom("parameter trees differ"))?;
             f(a, &b)
         })
     }

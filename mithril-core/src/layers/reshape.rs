@@ -74,7 +74,13 @@ impl LayerRule for Reshape {
 
     fn bind(&self, bindings: &crate::dim::Bindings) -> Self {
         let value = |s: &str| bindings.get(s).map(|&n| Dim::Lit(n));
-        Reshape { shape: self.shape.iter().map(|d| d.as_ref().map(|d| d.substitute(&value))).collect() }
+        Reshape {
+            shape: self
+                .shape
+                .iter()
+                .map(|d| d.as_ref().map(|d| d.substitute(&value)))
+                .collect(),
+        }
     }
 
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
