@@ -4,7 +4,7 @@
 use mithril_core::graph::{Graph, Op, ValueId};
 use mithril_core::layers::Init;
 use mlx_rs::error::Exception;
-use mlx_rs::{Array, random};
+use mlx_rs::{Array, Dtype, random};
 
 use crate::backend::MlxBackend;
 use crate::error::{Error, Result};
@@ -36,7 +36,13 @@ fn in_compute_dtype(arrays: &[Array], options: &RunOptions) -> Result<Vec<Array>
     arrays
         .iter()
         .map(|a| match options.compute {
-            Some(dtype) if a.dtype() != dtype && a.dtype().is_float() => a.as_dtype(dtype),
+            // f64 is left alone: a deliberate high-precision run (MLX has it
+            // on the CPU only), such as finite-difference checks.
+            Some(dtype)
+                if a.dtype() != dtype && a.dtype().is_float() && a.dtype() != Dtype::Float64 =>
+            {
+                a.as_dtype(dtype)
+            }
             _ => Ok(a.clone()),
         })
         .collect()
