@@ -21,13 +21,15 @@
 //! `cargo test --test layers_numeric_a -- --nocapture` prints the tables of
 //! the largest errors (and the share of the tolerance they use).
 
-use std::collections::HashMap;
-use std::fmt;
+mod common;
 
+use common::numeric::{
+    Case, Dtypes, Fd, Stencil, Suite, Tol, backend, cases, check_fd_only, check_fixture,
+    check_index, forward, layer_model, pseudo_random, run_table, values,
+};
 use mithril::mlx_rs::{Array, Dtype};
-use mithril::{Device, MlxBackend, Model, Params, Values};
+use mithril::{Device, MlxBackend};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/layers");
 const INDEX: &str = "cases_a.json";
 
 /// Mithril (f32) vs the Python MLX fixture (f32): the same MLX version on the
@@ -55,6 +57,7 @@ const F64: Fd = Fd {
         rtol: 1e-7,
     },
     quantise: false,
+    stencil: Stencil::ThreePoint,
 };
 
 /// Finite differences in float64 with a larger step, for activations built
@@ -70,6 +73,7 @@ const F64_EXP: Fd = Fd {
         rtol: 2e-5,
     },
     quantise: false,
+    stencil: Stencil::ThreePoint,
 };
 
 /// Finite differences in float32, for `Conv1d`: MLX 0.32's CPU convolution
@@ -84,6 +88,7 @@ const F32_AFFINE: Fd = Fd {
         rtol: 5e-5,
     },
     quantise: false,
+    stencil: Stencil::ThreePoint,
 };
 
 /// Finite differences in float64 for `mx.fast.layer_norm` and
@@ -102,6 +107,7 @@ const F64_FAST_NORM: Fd = Fd {
         rtol: 2e-4,
     },
     quantise: false,
+    stencil: Stencil::ThreePoint,
 };
 
 /// As [`F64_FAST_NORM`] for inputs of scale 0.1 (`layer_norm_nobias_eps`),
@@ -115,6 +121,7 @@ const F64_FAST_NORM_SMALL: Fd = Fd {
         rtol: 4e-4,
     },
     quantise: false,
+    stencil: Stencil::ThreePoint,
 };
 
 /// Finite differences for `Cast`, on its inputs rounded to multiples of 1/64
@@ -129,449 +136,21 @@ const CAST_FD: Fd = Fd {
         rtol: 1e-12,
     },
     quantise: true,
+    stencil: Stencil::ThreePoint,
+};
+
+/// The harness's settings for this file (fixture comparisons on the GPU:
+/// `common::numeric::GPU_TOL`). `Cast` changes dtypes, so comparisons check them.
+const SUITE: Suite = Suite {
+    fixture_tol: FIXTURE_TOL,
+    modes_tol: MODES_TOL,
+    dtypes: Dtypes::Followed,
+    known_bugs: &[],
+    columns: (30, 66),
 };
 
 // ---------------------------------------------------------------------------
-// Comparing arrays
-
-/// An elementwise tolerance: |got - want| <= atol + rtol * |want|.
-#[derive(Clone, Copy, Debug)]
-struct Tol {
-    atol: f64,
-    rtol: f64,
-}
-
-/// The outcome of comparisons that passed: the largest |got - want| and the
-/// largest share of an element's allowance used (1.0 = at the tolerance).
-#[derive(Clone, Copy, Debug, Default)]
-struct Worst {
-    abs: f64,
-    used: f64,
-}
-
-impl Worst {
-    fn max(self, other: Worst) -> Worst {
-        Worst {
-            abs: self.abs.max(other.abs),
-            used: self.used.max(other.used),
-        }
-    }
-}
-
-impl fmt::Display for Worst {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cell = format!("{:.1e} ({:.0}%)", self.abs, 100.0 * self.used);
-        f.pad(&cell)
-    }
-}
-
-/// An array's elements as f64, row-major (this evaluates it: MLX errors show here).
-fn values(a: &Array) -> Result<Vec<f64>, String> {
-    let a = a
-        .as_dtype(Dtype::Float64)
-        .and_then(|a| a.contiguous())
-        .map_err(|e| e.to_string())?;
-    a.to_vec_exact::<f64>().map_err(|e| e.to_string())
-}
-
-fn is_integer(dtype: Dtype) -> bool {
-    matches!(
-        dtype,
-        Dtype::Int8
-            | Dtype::Int16
-            | Dtype::Int32
-            | Dtype::Int64
-            | Dtype::Uint8
-            | Dtype::Uint16
-            | Dtype::Uint32
-            | Dtype::Uint64
-    )
-}
-
-/// The multi-index of flat element `i` of an array of `shape`.
-fn unravel(mut i: usize, shape: &[i32]) -> Vec<usize> {
-    let mut index = vec![0; shape.len()];
-    for (axis, &n) in shape.iter().enumerate().rev() {
-        index[axis] = i % n as usize;
-        i /= n as usize;
-    }
-    index
-}
-
-/// Compares `got` with `want` elementwise within `tol` (dtypes must agree);
-/// the error names the worst element (the one furthest beyond its allowance).
-fn compare(what: &str, got: &Array, want: &Array, tol: Tol) -> Result<Worst, String> {
-    if got.shape() != want.shape() || got.dtype() != want.dtype() {
-        return Err(format!(
-            "{what}: {:?} {:?}, expected {:?} {:?}",
-            got.dtype(),
-            got.shape(),
-            want.dtype(),
-            want.shape()
-        ));
-    }
-    let (g, w) = (values(got)?, values(want)?);
-    let mut worst = Worst::default();
-    let mut worst_at = 0;
-    for (i, (&x, &y)) in g.iter().zip(&w).enumerate() {
-        let diff = (x - y).abs();
-        let diff = if diff.is_nan() { f64::INFINITY } else { diff };
-        let used = diff / (tol.atol + tol.rtol * y.abs());
-        if used > worst.used {
-            worst_at = i;
-        }
-        worst = worst.max(Worst { abs: diff, used });
-    }
-    if worst.used <= 1.0 {
-        return Ok(worst);
-    }
-    let i = worst_at;
-    Err(format!(
-        "{what}: element {:?} is {:.9e}, expected {:.9e} (|diff| {:.3e} > {:.3e}); max |diff| {:.3e}",
-        unravel(i, got.shape()),
-        g[i],
-        w[i],
-        (g[i] - w[i]).abs(),
-        tol.atol + tol.rtol * w[i].abs(),
-        worst.abs,
-    ))
-}
-
-// ---------------------------------------------------------------------------
-// Running one-layer models
-
-/// The parameter names of a one-layer model (`weight`, `bias`), in the graph's order.
-fn weight_names<M: Model>() -> Vec<String> {
-    mithril::graph_of::<M>()
-        .weights
-        .iter()
-        .map(|w| {
-            w.path
-                .strip_prefix("layer.")
-                .unwrap_or_else(|| panic!("{}: parameter `{}` outside `layer`", M::NAME, w.path))
-                .to_string()
-        })
-        .collect()
-}
-
-/// The layer call as the model writes it (`Conv1d(filters=4,kernel=3)`),
-/// without the layer's name and without spaces.
-fn layer_call<M: Model>() -> String {
-    let call = &mithril::graph_of::<M>().nodes[0].call;
-    let call: String = call.chars().filter(|c| !c.is_whitespace()).collect();
-    call.strip_prefix("layer:").unwrap_or(&call).to_string()
-}
-
-fn backend(graph_mode: bool) -> Result<MlxBackend, String> {
-    MlxBackend::builder()
-        .device(Device::Cpu)
-        .graph_mode(graph_mode)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
-/// `evaluate_with_gradients` of the output `y` with `cotangent`, on the CPU,
-/// as named arrays with the fixtures' keys: `output`, `grad.input.<name>`,
-/// `grad.weight.<name>`.
-fn evaluate<M: Model>(
-    graph_mode: bool,
-    weights: &[Array],
-    inputs: &[Array],
-    cotangent: &Array,
-) -> Result<Vec<(String, Array)>, String> {
-    let backend = backend(graph_mode)?;
-    let params = M::Params::from_arrays(&mut weights.iter().cloned()).ok_or("too few weights")?;
-    let model_inputs = M::Inputs::from_arrays(inputs.to_vec()).ok_or("too few inputs")?;
-    let mut model = mithril::compile::<M>(&backend);
-    let (out, grads) = model
-        .evaluate_with_gradients(&params, &model_inputs, &[("y", cotangent.clone())])
-        .map_err(|e| e.to_string())?;
-    let mut named = vec![("output".to_string(), out.arrays()[0].clone())];
-    for (name, g) in M::Inputs::NAMES.iter().zip(grads.inputs.arrays()) {
-        named.push((format!("grad.input.{name}"), g.clone()));
-    }
-    for (name, g) in weight_names::<M>().iter().zip(grads.params.to_arrays()) {
-        named.push((format!("grad.weight.{name}"), g));
-    }
-    Ok(named)
-}
-
-/// The forward output alone.
-fn forward<M: Model>(
-    graph_mode: bool,
-    weights: &[Array],
-    inputs: &[Array],
-) -> Result<Array, String> {
-    let backend = backend(graph_mode)?;
-    let params = M::Params::from_arrays(&mut weights.iter().cloned()).ok_or("too few weights")?;
-    let model_inputs = M::Inputs::from_arrays(inputs.to_vec()).ok_or("too few inputs")?;
-    let out = mithril::compile::<M>(&backend)
-        .evaluate(&params, &model_inputs)
-        .map_err(|e| e.to_string())?;
-    Ok(out.arrays()[0].clone())
-}
-
-// ---------------------------------------------------------------------------
-// The checks
-
-/// The largest errors of one case, for the table.
-#[derive(Clone, Copy, Debug, Default)]
-struct Errors {
-    /// Mithril vs the fixture, both modes; `None` without a fixture.
-    fixture: Option<Worst>,
-    /// Compiled vs eager; `None` without a fixture.
-    modes: Option<Worst>,
-    /// VJP vs finite differences, both modes.
-    fd: Worst,
-}
-
-/// Checks a fixture case in both modes against the fixture and each other,
-/// then its VJP against finite differences on the fixture's data.
-fn check_fixture<M: Model>(case: &str, fd: Fd) -> Result<Errors, String> {
-    let path = format!("{FIXTURES}/{case}.safetensors");
-    let fixture = Array::load_safetensors(&path).map_err(|e| format!("{path}: {e}"))?;
-    let get = |key: &str| {
-        fixture
-            .get(key)
-            .cloned()
-            .ok_or_else(|| format!("{case}: no `{key}` in the fixture"))
-    };
-    let weights = weight_names::<M>()
-        .iter()
-        .map(|n| get(&format!("weight.{n}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let inputs = M::Inputs::NAMES
-        .iter()
-        .map(|n| get(&format!("input.{n}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let cotangent = get("cotangent")?;
-
-    let compiled = evaluate::<M>(true, &weights, &inputs, &cotangent)
-        .map_err(|e| format!("{case} compiled: {e}"))?;
-    let eager = evaluate::<M>(false, &weights, &inputs, &cotangent)
-        .map_err(|e| format!("{case} eager: {e}"))?;
-    // Integer inputs have no gradient in the fixture; Mithril's is zero.
-    let mut checked = 0;
-    let (mut vs_fixture, mut modes) = (Worst::default(), Worst::default());
-    for ((key, c), (_, e)) in compiled.iter().zip(&eager) {
-        if let Some(name) = key.strip_prefix("grad.input.") {
-            let input = get(&format!("input.{name}"))?;
-            if is_integer(input.dtype()) {
-                for (mode, g) in [("compiled", c), ("eager", e)] {
-                    if g.shape() != input.shape() || values(g)?.iter().any(|&v| v != 0.0) {
-                        return Err(format!(
-                            "{case} {mode}: the gradient of integer input `{name}` is not all zeros"
-                        ));
-                    }
-                }
-                continue;
-            }
-        }
-        checked += 1;
-        let want = get(key)?;
-        for (mode, got) in [("compiled", c), ("eager", e)] {
-            let what = format!("{case} {mode} {key}");
-            vs_fixture = vs_fixture.max(compare(&what, got, &want, FIXTURE_TOL)?);
-        }
-        let what = format!("{case} compiled vs eager {key}");
-        modes = modes.max(compare(&what, c, e, MODES_TOL)?);
-    }
-    // Every expectation of the fixture has its array.
-    let expected = fixture
-        .keys()
-        .filter(|k| *k == "output" || k.starts_with("grad."))
-        .count();
-    if checked != expected {
-        return Err(format!(
-            "{case}: Mithril gives {checked} comparable arrays, the fixture has {expected}"
-        ));
-    }
-    Ok(Errors {
-        fixture: Some(vs_fixture),
-        modes: Some(modes),
-        fd: fd_check::<M>(case, &weights, &inputs, &cotangent, fd)?,
-    })
-}
-
-/// Checks a model without a fixture (literal input shapes) against finite
-/// differences, with pseudo-random inputs, parameters and cotangent.
-fn check_fd_only<M: Model>(case: &str, fd: Fd) -> Result<Errors, String> {
-    let graph = mithril::graph_of::<M>();
-    let known = |s: &mithril::core::Shape| {
-        s.as_known()
-            .unwrap_or_else(|| panic!("{case}: give the inputs literal shapes"))
-    };
-    let mut seed = 0;
-    let mut next = |shape: &[usize]| {
-        seed += 1;
-        pseudo_random(seed, shape)
-    };
-    let weights: Vec<Array> = graph.weights.iter().map(|w| next(&w.shape)).collect();
-    let inputs: Vec<Array> = graph
-        .inputs
-        .iter()
-        .map(|i| next(&known(&i.shape)))
-        .collect();
-    let cotangent = next(&known(&graph.outputs[0].shape));
-    Ok(Errors {
-        fd: fd_check::<M>(case, &weights, &inputs, &cotangent, fd)?,
-        ..Errors::default()
-    })
-}
-
-/// Values in [-1, 1) from a 64-bit LCG, as an f64 array.
-fn pseudo_random(seed: u64, shape: &[usize]) -> Array {
-    let step = |s: u64| {
-        s.wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407)
-    };
-    let mut state = step(seed);
-    let n: usize = shape.iter().product();
-    let v: Vec<f64> = (0..n)
-        .map(|_| {
-            state = step(state);
-            (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect();
-    let shape: Vec<i32> = shape.iter().map(|&d| d as i32).collect();
-    Array::from_slice_f64(&v, &shape)
-}
-
-/// How a finite-difference check runs.
-#[derive(Clone, Copy, Debug)]
-struct Fd {
-    /// The dtype of the model's float inputs and parameters.
-    dtype: Dtype,
-    /// The step h of (L(x + h) - L(x - h)) / 2h.
-    step: f64,
-    /// VJP vs finite differences.
-    tol: Tol,
-    /// Round float inputs and parameters to multiples of 1/64, clamped to
-    /// [-4, 4], before differencing.
-    quantise: bool,
-}
-
-/// Compares the VJP of both modes with central finite differences of
-/// L = sum(y * cotangent) (forward passes with float primals in `fd.dtype`,
-/// the cotangent in the output's dtype, L summed in f64), one element of one
-/// float input or parameter at a time. Integer inputs stay as they are.
-fn fd_check<M: Model>(
-    case: &str,
-    weights: &[Array],
-    inputs: &[Array],
-    cotangent: &Array,
-    fd: Fd,
-) -> Result<Worst, String> {
-    let cast = |a: &Array| {
-        if is_integer(a.dtype()) {
-            Ok(a.clone())
-        } else {
-            a.as_dtype(fd.dtype).map_err(|e| e.to_string())
-        }
-    };
-    let prepare = |a: &Array| -> Result<Array, String> {
-        if !fd.quantise || is_integer(a.dtype()) {
-            return cast(a);
-        }
-        let v: Vec<f64> = values(a)?
-            .iter()
-            .map(|x| (x.clamp(-4.0, 4.0) * 64.0).round() / 64.0)
-            .collect();
-        cast(&Array::from_slice_f64(&v, a.shape()))
-    };
-    // What `fd.dtype` stores for x.
-    let round = |x: f64| match fd.dtype {
-        Dtype::Float32 => x as f32 as f64,
-        _ => x,
-    };
-    let weights = weights.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
-    let inputs = inputs.iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
-    // The cotangent takes the output's dtype (a `Cast` changes it).
-    let out_dtype = forward::<M>(false, &weights, &inputs)
-        .map_err(|e| format!("{case} forward ({:?}): {e}", fd.dtype))?
-        .dtype();
-    let cotangent = cotangent.as_dtype(out_dtype).map_err(|e| e.to_string())?;
-    let cot = values(&cotangent)?;
-
-    let backend = backend(false)?;
-    let mut model = mithril::compile::<M>(&backend);
-    let mut loss = |primals: &[Array]| -> Result<f64, String> {
-        let (weights, inputs) = primals.split_at(weights.len());
-        let params = M::Params::from_arrays(&mut weights.iter().cloned()).ok_or("weights")?;
-        let inputs = M::Inputs::from_arrays(inputs.to_vec()).ok_or("inputs")?;
-        let out = model
-            .evaluate(&params, &inputs)
-            .map_err(|e| e.to_string())?;
-        Ok(values(out.arrays()[0])?
-            .iter()
-            .zip(&cot)
-            .map(|(y, c)| y * c)
-            .sum())
-    };
-
-    // The differences, under the VJP's names, in the order weights then inputs.
-    let names = weight_names::<M>()
-        .into_iter()
-        .map(|n| format!("grad.weight.{n}"))
-        .chain(M::Inputs::NAMES.iter().map(|n| format!("grad.input.{n}")));
-    let mut primals: Vec<Array> = weights.iter().chain(&inputs).cloned().collect();
-    let mut differences = Vec::new();
-    for (k, name) in names.enumerate() {
-        let original = primals[k].clone();
-        if is_integer(original.dtype()) {
-            continue;
-        }
-        let base = values(&original)?;
-        let mut grad = vec![0.0; base.len()];
-        for (j, g) in grad.iter_mut().enumerate() {
-            let mut loss_at = |x: f64| {
-                let mut v = base.clone();
-                v[j] = x;
-                primals[k] = cast(&Array::from_slice_f64(&v, original.shape()))?;
-                loss(&primals).map_err(|e| format!("{case} FD forward ({name}): {e}"))
-            };
-            let (hi, lo) = (round(base[j] + fd.step), round(base[j] - fd.step));
-            *g = (loss_at(hi)? - loss_at(lo)?) / (hi - lo);
-        }
-        primals[k] = original.clone();
-        let fd_grad = Array::from_slice_f64(&grad, original.shape())
-            .as_dtype(fd.dtype)
-            .map_err(|e| e.to_string())?;
-        differences.push((name, fd_grad));
-    }
-
-    let mut worst = Worst::default();
-    for graph_mode in [true, false] {
-        let mode = if graph_mode { "compiled" } else { "eager" };
-        let vjp = evaluate::<M>(graph_mode, &weights, &inputs, &cotangent)
-            .map_err(|e| format!("{case} {mode} ({:?}): {e}", fd.dtype))?;
-        for (name, want) in &differences {
-            let (_, got) = vjp
-                .iter()
-                .find(|(n, _)| n == name)
-                .ok_or_else(|| format!("{case}: no {name}"))?;
-            let what = format!("{case} {mode} {name} vs FD ({:?})", fd.dtype);
-            worst = worst.max(compare(&what, got, want, fd.tol)?);
-        }
-    }
-    Ok(worst)
-}
-
-// ---------------------------------------------------------------------------
-// The models: one layer named `layer`, output `y`.
-
-/// A one-layer model: `x -> layer: <call> => y`.
-macro_rules! layer_model {
-    ($model:ident, x: [$($x:tt)*], $($layer:tt)+) => {
-        mithril::model! {
-            $model {
-                input x: [$($x)*];
-                x -> layer: $($layer)+ => y;
-                output y;
-            }
-        }
-    };
-}
+// The models: one layer named `layer`, output `y` (`common::numeric::layer_model!`).
 
 // The fixture cases: the layer calls of cases_a.json, the fixtures' input shapes.
 layer_model!(Conv1dCase, x: [B, 9, 3], Conv1d(filters = 4, kernel = 3));
@@ -637,27 +216,6 @@ layer_model!(CastF32ExactCase, x: [3, 4], Cast(f32));
 // ---------------------------------------------------------------------------
 // The tables
 
-/// A row of a table.
-struct Case {
-    name: &'static str,
-    /// The layer call of its model.
-    call: fn() -> String,
-    /// How its finite-difference check runs.
-    fd: Fd,
-    check: fn(&str, Fd) -> Result<Errors, String>,
-}
-
-macro_rules! cases {
-    ($check:ident: $($name:literal => $model:ident: $fd:ident),* $(,)?) => {
-        &[$(Case {
-            name: $name,
-            call: layer_call::<$model>,
-            fd: $fd,
-            check: $check::<$model>,
-        }),*]
-    };
-}
-
 const FIXTURE_CASES: &[Case] = cases! { check_fixture:
     "conv1d" => Conv1dCase: F32_AFFINE,
     "conv1d_same_dilation2" => Conv1dSameCase: F32_AFFINE,
@@ -716,79 +274,19 @@ const FD_ONLY_CASES: &[Case] = cases! { check_fd_only:
     "cast_f32_exact" => CastF32ExactCase: CAST_FD,
 };
 
-/// Runs every case (all of them, whatever fails), prints the table and fails
-/// with every failure.
-fn run_table(title: &str, cases: &[Case]) {
-    let cell = |w: Option<Worst>| w.map_or("-".to_string(), |w| w.to_string());
-    println!("\n{title}");
-    println!(
-        "{:30} {:66} {:>15} {:>15} {:>15}",
-        "case", "layer", "vs MLX", "compiled/eager", "VJP vs FD"
-    );
-    let mut failures = Vec::new();
-    for case in cases {
-        let precision = match case.fd.dtype {
-            Dtype::Float64 => "f64",
-            _ => "f32",
-        };
-        let row = format!("{:30} {:66}", case.name, (case.call)());
-        match (case.check)(case.name, case.fd) {
-            Ok(e) => println!(
-                "{row} {:>15} {:>15} {:>15} {precision}",
-                cell(e.fixture),
-                cell(e.modes),
-                e.fd.to_string(),
-            ),
-            Err(e) => {
-                println!("{row} FAILED");
-                failures.push(e);
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} case(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
 // ---------------------------------------------------------------------------
 // Tests
 
 /// The fixture cases are exactly those of `cases_a.json`, with the same layer calls.
 #[test]
 fn fixture_cases_are_those_of_the_index() {
-    let index = std::fs::read_to_string(format!("{FIXTURES}/{INDEX}")).unwrap();
-    // Enough of a JSON reader for the index's `"case": "..."` and `"layer": "..."`.
-    let strings = |key: &str| -> Vec<String> {
-        let pattern = format!("\"{key}\": \"");
-        index
-            .match_indices(&pattern)
-            .map(|(i, _)| {
-                let rest = &index[i + pattern.len()..];
-                rest[..rest.find('"').unwrap()].to_string()
-            })
-            .collect()
-    };
-    let layers: HashMap<String, String> = strings("case")
-        .into_iter()
-        .zip(strings("layer"))
-        .map(|(c, l)| (c, l.chars().filter(|c| !c.is_whitespace()).collect()))
-        .collect();
-    assert_eq!(layers.len(), 33);
-    assert_eq!(FIXTURE_CASES.len(), layers.len());
-    for case in FIXTURE_CASES {
-        let layer = layers
-            .get(case.name)
-            .unwrap_or_else(|| panic!("case `{}` is not in {INDEX}", case.name));
-        assert_eq!(&(case.call)(), layer, "case `{}`", case.name);
-    }
+    check_index(INDEX, 33, FIXTURE_CASES);
 }
 
 #[test]
 fn layers_match_python_mlx_and_finite_differences() {
     run_table(
+        &SUITE,
         "Fixture cases: max |diff| (share of tolerance); vs MLX and compiled/eager in the fixture's types",
         FIXTURE_CASES,
     );
@@ -797,6 +295,7 @@ fn layers_match_python_mlx_and_finite_differences() {
 #[test]
 fn layer_variants_match_finite_differences() {
     run_table(
+        &SUITE,
         "Variants without fixtures: VJP vs finite differences",
         FD_ONLY_CASES,
     );
@@ -841,7 +340,7 @@ fn slices_of_symbolic_axes() {
     let shapes: Vec<String> = graph.outputs.iter().map(|o| o.shape.to_string()).collect();
     assert_eq!(shapes, ["[B, T - 2, 3]", "[B, 4, 3]", "[B, 2, 3]"]);
 
-    let backend = backend(true).unwrap();
+    let backend = backend(Device::Cpu, true).unwrap();
     let mut model = mithril::compile::<SymbolicSlices>(&backend);
     let x: Vec<f32> = (0..2 * 6 * 3).map(|i| i as f32).collect();
     let inputs = SymbolicSlicesInputs {
