@@ -19,12 +19,12 @@
 
 mod common;
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
 
 use common::*;
-use mithril::mlx_rs::{self, Array, error::Exception, ops, transforms::compile::compile_with_state};
+use mithril::mlx_rs::{self, Array, error::Exception, ops, optimizers::Optimizer, transforms::compile::compile_with_state};
 use mithril::prelude::*;
 use mithril::train::Trainer;
 
@@ -198,10 +198,20 @@ fn variants<M: Model, H: HandModel>(
     Ok(out)
 }
 
+/// Timing rounds per workload.
+const ROUNDS: usize = 8;
+
 /// Warm-up, then interleaved rounds; fills each variant's `times` (seconds).
-fn measure(variants: &mut [Variant], secs: f64) -> BoxResult<()> {
+/// Each round runs every variant's share of iterations (about `secs` of work
+/// per variant in all, 16..=2000 iterations), the share preceded by one
+/// untimed iteration (coming from another model, caches and worker threads
+/// are cold); after each round, `between(round)` (the Python rounds).
+fn measure(
+    variants: &mut [Variant],
+    secs: f64,
+    between: &mut dyn FnMut(usize) -> BoxResult<()>,
+) -> BoxResult<()> {
     const WARMUP: usize = 3;
-    const ROUNDS: usize = 8;
     let mut estimate = vec![0.0f64; variants.len()];
     for (v, est) in variants.iter_mut().zip(&mut estimate) {
         for i in 0..WARMUP {
@@ -214,7 +224,6 @@ fn measure(variants: &mut [Variant], secs: f64) -> BoxResult<()> {
             *est = t;
         }
     }
-    // Iterations per variant: about `secs` of work, 16..=2000.
     let iters: Vec<usize> = estimate
         .iter()
         .map(|t| ((secs / t.max(1e-6)) as usize).clamp(16, 2000))
@@ -222,12 +231,14 @@ fn measure(variants: &mut [Variant], secs: f64) -> BoxResult<()> {
     for round in 0..ROUNDS {
         for (v, &n) in variants.iter_mut().zip(&iters) {
             let per_round = n / ROUNDS + usize::from(round < n % ROUNDS);
+            (v.run)()?;
             for _ in 0..per_round {
                 let start = Instant::now();
                 (v.run)()?;
                 v.times.push(start.elapsed().as_secs_f64());
             }
         }
+        between(round)?;
     }
     Ok(())
 }
@@ -238,17 +249,19 @@ fn max_diff(a: &Array, b: &Array) -> Result<f32, Exception> {
     Ok(d.item_exact::<f32>())
 }
 
-/// Checks that every variant of a pass agrees with `mithril compiled` on its
-/// first output (same initial parameters and data): the same loss after one
+/// Checks that every variant of a pass agrees with the first (`mithril
+/// compiled`) on its first output (same initial parameters and data): the same loss after one
 /// step, the same logits. Returns the worst difference per pass.
 fn agreement(variants: &[Variant]) -> BoxResult<Vec<(Pass, f32)>> {
     let mut worst = Vec::new();
     for pass in [Pass::Train, Pass::Forward] {
-        let reference = variants
+        let Some(reference) = variants
             .iter()
-            .find(|v| v.pass == pass && v.name == DSL_COMPILED)
+            .find(|v| v.pass == pass)
             .and_then(|v| v.first.as_ref())
-            .ok_or("no reference variant")?;
+        else {
+            continue;
+        };
         let mut w = 0.0f32;
         for v in variants.iter().filter(|v| v.pass == pass) {
             let d = max_diff(reference, v.first.as_ref().ok_or("not run")?)?;
@@ -308,50 +321,102 @@ fn python_interpreter() -> Option<String> {
     }
 }
 
-/// Runs `scripts/bench/python_bench.py --rows` and parses its `ROW` lines.
-fn python_rows(python: &str, workloads: &[&str], secs: f64) -> Vec<Row> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench/python_bench.py");
-    let mut cmd = Command::new(python);
-    cmd.arg(script)
-        .arg("--rows")
-        .arg("--secs")
-        .arg(secs.to_string())
-        .arg("--workloads")
-        .arg(workloads.join(","))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("python rows skipped: cannot run {python}: {e}");
-            return Vec::new();
+/// `scripts/bench/python_bench.py --serve`: Python MLX and PyTorch timing
+/// rounds on request, run between compare.rs's own rounds so that both sides
+/// see the same machine.
+struct PythonServer {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// Times per (workload, pass, variant), seconds.
+    times: Vec<((String, String, String), Vec<f64>)>,
+}
+
+impl PythonServer {
+    /// `skip`: `--no-torch` (the Python MLX process) or `--no-mlx` (PyTorch).
+    fn start(python: &str, skip: &str) -> Option<PythonServer> {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bench/python_bench.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .arg("--serve")
+            .arg(skip)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| eprintln!("python rows skipped: cannot run {python}: {e}"))
+            .ok()?;
+        let stdin = child.stdin.take()?;
+        let mut stdout = BufReader::new(child.stdout.take()?);
+        let mut line = String::new();
+        if stdout.read_line(&mut line).ok()? == 0 || line.trim() != "READY" {
+            eprintln!("python rows skipped: {script} did not start ({:?})", line.trim());
+            let _ = child.wait();
+            return None;
         }
-    };
-    let mut rows = Vec::new();
-    let stdout = child.stdout.take().expect("piped");
-    for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
-        let f: Vec<&str> = line.split('\t').collect();
-        if f.len() == 8 && f[0] == "ROW" {
-            let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+        Some(PythonServer {
+            child,
+            stdin,
+            stdout,
+            times: Vec::new(),
+        })
+    }
+
+    fn command(&mut self, command: &str) -> BoxResult<()> {
+        writeln!(self.stdin, "{command}")?;
+        self.stdin.flush()?;
+        loop {
+            let mut line = String::new();
+            if self.stdout.read_line(&mut line)? == 0 {
+                return Err("python_bench.py --serve exited".into());
+            }
+            let f: Vec<&str> = line.trim_end().split('\t').collect();
+            match f.as_slice() {
+                ["DONE"] => return Ok(()),
+                ["TIMES", workload, pass, variant, times] => {
+                    let key = (workload.to_string(), pass.to_string(), variant.to_string());
+                    let parsed = times.split(',').filter_map(|t| t.parse::<f64>().ok());
+                    match self.times.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, v)) => v.extend(parsed),
+                        None => self.times.push((key, parsed.collect())),
+                    }
+                }
+                _ => eprintln!("python: {}", line.trim_end()),
+            }
+        }
+    }
+
+    fn round(&mut self, workload: &str, secs: f64, round: usize) -> BoxResult<()> {
+        self.command(&format!("round {workload} {secs} {ROUNDS} {round}"))
+    }
+
+    /// The rows of `workload`, and frees its models.
+    fn finish(&mut self, workload: &str) -> BoxResult<Vec<Row>> {
+        self.command(&format!("drop {workload}"))?;
+        let mut rows = Vec::new();
+        for ((w, pass, variant), times) in self.times.iter_mut().filter(|((w, _, _), _)| w == workload) {
+            times.sort_by(f64::total_cmp);
             rows.push(Row {
-                workload: f[1].to_string(),
-                pass: f[2].to_string(),
-                variant: f[3].to_string(),
-                median_ms: num(f[4]),
-                p25_ms: num(f[5]),
-                p75_ms: num(f[6]),
-                n: f[7].parse().unwrap_or(0),
+                workload: w.clone(),
+                pass: pass.clone(),
+                variant: variant.clone(),
+                median_ms: percentile(times, 0.5) * 1e3,
+                p25_ms: percentile(times, 0.25) * 1e3,
+                p75_ms: percentile(times, 0.75) * 1e3,
+                n: times.len(),
             });
-        } else {
-            eprintln!("python: {line}");
         }
+        Ok(rows)
     }
-    match child.wait() {
-        Ok(s) if s.success() => {}
-        Ok(s) => eprintln!("python rows: {script} exited with {s}"),
-        Err(e) => eprintln!("python rows: {e}"),
+}
+
+impl Drop for PythonServer {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let _ = self.stdin.flush();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    rows
 }
 
 // ---------------------------------------------------------------------------
@@ -398,13 +463,10 @@ fn blas() -> String {
     }
 }
 
-fn mlx_version() -> &'static str {
-    match option_env!("MITHRIL_MLX_WHEEL") {
-        Some(p) if p.contains("0.32.2") => "MLX 0.32.2 (PyPI wheel mlx-cpu, via mlx-rs 0.33.0 / mlx-sys 0.7.0)",
-        _ => "MLX as built by mlx-sys 0.7.0 (mlx-rs 0.33.0)",
-    }
+fn mlx_version() -> String {
+    let info = mithril::runtime_info();
+    format!("MLX {} ({} build, through mlx-rs 0.33.0)", info.mlx_version, info.build)
 }
-
 
 // ---------------------------------------------------------------------------
 // `--breakdown`: where a DSL train step's time goes besides MLX's work.
@@ -428,11 +490,42 @@ fn micros(n: usize, mut f: impl FnMut() -> BoxResult<()>) -> BoxResult<f64> {
 /// alone on the workload's real parameters and inputs, next to the whole
 /// step of `mithril compiled` and `mlx-rs compiled`.
 fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> BoxResult<()> {
+    let hand_for_state = hand.clone();
     let mut vs: Vec<Variant> = variants::<M, H>(w, vec![("", hand, false)])?
         .into_iter()
         .filter(|v| v.pass == Pass::Train)
         .collect();
-    measure(&mut vs, secs)?;
+    // The hand-written step plus what Trainer::step did before it skipped
+    // the key for dropout-free graphs: a split per step, the sub-key passed
+    // in as an (unused) argument.
+    {
+        let mut hand = hand_for_state.clone();
+        load_hand::<M, H>(&mut hand, &mithril::init::<M>(&backend(true)?)?)?;
+        let mut state = (hand, adam());
+        let (x, y) = w.data(7)?;
+        let mut key = mlx_rs::random::key(3)?;
+        let mut compiled = compile_with_state(hand_step::<H>, None);
+        let mut first = true;
+        vs.push(Variant::new(
+            Pass::Train,
+            "mlx-rs compiled + key split",
+            Box::new(move || {
+                let (next, sub) = mlx_rs::random::split(&key, 2)?;
+                key = next;
+                let args = [x.clone(), y.clone(), sub];
+                let mut loss = if first {
+                    first = false;
+                    hand_step(&mut state, &args)?
+                } else {
+                    compiled(&mut state, &args[..])?
+                };
+                let loss = loss.remove(0);
+                eval_all(hand_arrays(&state.0).iter().chain([&loss]))?;
+                Ok(loss)
+            }),
+        ));
+    }
+    measure(&mut vs, secs, &mut |_| Ok(()))?;
     let backend = backend(true)?;
     let params = mithril::init::<M>(&backend)?;
     let (x, _) = w.data(7)?;
@@ -478,6 +571,52 @@ fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> Box
         Ok(())
     })?;
 
+    // mlx-rs's compile_with_state bookkeeping: every call projects the
+    // state (keys as strings) about five times: layouts, snapshots, restore.
+    let mut hand_state = (hand_for_state, adam());
+    let args = vec![x.clone(), w.data(7)?.1];
+    hand_step(&mut hand_state, &args)?;
+    eval_all(hand_arrays(&hand_state.0).iter())?;
+    let mut dsl_state = (params.to_arrays(), adam());
+    {
+        let graph = mithril::graph_of::<M>();
+        let keys: Vec<std::rc::Rc<str>> = graph.weights.iter().map(|w| std::rc::Rc::from(w.path.as_str())).collect();
+        let (weights, optimizer) = &mut dsl_state;
+        for (k, wt) in keys.iter().zip(weights.iter_mut()) {
+            let g = mlx_rs::ops::zeros_like(&*wt)?;
+            optimizer.update_single(k, &g, wt)?;
+        }
+        eval_all(weights.iter())?;
+    }
+    let project = |state: &mut dyn FnMut() -> BoxResult<()>| micros(n, state);
+    let dsl_projection = project(&mut || {
+        let mut p = mlx_rs::utils::Updatable::state_projection(&mut dsl_state)?;
+        std::hint::black_box((p.layout(), p.snapshot()));
+        let _ = &mut p;
+        Ok(())
+    })?;
+    let hand_projection = project(&mut || {
+        let p = mlx_rs::utils::Updatable::state_projection(&mut hand_state)?;
+        std::hint::black_box((p.layout(), p.snapshot()));
+        Ok(())
+    })?;
+    // The hand-written compiled step, host side (the call returns lazy
+    // arrays) and eval apart.
+    let mut compiled = compile_with_state(hand_step::<H>, None);
+    let (mut call, mut evaluation) = (Vec::new(), Vec::new());
+    for i in 0..(n / 4).max(50) {
+        let start = Instant::now();
+        let loss = compiled(&mut hand_state, &args[..])?;
+        let mid = Instant::now();
+        eval_all(hand_arrays(&hand_state.0).iter().chain(&loss))?;
+        if i >= 10 {
+            call.push((mid - start).as_secs_f64() * 1e6);
+            evaluation.push(mid.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    call.sort_by(f64::total_cmp);
+    evaluation.sort_by(f64::total_cmp);
+
     println!("{} {}: train step medians", w.id, w.description());
     for v in &mut vs {
         v.times.sort_by(f64::total_cmp);
@@ -489,6 +628,11 @@ fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> Box
     println!("    random::split + eval of key   {split:>8.2} us");
     println!("    Params::from_arrays(clone)    {from_arrays:>8.2} us");
     println!("    eval of evaluated arrays      {eval_again:>8.2} us");
+    println!("  compile_with_state bookkeeping, one state projection with layout and snapshot:");
+    println!("    (Vec<Array>, Adam), mithril   {dsl_projection:>8.2} us");
+    println!("    (module, Adam), mlx-rs        {hand_projection:>8.2} us");
+    println!("  mlx-rs compiled step split: call (host, lazy) {:.1} us, eval {:.1} us",
+        percentile(&call, 0.5), percentile(&evaluation, 0.5));
     Ok(())
 }
 
@@ -522,7 +666,7 @@ fn main() -> BoxResult<()> {
         for w in &workloads {
             match w.id {
                 "W1" => breakdown_of::<Mlp, _>(w, HandMlp::new()?, secs)?,
-                "W2" => breakdown_of::<Cnn, _>(w, HandCnn::new(false)?, secs)?,
+                "W2" => breakdown_of::<Cnn, _>(w, HandCnn::new(Pool::Reshape)?, secs)?,
                 "W3" => breakdown_of::<DeepMlp, _>(w, HandDeep::new()?, secs)?,
                 _ => unreachable!(),
             }
@@ -537,21 +681,75 @@ fn main() -> BoxResult<()> {
     let roof_2048 = matmul_gflops(2048, 6)?;
     let roofline = roof_1024.max(roof_2048);
 
+    // Python MLX and PyTorch in two processes: PyTorch's OpenMP threads and
+    // its own BLAS stay out of the MLX process.
+    let mut python: Vec<PythonServer> = match python_interpreter() {
+        Some(p) => {
+            eprintln!("starting the Python rows' servers with {p} ...");
+            ["--no-torch", "--no-mlx"]
+                .into_iter()
+                .filter_map(|skip| PythonServer::start(&p, skip))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let mut rows: Vec<Row> = Vec::new();
     let mut checks = Vec::new();
+    let mut rust_secs = 0.0;
     for w in &workloads {
+        let rust_started = Instant::now();
         eprintln!("measuring {} ({}) ...", w.id, w.description());
         let mut vs = match w.id {
             "W1" => variants::<Mlp, _>(w, vec![("", HandMlp::new()?, true)])?,
             "W2" => variants::<Cnn, _>(
                 w,
-                vec![("", HandCnn::new(false)?, true), ("nn::MaxPool2d", HandCnn::new(true)?, false)],
+                vec![
+                    ("", HandCnn::new(Pool::Reshape)?, true),
+                    ("transposed pool", HandCnn::new(Pool::ReshapeTranspose)?, false),
+                    ("nn::MaxPool2d", HandCnn::new(Pool::NnMaxPool2d)?, false),
+                ],
             )?,
             "W3" => variants::<DeepMlp, _>(w, vec![("", HandDeep::new()?, true)])?,
             _ => unreachable!(),
         };
-        measure(&mut vs, secs)?;
+        // MITHRIL_BENCH_VARIANTS: only variants whose name is in this
+        // comma-separated list (for experiments; the check then compares
+        // what is left).
+        if let Ok(only) = std::env::var("MITHRIL_BENCH_VARIANTS") {
+            let only: Vec<&str> = only.split(',').map(str::trim).collect();
+            vs.retain(|v| only.contains(&v.name.as_str()));
+        }
+        let id = w.id;
+        let mut python_secs = 0.0;
+        let mut between = |round: usize| -> BoxResult<()> {
+            for server in python.iter_mut() {
+                let start = Instant::now();
+                server.round(id, secs, round)?;
+                python_secs += start.elapsed().as_secs_f64();
+            }
+            Ok(())
+        };
+        measure(&mut vs, secs, &mut between)?;
         checks.push((w.id, agreement(&vs)?));
+        // MITHRIL_BENCH_DUMP=FILE: every single time (ms), as CSV lines
+        // `workload,pass,variant,ms` (appended).
+        if let Ok(path) = std::env::var("MITHRIL_BENCH_DUMP") {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            for v in &vs {
+                for t in &v.times {
+                    writeln!(f, "{},{},{},{:.4}", w.id, v.pass.key(), v.name, t * 1e3)?;
+                }
+            }
+            for server in &python {
+                for ((wid, pass, name), times) in &server.times {
+                    if wid == w.id {
+                        for t in times {
+                            writeln!(f, "{wid},{pass},{name},{:.4}", t * 1e3)?;
+                        }
+                    }
+                }
+            }
+        }
         for pass in [Pass::Train, Pass::Forward] {
             for v in vs.iter_mut().filter(|v| v.pass == pass) {
                 v.times.sort_by(f64::total_cmp);
@@ -566,14 +764,14 @@ fn main() -> BoxResult<()> {
                 });
             }
         }
+        drop(vs);
+        rust_secs += rust_started.elapsed().as_secs_f64() - python_secs;
+        for server in python.iter_mut() {
+            rows.extend(server.finish(w.id)?);
+        }
     }
-    let rust_secs = started.elapsed().as_secs_f64();
-
-    if let Some(python) = python_interpreter() {
-        eprintln!("measuring Python rows with {python} ...");
-        let ids: Vec<&str> = workloads.iter().map(|w| w.id).collect();
-        rows.extend(python_rows(&python, &ids, secs));
-    }
+    drop(python);
+    let total_secs = started.elapsed().as_secs_f64();
     let load_after = load_average();
 
     // The table.
@@ -590,7 +788,7 @@ fn main() -> BoxResult<()> {
         "roofline (MLX f32 matmul, median): 1024^3 {roof_1024:.1} GFLOP/s, 2048^3 {roof_2048:.1} GFLOP/s"
     );
     println!(
-        "load average before: {load_before}; after: {load_after}; Rust rows took {rust_secs:.0} s; sampling {secs} s per variant"
+        "load average before: {load_before}; after: {load_after}; {total_secs:.0} s in all ({rust_secs:.0} s Rust); sampling {secs} s per variant"
     );
     for (id, worst) in &checks {
         let parts: Vec<String> = worst

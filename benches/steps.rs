@@ -76,7 +76,7 @@ fn bench_workload<M: Model, H: HandModel>(c: &mut Criterion, w: &Workload, mut h
 
 fn steps(c: &mut Criterion) {
     bench_workload::<Mlp, _>(c, &w1(), HandMlp::new().expect("model"));
-    bench_workload::<Cnn, _>(c, &w2(), HandCnn::new(false).expect("model"));
+    bench_workload::<Cnn, _>(c, &w2(), HandCnn::new(Pool::Reshape).expect("model"));
     bench_workload::<DeepMlp, _>(c, &w3(), HandDeep::new().expect("model"));
 }
 

@@ -125,27 +125,44 @@ pub struct HandCnn {
     pub fc1: nn::Linear,
     #[param]
     pub fc2: nn::Linear,
-    /// Pool with mlx-rs's `nn::MaxPool2d` (an `as_strided` view) instead of
-    /// the reshape form.
-    pub nn_pool: bool,
+    /// How the 2x2 max pooling is written.
+    pub pool: Pool,
+}
+
+/// Ways to write a 2x2 max pooling of NHWC arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pool {
+    /// Reshape to [N, H/2, 2, W/2, 2, C], max over axes 2 and 4 (mithril's lowering).
+    Reshape,
+    /// Reshape, transpose to [N, H/2, W/2, 2, 2, C], max over axes 3 and 4
+    /// (Python MLX's `nn.MaxPool2d` for non-overlapping windows).
+    ReshapeTranspose,
+    /// mlx-rs's `nn::MaxPool2d` (an `as_strided` view of the windows).
+    NnMaxPool2d,
 }
 
 impl HandCnn {
-    pub fn new(nn_pool: bool) -> Result<Self, Box<dyn Error>> {
+    pub fn new(pool: Pool) -> Result<Self, Box<dyn Error>> {
         Ok(HandCnn {
             conv1: nn::Conv2dBuilder::new(1, 16, 3).padding(1).build()?,
             conv2: nn::Conv2dBuilder::new(16, 32, 3).padding(1).build()?,
             fc1: linear(7 * 7 * 32, 64)?,
             fc2: linear(64, 10)?,
-            nn_pool,
+            pool,
         })
     }
 
     fn pool(&self, x: &Array) -> Result<Array, Exception> {
-        if self.nn_pool {
-            nn::MaxPool2d::new(2, 2).forward(x)
-        } else {
-            max_pool_2x2(x)
+        match self.pool {
+            Pool::Reshape => max_pool_2x2(x),
+            Pool::ReshapeTranspose => {
+                let s = x.shape();
+                let (n, h, w, c) = (s[0], s[1], s[2], s[3]);
+                x.reshape(&[n, h / 2, 2, w / 2, 2, c])?
+                    .transpose_axes(&[0, 1, 3, 2, 4, 5])?
+                    .max_axes(&[3, 4], None)
+            }
+            Pool::NnMaxPool2d => nn::MaxPool2d::new(2, 2).forward(x),
         }
     }
 }

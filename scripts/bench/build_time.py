@@ -23,7 +23,8 @@ its dependencies are built once and each measurement recompiles only it.
     python3 scripts/bench/build_time.py --time-passes      # also rustc -Z time-passes (nightly)
 
 Reported: the wall time of `cargo check` and of `cargo build --release`
-after the model's source changed (median of --repeat runs), the length of
+after the model's source was rewritten (median of --repeat runs, with
+CARGO_INCREMENTAL=0 so that nothing of the previous compile is reused), the length of
 the macro's expansion (`-Zunpretty=expanded`, with --time-passes), and the
 machine's load average.
 """
@@ -85,6 +86,9 @@ def cargo(args, toolchain=None, env_extra=None, capture=False):
     cmd = ["cargo"] + ([toolchain] if toolchain else []) + args
     env = dict(os.environ)
     env["CARGO_TARGET_DIR"] = os.path.join(WORK, "target" + (toolchain or "").replace("+", "-"))
+    # Whole recompiles: incremental compilation would reuse the previous
+    # run's work for an unchanged source and hide the cost.
+    env["CARGO_INCREMENTAL"] = "0"
     if env_extra:
         env.update(env_extra)
     start = time.perf_counter()

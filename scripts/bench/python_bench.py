@@ -11,7 +11,7 @@ loss and the parameters, or the logits). The table shows the median and the
 
     python3 scripts/bench/python_bench.py                   # markdown rows
     python3 scripts/bench/python_bench.py --workloads W1,W2 --secs 4
-    python3 scripts/bench/python_bench.py --rows            # tab-separated ROW lines (read by compare.rs)
+    python3 scripts/bench/python_bench.py --serve           # timing rounds on request (compare.rs)
 
 Python MLX runs the standard pattern: `nn.value_and_grad`, `optim.Adam`,
 the step under `mx.compile(inputs=state, outputs=state)` with
@@ -261,11 +261,13 @@ def torch_variants(wid, w, torch_compile):
 
 
 # ---------------------------------------------------------------------------
-# Timing.
+# Timing. The same scheme as compare.rs: warm-up (WARMUP runs, the last one
+# gives an estimate), then ROUNDS rounds; a variant's total iterations are
+# about `secs` of work, clamped to 16..2000, spread evenly over the rounds,
+# each round's share preceded by one untimed iteration.
 
 
-def measure(variants, secs):
-    """Warm-up, then interleaved rounds. Returns {(pass, name): [seconds]}."""
+def warm_up(variants):
     estimate = []
     for _, _, run in variants:
         t = 0.0
@@ -274,16 +276,44 @@ def measure(variants, secs):
             run()
             t = time.perf_counter() - start
         estimate.append(t)
-    iters = [min(2000, max(16, int(secs / max(t, 1e-6)))) for t in estimate]
-    times = {(p, n): [] for p, n, _ in variants}
-    for r in range(ROUNDS):
-        for (p, n, run), count in zip(variants, iters):
-            per_round = count // ROUNDS + (1 if r < count % ROUNDS else 0)
-            for _ in range(per_round):
-                start = time.perf_counter()
-                run()
-                times[(p, n)].append(time.perf_counter() - start)
+    return estimate
+
+
+def one_round(variants, estimate, secs, rounds, r):
+    """Round r of `rounds`: {(pass, name): [seconds]}."""
+    times = {}
+    for (p, n, run), t in zip(variants, estimate):
+        total = min(2000, max(16, int(secs / max(t, 1e-6))))
+        count = total // rounds + (1 if r < total % rounds else 0)
+        ts = times.setdefault((p, n), [])
+        # One untimed iteration first: coming from another model (or from
+        # the Rust process), caches and worker threads are cold.
+        run()
+        for _ in range(count):
+            start = time.perf_counter()
+            run()
+            ts.append(time.perf_counter() - start)
     return times
+
+
+class Workload:
+    """A workload's variants, warmed up. MLX and PyTorch variants are kept in
+    separate groups and timed one group after the other within a round."""
+
+    def __init__(self, wid, use_mlx, have_torch, torch_compile):
+        w = WORKLOADS[wid]
+        self.groups = []
+        if use_mlx:
+            self.groups.append(mlx_variants(wid, w))
+        if have_torch:
+            self.groups.append(torch_variants(wid, w, torch_compile))
+        self.estimates = [warm_up(g) for g in self.groups]
+
+    def round(self, secs, rounds, r):
+        times = {}
+        for g, est in zip(self.groups, self.estimates):
+            times.update(one_round(g, est, secs, rounds, r))
+        return times
 
 
 def percentile(sorted_values, q):
@@ -319,79 +349,104 @@ def blas_libraries():
     return sorted(libs)
 
 
+def torch_available():
+    try:
+        import torch  # noqa: F401
+
+        return True
+    except Exception as e:  # ImportError, or OSError for missing CUDA libraries
+        print("PyTorch not available (%s: %s); its rows are skipped" % (type(e).__name__, e),
+              file=sys.stderr)
+        return False
+
+
+def serve(use_mlx, have_torch, torch_compile):
+    """Timing rounds on request, so that compare.rs can interleave them with
+    its own. Commands, one per line on stdin:
+        round <workload> <secs> <rounds> <r>  -> TIMES lines, then DONE
+        drop <workload>                       -> DONE (frees its models)
+    Each TIMES line: TIMES, workload, pass, variant, comma-separated seconds
+    (tab-separated)."""
+    workloads = {}
+    print("READY", flush=True)
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "round":
+            wid, secs, rounds, r = parts[1], float(parts[2]), int(parts[3]), int(parts[4])
+            if wid not in workloads:
+                workloads[wid] = Workload(wid, use_mlx, have_torch, torch_compile)
+            for (p, name), ts in workloads[wid].round(secs, rounds, r).items():
+                print("TIMES\t%s\t%s\t%s\t%s" % (wid, p, name, ",".join("%.9f" % t for t in ts)))
+        elif parts[0] == "drop":
+            workloads.pop(parts[1], None)
+        print("DONE", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workloads", default="W1,W2,W3")
     parser.add_argument("--secs", type=float, default=2.0, help="sampling time per variant")
-    parser.add_argument("--rows", action="store_true", help="tab-separated ROW lines for compare.rs")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--serve", action="store_true", help="timing rounds on request (used by compare.rs)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    parser.add_argument("--no-mlx", action="store_true", help="skip Python MLX")
     parser.add_argument("--torch-compile", action="store_true", help="also time torch.compile")
     args = parser.parse_args()
 
-    libs = blas_libraries()
-    if not any("openblas" in l for l in libs):
+    libs = blas_libraries() if not args.no_mlx else []
+    if not args.no_mlx and not any("openblas" in l for l in libs):
         print(
             "WARNING: MLX is not using OpenBLAS (mapped: %s); run scripts/bench/setup_python.sh"
             % (", ".join(libs) or "none"),
             file=sys.stderr,
         )
-    have_torch = False
-    if not args.no_torch:
-        try:
-            import torch  # noqa: F401
+    have_torch = not args.no_torch and torch_available()
+    if args.serve:
+        serve(not args.no_mlx, have_torch, args.torch_compile)
+        return
 
-            have_torch = True
-        except Exception as e:  # ImportError, or OSError for missing CUDA libraries
-            print("PyTorch not available (%s: %s); its rows are skipped" % (type(e).__name__, e),
-                  file=sys.stderr)
+    import platform
 
     roof_1024 = matmul_gflops(1024, 20)
     roof_2048 = matmul_gflops(2048, 6)
     roofline = max(roof_1024, roof_2048)
-    if not args.rows:
-        import platform
+    print("Python %s, MLX %s, BLAS: %s" % (platform.python_version(), mx.__version__, ", ".join(libs)))
+    if have_torch:
+        import torch
 
-        print("Python %s, MLX %s, BLAS: %s" % (platform.python_version(), mx.__version__, ", ".join(libs)))
-        if have_torch:
-            import torch
-
-            print("PyTorch %s, %d threads" % (torch.__version__, torch.get_num_threads()))
-        print("roofline (MLX f32 matmul, median): 1024^3 %.1f GFLOP/s, 2048^3 %.1f GFLOP/s"
-              % (roof_1024, roof_2048))
-        print()
-        print("| workload | pass | variant | median ms | p25-p75 ms | n | vs mlx-rs | vs py-mlx | GFLOP/s | % roofline |")
-        print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        print("PyTorch %s, %d threads" % (torch.__version__, torch.get_num_threads()))
+    print("roofline (MLX f32 matmul, median): 1024^3 %.1f GFLOP/s, 2048^3 %.1f GFLOP/s"
+          % (roof_1024, roof_2048))
+    print()
+    print("| workload | pass | variant | median ms | p25-p75 ms | n | vs mlx-rs | vs py-mlx | GFLOP/s | % roofline |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 
     for wid in [w.strip().upper() for w in args.workloads.split(",") if w.strip()]:
         w = WORKLOADS[wid]
-        print("measuring %s (%s) in Python ..." % (wid, w["description"]), file=sys.stderr)
-        # MLX and PyTorch are timed in separate phases: interleaved, the
-        # spinning worker threads of OpenBLAS (MLX) and of OpenMP (PyTorch)
-        # fight over the cores and both slow down.
-        times = measure(mlx_variants(wid, w), args.secs)
-        if have_torch:
-            times.update(measure(torch_variants(wid, w, args.torch_compile), args.secs))
+        print("measuring %s (%s) ..." % (wid, w["description"]), file=sys.stderr)
+        workload = Workload(wid, not args.no_mlx, have_torch, args.torch_compile)
+        times = {}
+        for r in range(args.rounds):
+            for key, ts in workload.round(args.secs, args.rounds, r).items():
+                times.setdefault(key, []).extend(ts)
+        del workload
         fwd_flops, train_flops = flops(w["layers"], w["batch"])
         for p in ("train", "forward"):
-            base = None
             key = (p, "python mlx compiled")
-            if key in times:
-                base = statistics.median(times[key])
+            base = statistics.median(times[key]) if key in times else None
             for (pp, name), ts in times.items():
                 if pp != p:
                     continue
                 ts = sorted(ts)
                 med, p25, p75 = percentile(ts, 0.5), percentile(ts, 0.25), percentile(ts, 0.75)
-                if args.rows:
-                    print("ROW\t%s\t%s\t%s\t%.6f\t%.6f\t%.6f\t%d"
-                          % (wid, p, name, med * 1e3, p25 * 1e3, p75 * 1e3, len(ts)), flush=True)
-                else:
-                    flop = train_flops if p == "train" else fwd_flops
-                    gflops = flop / med / 1e9
-                    print("| %s %s | %s | %s | %.3f | %.3f-%.3f | %d | - | %s | %.1f | %.0f%% |" % (
-                        wid, w["description"], "train step" if p == "train" else "forward", name,
-                        med * 1e3, p25 * 1e3, p75 * 1e3, len(ts),
-                        "%.2f" % (med / base) if base else "-", gflops, 100 * gflops / roofline))
+                flop = train_flops if p == "train" else fwd_flops
+                gflops = flop / med / 1e9
+                print("| %s %s | %s | %s | %.3f | %.3f-%.3f | %d | - | %s | %.1f | %.0f%% |" % (
+                    wid, w["description"], "train step" if p == "train" else "forward", name,
+                    med * 1e3, p25 * 1e3, p75 * 1e3, len(ts),
+                    "%.2f" % (med / base) if base else "-", gflops, 100 * gflops / roofline))
 
 
 if __name__ == "__main__":
