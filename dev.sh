@@ -160,7 +160,10 @@ case "$cmd" in
     ;;
   test)
     setup
-    cargo test --workspace --locked --all-targets --all-features "$@"
+    # Every target but the benchmarks, which `cargo test` would run in full
+    # (they are long-running mains); those are only built, so they cannot rot.
+    cargo test --workspace --locked --lib --bins --tests --examples --all-features "$@"
+    cargo build --workspace --locked --benches --all-features
     export_doctest_flags
     cargo test --workspace --locked --all-features --doc
     # The examples' short modes assert their results, so they cannot rot.
