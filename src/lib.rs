@@ -28,6 +28,25 @@
 //! # Ok::<(), mithril::Error>(())
 //! ```
 //!
+//! [`compile`] binds a model to a backend; its `evaluate` runs a compiled MLX
+//! closure and `evaluate_with_gradients` back-propagates cotangents given for
+//! chosen outputs:
+//!
+//! ```
+//! use mithril::prelude::*;
+//! mithril::model! { Net { input x: [B, 3]; x -> fc: Linear(2) => y; output y; } }
+//!
+//! let backend = MlxBackend::builder().seed(0).build()?;
+//! let params = Net::init(&backend)?;
+//! let mut net = mithril::compile::<Net>(&backend);
+//! let inputs = NetInputs { x: Array::ones::<f32>(&[4, 3])? };
+//! let out = net.evaluate(&params, &inputs)?;
+//! let (_, grads) = net.evaluate_with_gradients(&params, &inputs, &[("y", Array::ones::<f32>(&[4, 2])?)])?;
+//! assert_eq!(out.y.shape(), &[4, 2]);
+//! assert_eq!(grads.params.fc.weight.shape(), &[2, 3]);
+//! # Ok::<(), mithril::Error>(())
+//! ```
+//!
 //! See `docs/dsl.md` for the grammar and `docs/layers.md` for the catalogue.
 
 pub use mithril_macros::model;

@@ -69,20 +69,8 @@ pub struct Gradients<M: Model> {
 
 /// A model bound to a backend: the guide's `compile(model, backend)`.
 ///
-/// ```
-/// use mithril::prelude::*;
-/// mithril::model! { Net { input x: [B, 3]; x -> fc: Linear(2) => y; output y; } }
-///
-/// let backend = MlxBackend::builder().seed(0).build()?;
-/// let params = Net::init(&backend)?;
-/// let mut net = mithril::compile::<Net>(&backend);
-/// let inputs = NetInputs { x: Array::ones::<f32>(&[4, 3])? };
-/// let out = net.evaluate(&params, &inputs)?;
-/// let (_, grads) = net.evaluate_with_gradients(&params, &inputs, &[("y", Array::ones::<f32>(&[4, 2])?)])?;
-/// assert_eq!(out.y.shape(), &[4, 2]);
-/// assert_eq!(grads.params.fc.weight.shape(), &[2, 3]);
-/// # Ok::<(), mithril::Error>(())
-/// ```
+/// Models come from `mithril::model!`; the `mithril` crate's documentation
+/// has a runnable example of `evaluate` and `evaluate_with_gradients`.
 pub struct CompiledModel<M: Model> {
     backend: MlxBackend,
     forward: Program,

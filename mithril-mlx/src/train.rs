@@ -89,7 +89,7 @@ pub enum PenaltyKind {
 /// What training minimises: a loss on one output, reduced, plus penalties.
 ///
 /// ```
-/// use mithril::train::{Loss, Objective, Reduction};
+/// use mithril_mlx::train::{Loss, Objective, Reduction};
 /// let objective = Objective::new("logits", Loss::cross_entropy())
 ///     .reduction(Reduction::Mean)
 ///     .l2(1e-4, ["fc1.weight", "fc2.weight"]);
