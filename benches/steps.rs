@@ -25,7 +25,9 @@ fn bench_workload<M: Model, H: HandModel>(c: &mut Criterion, w: &Workload, mut h
     let backend = backend(true).expect("backend");
     let mut group = c.benchmark_group(w.id);
     if w.id == "W3" {
-        group.sample_size(20).measurement_time(Duration::from_secs(10));
+        group
+            .sample_size(20)
+            .measurement_time(Duration::from_secs(10));
     }
 
     // mithril compiled: Trainer::step and CompiledModel::evaluate.

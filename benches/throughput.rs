@@ -33,15 +33,28 @@ fn step_flops() -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    println!("{}; device: {}", mithril::runtime_info(), if mithril::gpu_available() { "GPU" } else { "CPU" });
-    let iters: usize = std::env::var("MITHRIL_BENCH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    println!(
+        "{}; device: {}",
+        mithril::runtime_info(),
+        if mithril::gpu_available() {
+            "GPU"
+        } else {
+            "CPU"
+        }
+    );
+    let iters: usize = std::env::var("MITHRIL_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     println!("| workload | dtype | ms / step (median) | TFLOP/s |\n| --- | --- | --- | --- |");
     for dtype in [DType::F32, DType::BF16] {
         let backend = MlxBackend::builder().seed(0).dtype(dtype).build()?;
         let mut params = DeepMlp::init(&backend)?;
         let objective = Objective::new("logits", Loss::cross_entropy());
         let mut trainer = Trainer::<DeepMlp, _>::new(&backend, &objective, Adam::new(1e-4))?;
-        let inputs = DeepMlpInputs { x: backend.uniform(&[BATCH, 784], 0.0, 1.0)? };
+        let inputs = DeepMlpInputs {
+            x: backend.uniform(&[BATCH, 784], 0.0, 1.0)?,
+        };
         let labels = Array::from_slice(&(0..BATCH).map(|i| i % 10).collect::<Vec<i32>>(), &[BATCH]);
         let mut times = Vec::new();
         for i in 0..iters + 3 {
@@ -54,7 +67,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         times.sort_by(f64::total_cmp);
         let ms = times[times.len() / 2];
-        println!("| deep MLP 8x1024, batch {BATCH} | {dtype} | {ms:.3} | {:.1} |", step_flops() / ms / 1e9);
+        println!(
+            "| deep MLP 8x1024, batch {BATCH} | {dtype} | {ms:.3} | {:.1} |",
+            step_flops() / ms / 1e9
+        );
     }
     Ok(())
 }

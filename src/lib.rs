@@ -58,17 +58,17 @@ pub use mithril_mlx::{
 
 pub mod data;
 
+/// MLX's listing of lowered operations.
+pub use mithril_mlx::debug;
 /// Saving and loading parameters (safetensors, readable by Python MLX).
 pub use mithril_mlx::io;
 /// Tensor creation, conversion, laziness and NaN checks.
 pub use mithril_mlx::tensor;
-/// MLX's listing of lowered operations.
-pub use mithril_mlx::debug;
 
-/// Losses, optimizers' train step, metrics.
-pub use mithril_mlx::train;
 /// mlx-rs's optimizers (SGD, Adam, AdamW, ...), for [`train::Trainer`].
 pub use mithril_mlx::mlx_rs::optimizers;
+/// Losses, optimizers' train step, metrics.
+pub use mithril_mlx::train;
 
 /// The backend-free core: shapes, the layer catalogue, the model IR.
 pub use mithril_core as core;

@@ -132,7 +132,8 @@ fn halve(x: &Array) -> Result<Array, mithril::mlx_rs::error::Exception> {
 fn symbols_in_layer_arguments_bind_at_run_time() {
     let backend = MlxBackend::new().unwrap();
     let x = Array::ones::<f32>(&[3, 60]).unwrap();
-    let eager = SymbolicArgs::forward(&SymbolicArgsParams {}, &SymbolicArgsInputs { x: x.clone() }).unwrap();
+    let eager = SymbolicArgs::forward(&SymbolicArgsParams {}, &SymbolicArgsInputs { x: x.clone() })
+        .unwrap();
     let compiled = mithril::compile::<SymbolicArgs>(&backend)
         .evaluate(&SymbolicArgsParams {}, &SymbolicArgsInputs { x })
         .unwrap();

@@ -31,7 +31,13 @@ fn train(dtype: DType) -> (f32, f32, MlpParams) {
         let idx: Vec<usize> = (step * 64..(step + 1) * 64).collect();
         let x = Array::from_slice(&data.batch_pixels(&idx), &[64, 784]);
         let y = Array::from_slice(&data.batch_labels(&idx), &[64]);
-        losses.push(trainer.step(&mut params, &MlpInputs { image: x }, &y).unwrap().loss.item_exact::<f32>());
+        losses.push(
+            trainer
+                .step(&mut params, &MlpInputs { image: x }, &y)
+                .unwrap()
+                .loss
+                .item_exact::<f32>(),
+        );
     }
     let test = Mnist::load_test(repo_dir()).unwrap();
     let idx: Vec<usize> = (0..1000).collect();
@@ -39,7 +45,11 @@ fn train(dtype: DType) -> (f32, f32, MlpParams) {
     let y = Array::from_slice(&test.batch_labels(&idx), &[1000]);
     let mut model = mithril::compile::<Mlp>(&backend);
     let out = model.evaluate(&params, &MlpInputs { image: x }).unwrap();
-    assert_eq!(out.logits.dtype(), dtype.mlx(), "activations run in {dtype}");
+    assert_eq!(
+        out.logits.dtype(),
+        dtype.mlx(),
+        "activations run in {dtype}"
+    );
     let acc = accuracy(&out.logits, &y).unwrap();
     (losses[140..].iter().sum::<f32>() / 10.0, acc, params)
 }
@@ -49,7 +59,11 @@ fn f16_and_bf16_train_with_f32_master_weights() {
     for dtype in [DType::F16, DType::BF16] {
         let (loss, acc, params) = train(dtype);
         println!("{dtype}: final loss {loss:.3}, test accuracy {acc:.3}");
-        assert_eq!(params.fc1.weight.dtype(), DType::F32.mlx(), "master weights stay f32");
+        assert_eq!(
+            params.fc1.weight.dtype(),
+            DType::F32.mlx(),
+            "master weights stay f32"
+        );
         assert!(loss.is_finite() && loss < 0.6, "{dtype}: loss {loss}");
         assert!(acc > 0.85, "{dtype}: accuracy {acc}");
     }

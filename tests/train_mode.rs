@@ -24,7 +24,11 @@ fn data(backend: &MlxBackend) -> (RegularisedInputs, Array) {
 #[test]
 fn buffers_are_named_like_mlx_nn_and_not_trained() {
     let graph = mithril::graph_of::<Regularised>();
-    let names: Vec<(&str, bool)> = graph.weights.iter().map(|w| (w.path.as_str(), w.trainable)).collect();
+    let names: Vec<(&str, bool)> = graph
+        .weights
+        .iter()
+        .map(|w| (w.path.as_str(), w.trainable))
+        .collect();
     assert_eq!(
         names,
         [
@@ -46,21 +50,37 @@ fn inference_is_deterministic_and_uses_running_statistics() {
     let params = Regularised::init(&backend).unwrap();
     let (inputs, _) = data(&backend);
     let a = Regularised::forward(&params, &inputs).unwrap().logits;
-    let b = mithril::compile::<Regularised>(&backend).evaluate(&params, &inputs).unwrap().logits;
+    let b = mithril::compile::<Regularised>(&backend)
+        .evaluate(&params, &inputs)
+        .unwrap()
+        .logits;
     assert_eq!(to_vec::<f32>(&a).unwrap(), to_vec::<f32>(&b).unwrap());
     // Fresh running statistics are mean 0 and variance 1.
-    assert_eq!(to_vec::<f32>(&params.bn.running_mean).unwrap(), vec![0.0; 8]);
+    assert_eq!(
+        to_vec::<f32>(&params.bn.running_mean).unwrap(),
+        vec![0.0; 8]
+    );
     assert_eq!(to_vec::<f32>(&params.bn.running_var).unwrap(), vec![1.0; 8]);
 }
 
 fn train(graph_mode: bool, steps: usize) -> (Vec<f32>, RegularisedParams) {
-    let backend = MlxBackend::builder().seed(9).graph_mode(graph_mode).build().unwrap();
+    let backend = MlxBackend::builder()
+        .seed(9)
+        .graph_mode(graph_mode)
+        .build()
+        .unwrap();
     let mut params = Regularised::init(&backend).unwrap();
     let (inputs, labels) = data(&backend);
     let objective = Objective::new("logits", Loss::cross_entropy());
     let mut trainer = Trainer::<Regularised, _>::new(&backend, &objective, Sgd::new(0.1)).unwrap();
     let losses = (0..steps)
-        .map(|_| trainer.step(&mut params, &inputs, &labels).unwrap().loss.item_exact::<f32>())
+        .map(|_| {
+            trainer
+                .step(&mut params, &inputs, &labels)
+                .unwrap()
+                .loss
+                .item_exact::<f32>()
+        })
         .collect();
     (losses, params)
 }
@@ -72,14 +92,22 @@ fn running_statistics_follow_the_batches() {
     let (inputs, _) = data(&backend);
     let (_, after) = train(true, 1);
     // One step: running = 0.75 * old + 0.25 * batch statistic of fc's output.
-    let h = inputs.x.matmul(before.fc.weight.t()).unwrap().add(&before.fc.bias).unwrap();
+    let h = inputs
+        .x
+        .matmul(before.fc.weight.t())
+        .unwrap()
+        .add(&before.fc.bias)
+        .unwrap();
     let mean = to_vec::<f32>(&h.mean_axes(&[0], None).unwrap()).unwrap();
     let var = to_vec::<f32>(&h.var_axes(&[0], None, None).unwrap()).unwrap();
     let got_mean = to_vec::<f32>(&after.bn.running_mean).unwrap();
     let got_var = to_vec::<f32>(&after.bn.running_var).unwrap();
     for i in 0..8 {
         assert!((got_mean[i] - 0.25 * mean[i]).abs() < 1e-5, "mean[{i}]");
-        assert!((got_var[i] - (0.75 + 0.25 * var[i])).abs() < 1e-4, "var[{i}]");
+        assert!(
+            (got_var[i] - (0.75 + 0.25 * var[i])).abs() < 1e-4,
+            "var[{i}]"
+        );
     }
 }
 
@@ -91,7 +119,14 @@ fn compiled_and_eager_training_agree_with_dropout_and_batch_norm() {
         assert!((a - b).abs() < 1e-5, "{a} vs {b}");
     }
     for (x, y) in compiled.to_arrays().iter().zip(&eager.to_arrays()) {
-        let diff = x.subtract(y).unwrap().abs().unwrap().max(None).unwrap().item_exact::<f32>();
+        let diff = x
+            .subtract(y)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max(None)
+            .unwrap()
+            .item_exact::<f32>();
         assert!(diff < 1e-5, "{diff}");
     }
     // The same seed reproduces the run exactly; dropout makes steps differ.
@@ -112,11 +147,22 @@ fn dropout_drops_about_p_in_training_only() {
     let inputs = DropInputs { x: x.clone() };
     let graph = mithril::graph_of::<Drop>();
     let key = mithril::mlx_rs::random::key(0).unwrap();
-    let (out, _) = mithril::mlx::run_graph_training(graph, &[], std::slice::from_ref(&x), &Default::default(), &key).unwrap();
+    let (out, _) = mithril::mlx::run_graph_training(
+        graph,
+        &[],
+        std::slice::from_ref(&x),
+        &Default::default(),
+        &key,
+    )
+    .unwrap();
     let values = to_vec::<f32>(&out[0]).unwrap();
     let dropped = values.iter().filter(|v| **v == 0.0).count() as f32 / values.len() as f32;
     assert!((dropped - 0.3).abs() < 0.03, "dropped {dropped}");
-    assert!(values.iter().all(|v| *v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6));
+    assert!(
+        values
+            .iter()
+            .all(|v| *v == 0.0 || (v - 1.0 / 0.7).abs() < 1e-6)
+    );
     let inference = Drop::forward(&DropParams {}, &inputs).unwrap();
     assert_eq!(to_vec::<f32>(&inference.y).unwrap(), vec![1.0; 4000]);
 }

@@ -2,11 +2,11 @@
 //! guide's two loops (manual SGD and Adam), and a classifier that learns
 //! real MNIST digits from the repository's copy.
 
-use mithril::data::mnist::{repo_dir, Mnist};
+use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::mlx_rs::builder::Builder;
 use mithril::optimizers::{Adam, Sgd, SgdBuilder};
 use mithril::prelude::*;
-use mithril::train::{accuracy, loss_value, Loss, Objective, Reduction, Trainer};
+use mithril::train::{Loss, Objective, Reduction, Trainer, accuracy, loss_value};
 
 mithril::model! {
     /// The guide's classifier (logits only; softmax lives in the loss).
@@ -48,7 +48,9 @@ fn losses_match_hand_computed_values() {
     let one_hot = Array::from_slice(&[1.0f32, 0.0, 0.0, 0.0, 0.0, 1.0], &[2, 3]);
     let ce_hot = loss_value(&Loss::cross_entropy(), Reduction::Sum, &logits, &one_hot).unwrap();
     assert!((scalar(&ce_hot) - (l0 + l1)).abs() < 1e-5);
-    let weighted = Loss::CrossEntropy { class_weights: Some(vec![1.0, 1.0, 3.0]) };
+    let weighted = Loss::CrossEntropy {
+        class_weights: Some(vec![1.0, 1.0, 3.0]),
+    };
     let ce_w = loss_value(&weighted, Reduction::Mean, &logits, &labels).unwrap();
     assert!((scalar(&ce_w) - (l0 + 3.0 * l1) / 4.0).abs() < 1e-6);
 
@@ -82,30 +84,64 @@ fn penalties_add_to_the_loss_and_unknown_names_are_errors() {
     let (la, _) = a.loss_and_gradients(&params, &inputs, &labels).unwrap();
     let (lb, gb) = b.loss_and_gradients(&params, &inputs, &labels).unwrap();
     let sq = params.fc1.weight.square().unwrap().sum(None).unwrap();
-    let abs3 = params.fc3.weight.abs().unwrap().sum(None).unwrap().add(params.fc3.bias.abs().unwrap().sum(None).unwrap()).unwrap();
+    let abs3 = params
+        .fc3
+        .weight
+        .abs()
+        .unwrap()
+        .sum(None)
+        .unwrap()
+        .add(params.fc3.bias.abs().unwrap().sum(None).unwrap())
+        .unwrap();
     let expected = scalar(&la) + 0.5 * scalar(&sq) + 0.25 * scalar(&abs3);
-    assert!((scalar(&lb) - expected).abs() < 1e-3 * expected.abs(), "{} vs {expected}", scalar(&lb));
+    assert!(
+        (scalar(&lb) - expected).abs() < 1e-3 * expected.abs(),
+        "{} vs {expected}",
+        scalar(&lb)
+    );
     assert_eq!(gb.fc1.weight.shape(), &[128, 784]);
 
     let bad = Objective::new("logits", Loss::cross_entropy()).l2(1.0, ["fc9.weight"]);
-    let err = Trainer::<Mlp, _>::new(&backend, &bad, Sgd::new(0.1)).err().unwrap();
+    let err = Trainer::<Mlp, _>::new(&backend, &bad, Sgd::new(0.1))
+        .err()
+        .unwrap();
     assert_eq!(err.to_string(), "model `Mlp` has no parameter `fc9.weight`");
-    let err = Trainer::<Mlp, _>::new(&backend, &Objective::new("probs", Loss::cross_entropy()), Sgd::new(0.1)).err().unwrap();
-    assert_eq!(err.to_string(), "model `Mlp` has no output `probs` (its outputs: logits)");
+    let err = Trainer::<Mlp, _>::new(
+        &backend,
+        &Objective::new("probs", Loss::cross_entropy()),
+        Sgd::new(0.1),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "model `Mlp` has no output `probs` (its outputs: logits)"
+    );
 }
 
 fn run_steps(graph_mode: bool, steps: usize) -> (Vec<f32>, MlpParams) {
-    let backend = MlxBackend::builder().seed(7).graph_mode(graph_mode).build().unwrap();
+    let backend = MlxBackend::builder()
+        .seed(7)
+        .graph_mode(graph_mode)
+        .build()
+        .unwrap();
     let mut params = Mlp::init(&backend).unwrap();
     let data = Mnist::load_train_10k(repo_dir()).unwrap();
     let objective = Objective::new("logits", Loss::cross_entropy());
-    let sgd = SgdBuilder::new(0.05).momentum(0.9).nesterov(true).weight_decay(1e-4).build().unwrap();
+    let sgd = SgdBuilder::new(0.05)
+        .momentum(0.9)
+        .nesterov(true)
+        .weight_decay(1e-4)
+        .build()
+        .unwrap();
     let mut trainer = Trainer::<Mlp, _>::new(&backend, &objective, sgd).unwrap();
     let mut losses = Vec::new();
     for s in 0..steps {
         let idx: Vec<usize> = (s * 32..(s + 1) * 32).collect();
         let (inputs, labels) = batch(&data, &idx);
-        losses.push(scalar(&trainer.step(&mut params, &inputs, &labels).unwrap().loss));
+        losses.push(scalar(
+            &trainer.step(&mut params, &inputs, &labels).unwrap().loss,
+        ));
     }
     (losses, params)
 }
@@ -120,7 +156,11 @@ fn compiled_and_eager_train_steps_agree() {
     let (a, b) = (compiled.to_arrays(), eager.to_arrays());
     for (x, y) in a.iter().zip(&b) {
         let diff = x.subtract(y).unwrap().abs().unwrap().max(None).unwrap();
-        assert!(scalar(&diff) < 1e-5, "max parameter difference {}", scalar(&diff));
+        assert!(
+            scalar(&diff) < 1e-5,
+            "max parameter difference {}",
+            scalar(&diff)
+        );
     }
 }
 
@@ -136,7 +176,14 @@ fn a_new_batch_size_retraces_and_still_agrees() {
         let compiled = model.evaluate(&params, &inputs).unwrap();
         let eager = Mlp::forward(&params, &inputs).unwrap();
         assert_eq!(compiled.logits.shape(), &[n as i32, 10]);
-        let diff = compiled.logits.subtract(&eager.logits).unwrap().abs().unwrap().max(None).unwrap();
+        let diff = compiled
+            .logits
+            .subtract(&eager.logits)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max(None)
+            .unwrap();
         assert!(scalar(&diff) < 1e-5);
     }
 }
@@ -148,17 +195,31 @@ fn manual_sgd_loop_lowers_the_loss() {
     let mut params = Mlp::init(&backend).unwrap();
     let data = Mnist::load_train_10k(repo_dir()).unwrap();
     let (inputs, labels) = batch(&data, &(0..256).collect::<Vec<_>>());
-    let mut trainer = Trainer::<Mlp, _>::new(&backend, &Objective::new("logits", Loss::cross_entropy()), Sgd::new(0.1)).unwrap();
+    let mut trainer = Trainer::<Mlp, _>::new(
+        &backend,
+        &Objective::new("logits", Loss::cross_entropy()),
+        Sgd::new(0.1),
+    )
+    .unwrap();
     let mut losses = Vec::new();
     for _ in 0..60 {
-        let (loss, grads) = trainer.loss_and_gradients(&params, &inputs, &labels).unwrap();
+        let (loss, grads) = trainer
+            .loss_and_gradients(&params, &inputs, &labels)
+            .unwrap();
         losses.push(scalar(&loss));
         params = params
-            .try_zip_map(&grads, &mut |p, g| p.subtract(g.multiply(Array::from_f32(0.2))?))
+            .try_zip_map(&grads, &mut |p, g| {
+                p.subtract(g.multiply(Array::from_f32(0.2))?)
+            })
             .unwrap();
     }
     println!("manual SGD: loss {} -> {}", losses[0], losses[59]);
-    assert!(losses[59] < 0.5 * losses[0], "loss {} -> {}", losses[0], losses[59]);
+    assert!(
+        losses[59] < 0.5 * losses[0],
+        "loss {} -> {}",
+        losses[0],
+        losses[59]
+    );
 }
 
 /// The guide's second loop: Adam through mlx-rs, on the committed MNIST digits.
@@ -171,15 +232,25 @@ fn classifier_learns_mnist_with_adam() {
     let objective = Objective::new("logits", Loss::cross_entropy());
     let mut trainer = Trainer::<Mlp, _>::new(&backend, &objective, Adam::new(1e-3)).unwrap();
     let (eval_inputs, eval_labels) = batch(&test, &(0..2000).collect::<Vec<_>>());
-    let before = accuracy(&Mlp::forward(&params, &eval_inputs).unwrap().logits, &eval_labels).unwrap();
+    let before = accuracy(
+        &Mlp::forward(&params, &eval_inputs).unwrap().logits,
+        &eval_labels,
+    )
+    .unwrap();
 
     let mut losses = Vec::new();
     for step in 0..300 {
         let start = (step * 128) % (train.len() - 128);
         let (inputs, labels) = batch(&train, &(start..start + 128).collect::<Vec<_>>());
-        losses.push(scalar(&trainer.step(&mut params, &inputs, &labels).unwrap().loss));
+        losses.push(scalar(
+            &trainer.step(&mut params, &inputs, &labels).unwrap().loss,
+        ));
     }
-    let after = accuracy(&Mlp::forward(&params, &eval_inputs).unwrap().logits, &eval_labels).unwrap();
+    let after = accuracy(
+        &Mlp::forward(&params, &eval_inputs).unwrap().logits,
+        &eval_labels,
+    )
+    .unwrap();
     let first: f32 = losses[..20].iter().sum::<f32>() / 20.0;
     let last: f32 = losses[280..].iter().sum::<f32>() / 20.0;
     println!("loss {first:.3} -> {last:.3}, test accuracy {before:.3} -> {after:.3}");

@@ -307,7 +307,13 @@ pub enum FlopLayer {
     /// A dense layer `in -> out`.
     Dense { inputs: u64, outputs: u64 },
     /// A convolution producing `h x w x cout` from `k x k x cin` windows.
-    Conv { h: u64, w: u64, cin: u64, cout: u64, k: u64 },
+    Conv {
+        h: u64,
+        w: u64,
+        cin: u64,
+        cout: u64,
+        k: u64,
+    },
 }
 
 impl FlopLayer {
@@ -351,9 +357,18 @@ pub fn w1() -> Workload {
         batch: 128,
         input: vec![784],
         layers: vec![
-            FlopLayer::Dense { inputs: 784, outputs: 128 },
-            FlopLayer::Dense { inputs: 128, outputs: 64 },
-            FlopLayer::Dense { inputs: 64, outputs: 10 },
+            FlopLayer::Dense {
+                inputs: 784,
+                outputs: 128,
+            },
+            FlopLayer::Dense {
+                inputs: 128,
+                outputs: 64,
+            },
+            FlopLayer::Dense {
+                inputs: 64,
+                outputs: 10,
+            },
         ],
     }
 }
@@ -365,20 +380,47 @@ pub fn w2() -> Workload {
         batch: 64,
         input: vec![28, 28, 1],
         layers: vec![
-            FlopLayer::Conv { h: 28, w: 28, cin: 1, cout: 16, k: 3 },
-            FlopLayer::Conv { h: 14, w: 14, cin: 16, cout: 32, k: 3 },
-            FlopLayer::Dense { inputs: 7 * 7 * 32, outputs: 64 },
-            FlopLayer::Dense { inputs: 64, outputs: 10 },
+            FlopLayer::Conv {
+                h: 28,
+                w: 28,
+                cin: 1,
+                cout: 16,
+                k: 3,
+            },
+            FlopLayer::Conv {
+                h: 14,
+                w: 14,
+                cin: 16,
+                cout: 32,
+                k: 3,
+            },
+            FlopLayer::Dense {
+                inputs: 7 * 7 * 32,
+                outputs: 64,
+            },
+            FlopLayer::Dense {
+                inputs: 64,
+                outputs: 10,
+            },
         ],
     }
 }
 
 pub fn w3() -> Workload {
-    let mut layers = vec![FlopLayer::Dense { inputs: 784, outputs: 1024 }];
+    let mut layers = vec![FlopLayer::Dense {
+        inputs: 784,
+        outputs: 1024,
+    }];
     for _ in 1..8 {
-        layers.push(FlopLayer::Dense { inputs: 1024, outputs: 1024 });
+        layers.push(FlopLayer::Dense {
+            inputs: 1024,
+            outputs: 1024,
+        });
     }
-    layers.push(FlopLayer::Dense { inputs: 1024, outputs: 10 });
+    layers.push(FlopLayer::Dense {
+        inputs: 1024,
+        outputs: 10,
+    });
     Workload {
         id: "W3",
         network: "deep MLP 784-8x1024-10",
@@ -429,5 +471,8 @@ pub fn eval_all<'a>(arrays: impl IntoIterator<Item = &'a Array>) -> Result<(), E
 
 /// A backend for the DSL variants (f32, CPU on Linux, fixed seed).
 pub fn backend(graph_mode: bool) -> BoxResult<MlxBackend> {
-    Ok(MlxBackend::builder().seed(42).graph_mode(graph_mode).build()?)
+    Ok(MlxBackend::builder()
+        .seed(42)
+        .graph_mode(graph_mode)
+        .build()?)
 }

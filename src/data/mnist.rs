@@ -87,25 +87,53 @@ pub struct Mnist {
 
 /// `data/mnist` of this repository.
 pub fn repo_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("mnist")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join("mnist")
 }
 
 fn read_gz(path: &Path) -> Result<Vec<u8>, MnistError> {
-    let io = |source| MnistError::Io { path: path.to_path_buf(), source };
+    let io = |source| MnistError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut bytes = Vec::new();
-    GzDecoder::new(File::open(path).map_err(io)?).read_to_end(&mut bytes).map_err(io)?;
+    GzDecoder::new(File::open(path).map_err(io)?)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     Ok(bytes)
 }
 
 fn header(bytes: &[u8], path: &Path, words: usize) -> Result<Vec<u32>, MnistError> {
     if bytes.len() < 4 * words {
-        return Err(MnistError::Truncated { path: path.to_path_buf(), expected: 4 * words, found: bytes.len() });
+        return Err(MnistError::Truncated {
+            path: path.to_path_buf(),
+            expected: 4 * words,
+            found: bytes.len(),
+        });
     }
-    Ok(bytes[..4 * words].chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect())
+    Ok(bytes[..4 * words]
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
 }
 
-fn check_magic(path: &Path, found: u32, expected: u32, kind: &'static str) -> Result<(), MnistError> {
-    if found == expected { Ok(()) } else { Err(MnistError::BadMagic { path: path.to_path_buf(), expected, found, kind }) }
+fn check_magic(
+    path: &Path,
+    found: u32,
+    expected: u32,
+    kind: &'static str,
+) -> Result<(), MnistError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(MnistError::BadMagic {
+            path: path.to_path_buf(),
+            expected,
+            found,
+            kind,
+        })
+    }
 }
 
 impl Mnist {
@@ -118,7 +146,11 @@ impl Mnist {
         let (n, rows, cols) = (h[1] as usize, h[2] as usize, h[3] as usize);
         let expected = 16 + n * rows * cols;
         if image_bytes.len() < expected {
-            return Err(MnistError::Truncated { path: images_path.to_path_buf(), expected, found: image_bytes.len() });
+            return Err(MnistError::Truncated {
+                path: images_path.to_path_buf(),
+                expected,
+                found: image_bytes.len(),
+            });
         }
 
         let label_bytes = read_gz(labels_path)?;
@@ -126,28 +158,50 @@ impl Mnist {
         check_magic(labels_path, h[0], LABELS_MAGIC, "labels")?;
         let m = h[1] as usize;
         if label_bytes.len() < 8 + m {
-            return Err(MnistError::Truncated { path: labels_path.to_path_buf(), expected: 8 + m, found: label_bytes.len() });
+            return Err(MnistError::Truncated {
+                path: labels_path.to_path_buf(),
+                expected: 8 + m,
+                found: label_bytes.len(),
+            });
         }
         if m != n {
-            return Err(MnistError::CountMismatch { images: n, labels: m });
+            return Err(MnistError::CountMismatch {
+                images: n,
+                labels: m,
+            });
         }
         let labels = label_bytes[8..8 + m].to_vec();
         if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l > 9) {
-            return Err(MnistError::BadLabel { path: labels_path.to_path_buf(), index, label });
+            return Err(MnistError::BadLabel {
+                path: labels_path.to_path_buf(),
+                index,
+                label,
+            });
         }
-        Ok(Mnist { images: image_bytes[16..expected].to_vec(), labels, rows, cols })
+        Ok(Mnist {
+            images: image_bytes[16..expected].to_vec(),
+            labels,
+            rows,
+            cols,
+        })
     }
 
     /// The 10,000 training digits shipped in `dir` (`train-10k-*.gz`).
     pub fn load_train_10k(dir: impl AsRef<Path>) -> Result<Mnist, MnistError> {
         let dir = dir.as_ref();
-        Mnist::load(dir.join("train-10k-images-idx3-ubyte.gz"), dir.join("train-10k-labels-idx1-ubyte.gz"))
+        Mnist::load(
+            dir.join("train-10k-images-idx3-ubyte.gz"),
+            dir.join("train-10k-labels-idx1-ubyte.gz"),
+        )
     }
 
     /// The 10,000 official test digits shipped in `dir` (`t10k-*.gz`).
     pub fn load_test(dir: impl AsRef<Path>) -> Result<Mnist, MnistError> {
         let dir = dir.as_ref();
-        Mnist::load(dir.join("t10k-images-idx3-ubyte.gz"), dir.join("t10k-labels-idx1-ubyte.gz"))
+        Mnist::load(
+            dir.join("t10k-images-idx3-ubyte.gz"),
+            dir.join("t10k-labels-idx1-ubyte.gz"),
+        )
     }
 
     /// Number of digits.
@@ -168,7 +222,10 @@ impl Mnist {
 
     /// Pixels of digits `indices`, scaled to [0, 1], as `indices.len() * rows * cols` floats.
     pub fn batch_pixels(&self, indices: &[usize]) -> Vec<f32> {
-        indices.iter().flat_map(|&i| self.image(i).iter().map(|&p| f32::from(p) / 255.0)).collect()
+        indices
+            .iter()
+            .flat_map(|&i| self.image(i).iter().map(|&p| f32::from(p) / 255.0))
+            .collect()
     }
 
     /// Labels of digits `indices`.
@@ -217,7 +274,10 @@ mod tests {
     fn reads_the_committed_digits() {
         let train = Mnist::load_train_10k(repo_dir()).unwrap();
         let test = Mnist::load_test(repo_dir()).unwrap();
-        assert_eq!((train.len(), test.len(), train.rows, train.cols), (10_000, 10_000, 28, 28));
+        assert_eq!(
+            (train.len(), test.len(), train.rows, train.cols),
+            (10_000, 10_000, 28, 28)
+        );
         // The official test set starts with a 7, a 2 and a 1.
         assert_eq!(&test.labels[..3], &[7, 2, 1]);
     }
@@ -229,22 +289,51 @@ mod tests {
 
         write_gz(&imgs, &idx_images(2, 2, 2, 8));
         write_gz(&lbls, &idx_images(2, 2, 2, 8));
-        assert!(matches!(Mnist::load(&imgs, &lbls), Err(MnistError::BadMagic { kind: "labels", .. })));
+        assert!(matches!(
+            Mnist::load(&imgs, &lbls),
+            Err(MnistError::BadMagic { kind: "labels", .. })
+        ));
 
         write_gz(&imgs, &idx_images(3, 2, 2, 8));
         write_gz(&lbls, &idx_labels(&[1, 2, 3]));
         let err = Mnist::load(&imgs, &lbls).unwrap_err();
-        assert!(matches!(err, MnistError::Truncated { expected: 28, found: 24, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                MnistError::Truncated {
+                    expected: 28,
+                    found: 24,
+                    ..
+                }
+            ),
+            "{err}"
+        );
 
         write_gz(&imgs, &idx_images(2, 2, 2, 8));
         write_gz(&lbls, &idx_labels(&[1, 2, 3]));
-        assert!(matches!(Mnist::load(&imgs, &lbls), Err(MnistError::CountMismatch { images: 2, labels: 3 })));
+        assert!(matches!(
+            Mnist::load(&imgs, &lbls),
+            Err(MnistError::CountMismatch {
+                images: 2,
+                labels: 3
+            })
+        ));
 
         write_gz(&lbls, &idx_labels(&[1, 12]));
-        assert!(matches!(Mnist::load(&imgs, &lbls), Err(MnistError::BadLabel { index: 1, label: 12, .. })));
+        assert!(matches!(
+            Mnist::load(&imgs, &lbls),
+            Err(MnistError::BadLabel {
+                index: 1,
+                label: 12,
+                ..
+            })
+        ));
 
         std::fs::write(&imgs, b"not gzip").unwrap();
-        assert!(matches!(Mnist::load(&imgs, &lbls), Err(MnistError::Io { .. })));
+        assert!(matches!(
+            Mnist::load(&imgs, &lbls),
+            Err(MnistError::Io { .. })
+        ));
 
         write_gz(&lbls, &idx_labels(&[1, 2]));
         write_gz(&imgs, &idx_images(2, 2, 2, 8));
