@@ -721,30 +721,44 @@ fn main() -> BoxResult<()> {
         }
         let id = w.id;
         let mut python_secs = 0.0;
+        // A pause at every hand-over between processes: OpenBLAS's worker
+        // threads busy-wait for a while (up to about 0.1 s) after their last
+        // call and would take a core from the next process.
+        let settle = std::time::Duration::from_millis(
+            std::env::var("MITHRIL_BENCH_SETTLE_MS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(200),
+        );
         let mut between = |round: usize| -> BoxResult<()> {
             for server in python.iter_mut() {
                 let start = Instant::now();
+                std::thread::sleep(settle);
                 server.round(id, secs, round)?;
                 python_secs += start.elapsed().as_secs_f64();
+            }
+            if !python.is_empty() {
+                std::thread::sleep(settle);
             }
             Ok(())
         };
         measure(&mut vs, secs, &mut between)?;
         checks.push((w.id, agreement(&vs)?));
         // MITHRIL_BENCH_DUMP=FILE: every single time (ms), as CSV lines
-        // `workload,pass,variant,ms` (appended).
+        // `workload,pass,"variant",ms` (appended; scripts/bench/pool_runs.py
+        // summarises several runs).
         if let Ok(path) = std::env::var("MITHRIL_BENCH_DUMP") {
             let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
             for v in &vs {
                 for t in &v.times {
-                    writeln!(f, "{},{},{},{:.4}", w.id, v.pass.key(), v.name, t * 1e3)?;
+                    writeln!(f, "{},{},\"{}\",{:.4}", w.id, v.pass.key(), v.name, t * 1e3)?;
                 }
             }
             for server in &python {
                 for ((wid, pass, name), times) in &server.times {
                     if wid == w.id {
                         for t in times {
-                            writeln!(f, "{wid},{pass},{name},{:.4}", t * 1e3)?;
+                            writeln!(f, "{wid},{pass},\"{name}\",{:.4}", t * 1e3)?;
                         }
                     }
                 }
