@@ -24,7 +24,10 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
 
 use common::*;
-use mithril::mlx_rs::{self, Array, error::Exception, ops, optimizers::Optimizer, transforms::compile::compile_with_state};
+use mithril::mlx_rs::{
+    self, Array, error::Exception, ops, optimizers::Optimizer,
+    transforms::compile::compile_with_state,
+};
 use mithril::prelude::*;
 use mithril::train::Trainer;
 
@@ -350,7 +353,10 @@ impl PythonServer {
         let mut stdout = BufReader::new(child.stdout.take()?);
         let mut line = String::new();
         if stdout.read_line(&mut line).ok()? == 0 || line.trim() != "READY" {
-            eprintln!("python rows skipped: {script} did not start ({:?})", line.trim());
+            eprintln!(
+                "python rows skipped: {script} did not start ({:?})",
+                line.trim()
+            );
             let _ = child.wait();
             return None;
         }
@@ -394,7 +400,9 @@ impl PythonServer {
     fn finish(&mut self, workload: &str) -> BoxResult<Vec<Row>> {
         self.command(&format!("drop {workload}"))?;
         let mut rows = Vec::new();
-        for ((w, pass, variant), times) in self.times.iter_mut().filter(|((w, _, _), _)| w == workload) {
+        for ((w, pass, variant), times) in
+            self.times.iter_mut().filter(|((w, _, _), _)| w == workload)
+        {
             times.sort_by(f64::total_cmp);
             rows.push(Row {
                 workload: w.clone(),
@@ -465,7 +473,10 @@ fn blas() -> String {
 
 fn mlx_version() -> String {
     let info = mithril::runtime_info();
-    format!("MLX {} ({} build, through mlx-rs 0.33.0)", info.mlx_version, info.build)
+    format!(
+        "MLX {} ({} build, through mlx-rs 0.33.0)",
+        info.mlx_version, info.build
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -561,7 +572,8 @@ fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> Box
     })?;
     // The typed parameters rebuilt from the state after the step.
     let from_arrays = micros(n, || {
-        let p = <M::Params as Params>::from_arrays(&mut arrays.clone().into_iter()).ok_or("count")?;
+        let p =
+            <M::Params as Params>::from_arrays(&mut arrays.clone().into_iter()).ok_or("count")?;
         std::hint::black_box(p);
         Ok(())
     })?;
@@ -580,7 +592,11 @@ fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> Box
     let mut dsl_state = (params.to_arrays(), adam());
     {
         let graph = mithril::graph_of::<M>();
-        let keys: Vec<std::rc::Rc<str>> = graph.weights.iter().map(|w| std::rc::Rc::from(w.path.as_str())).collect();
+        let keys: Vec<std::rc::Rc<str>> = graph
+            .weights
+            .iter()
+            .map(|w| std::rc::Rc::from(w.path.as_str()))
+            .collect();
         let (weights, optimizer) = &mut dsl_state;
         for (k, wt) in keys.iter().zip(weights.iter_mut()) {
             let g = mlx_rs::ops::zeros_like(&*wt)?;
@@ -620,9 +636,16 @@ fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> Box
     println!("{} {}: train step medians", w.id, w.description());
     for v in &mut vs {
         v.times.sort_by(f64::total_cmp);
-        println!("  {:<28} {:>10.1} us", v.name, percentile(&v.times, 0.5) * 1e6);
+        println!(
+            "  {:<28} {:>10.1} us",
+            v.name,
+            percentile(&v.times, 0.5) * 1e6
+        );
     }
-    println!("  pieces of Trainer::step outside the compiled call ({} weights):", arrays.len());
+    println!(
+        "  pieces of Trainer::step outside the compiled call ({} weights):",
+        arrays.len()
+    );
     println!("    params.to_arrays()            {to_arrays:>8.2} us");
     println!("    shape check (Vec<Vec<i32>>)   {check:>8.2} us");
     println!("    random::split + eval of key   {split:>8.2} us");
@@ -631,8 +654,11 @@ fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> Box
     println!("  compile_with_state bookkeeping, one state projection with layout and snapshot:");
     println!("    (Vec<Array>, Adam), mithril   {dsl_projection:>8.2} us");
     println!("    (module, Adam), mlx-rs        {hand_projection:>8.2} us");
-    println!("  mlx-rs compiled step split: call (host, lazy) {:.1} us, eval {:.1} us",
-        percentile(&call, 0.5), percentile(&evaluation, 0.5));
+    println!(
+        "  mlx-rs compiled step split: call (host, lazy) {:.1} us, eval {:.1} us",
+        percentile(&call, 0.5),
+        percentile(&evaluation, 0.5)
+    );
     Ok(())
 }
 
@@ -705,7 +731,11 @@ fn main() -> BoxResult<()> {
                 w,
                 vec![
                     ("", HandCnn::new(Pool::Reshape)?, true),
-                    ("transposed pool", HandCnn::new(Pool::ReshapeTranspose)?, false),
+                    (
+                        "transposed pool",
+                        HandCnn::new(Pool::ReshapeTranspose)?,
+                        false,
+                    ),
                     ("nn::MaxPool2d", HandCnn::new(Pool::NnMaxPool2d)?, false),
                 ],
             )?,
@@ -748,7 +778,10 @@ fn main() -> BoxResult<()> {
         // `workload,pass,"variant",ms` (appended; scripts/bench/pool_runs.py
         // summarises several runs).
         if let Ok(path) = std::env::var("MITHRIL_BENCH_DUMP") {
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
             for v in &vs {
                 for t in &v.times {
                     writeln!(f, "{},{},\"{}\",{:.4}", w.id, v.pass.key(), v.name, t * 1e3)?;
@@ -809,7 +842,10 @@ fn main() -> BoxResult<()> {
             .iter()
             .map(|(p, d)| format!("{} max |diff| {d:.1e}", p.name()))
             .collect();
-        println!("check {id}: every Rust variant agrees with `{DSL_COMPILED}` ({})", parts.join(", "));
+        println!(
+            "check {id}: every Rust variant agrees with `{DSL_COMPILED}` ({})",
+            parts.join(", ")
+        );
     }
     println!();
     println!(
@@ -826,15 +862,25 @@ fn main() -> BoxResult<()> {
             };
             let base = find(HAND_COMPILED);
             let py = find(PY_COMPILED);
-            let flop = if pass == "train" { train_flops } else { fwd_flops };
+            let flop = if pass == "train" {
+                train_flops
+            } else {
+                fwd_flops
+            };
             for r in rows.iter().filter(|r| r.workload == w.id && r.pass == pass) {
-                let ratio = |b: Option<f64>| b.map_or("-".to_string(), |b| format!("{:.2}", r.median_ms / b));
+                let ratio = |b: Option<f64>| {
+                    b.map_or("-".to_string(), |b| format!("{:.2}", r.median_ms / b))
+                };
                 let gflops = flop / (r.median_ms / 1e3) / 1e9;
                 println!(
                     "| {} {} | {} | {} | {:.3} | {:.3}-{:.3} | {} | {} | {} | {:.1} | {:.0}% |",
                     w.id,
                     w.description(),
-                    if pass == "train" { "train step" } else { "forward" },
+                    if pass == "train" {
+                        "train step"
+                    } else {
+                        "forward"
+                    },
                     r.variant,
                     r.median_ms,
                     r.p25_ms,
@@ -852,8 +898,15 @@ fn main() -> BoxResult<()> {
     println!("FLOPs per iteration (matmuls and convolutions; train = 3 x forward - first layer):");
     for w in &workloads {
         let (f, t) = flops(&w.layers, w.batch as u64);
-        println!("  {}: forward {:.2} MFLOP, train step {:.2} MFLOP", w.id, f / 1e6, t / 1e6);
+        println!(
+            "  {}: forward {:.2} MFLOP, train step {:.2} MFLOP",
+            w.id,
+            f / 1e6,
+            t / 1e6
+        );
     }
-    println!("vs mlx-rs: median / median of `{HAND_COMPILED}` (hand-written, compile_with_state); vs py-mlx: / `{PY_COMPILED}`.");
+    println!(
+        "vs mlx-rs: median / median of `{HAND_COMPILED}` (hand-written, compile_with_state); vs py-mlx: / `{PY_COMPILED}`."
+    );
     Ok(())
 }
