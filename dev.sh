@@ -1,142 +1,93 @@
 #!/usr/bin/env bash
 # One entry point for building, running and testing mithril on a fresh machine.
 #
-#   ./dev.sh example [ARGS...]   set up, then train the main example (MNIST CNN)
-#   ./dev.sh test                set up, then run the whole test suite
-#   ./dev.sh setup               only the set-up: apt packages, the MLX wheel, OpenBLAS
-#   ./dev.sh cuda                NVIDIA GPUs: fetch MLX's CUDA build, print its environment
-#                                (eval "$(./dev.sh cuda)"); `./dev.sh example --gpu` does both
+#   ./dev.sh example [ARGS...]   set up, then train the main example (MNIST CNN);
+#                                with --gpu, on MLX's CUDA build (NVIDIA GPUs)
+#   ./dev.sh test                set up, then run everything CI checks
+#   ./dev.sh setup               only the set-up
 #
-# The set-up is idempotent: a second run checks a stamp and returns at once.
-# On Linux x86_64 MLX comes from the PyPI wheel mlx-cpu==0.32.2, unpacked into
-# build/mlx/ (ignored by git) with Debian's OpenBLAS in place of the wheel's
-# reference BLAS (about 30x faster matmul). On macOS mlx-sys builds MLX itself.
+# The set-up is the one a user's own crate gets (README, docs/building.md):
+# it installs `cargo mithril` from this checkout, runs `cargo mithril setup`
+# (Debian packages, MLX for this user on Linux) and `cargo mithril init`
+# (this workspace's .cargo/config.toml, which git ignores). Each step returns
+# at once when there is nothing to do. On macOS, mlx-sys builds MLX itself.
 set -euo pipefail
 cd "$(dirname "$0")"
-
-readonly MLX_VERSION=0.32.2
-readonly WHEEL_NAME="mlx_cpu-${MLX_VERSION}-py3-none-manylinux_2_35_x86_64.whl"
-readonly WHEEL_SHA256=fc5d31b90fc4f457b2f9614ed45651a567d22a6a11a03d114a90a4e10bdd8878
-readonly WHEEL_DIR="build/mlx/mlx-cpu-${MLX_VERSION}"
-readonly STAMP="$WHEEL_DIR/.mithril-ready"
-readonly OPENBLAS_DIR=/usr/lib/x86_64-linux-gnu/openblas-pthread
-# Debian packages: the C/C++ toolchain and CMake for mlx-c, libclang for
-# bindgen, OpenBLAS, and pip plus Python for fetching the wheel.
-readonly APT_PACKAGES=(build-essential cmake clang libclang-dev libopenblas0-pthread python3 python3-pip)
 
 log() { printf '\033[1m[dev.sh]\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31m[dev.sh]\033[0m %s\n' "$*" >&2; exit 1; }
 
-ensure_apt_packages() {
-  local missing=() pkg
-  for pkg in "${APT_PACKAGES[@]}"; do
-    if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]]; then
-      # python3/pip may come from elsewhere (pyenv); only ask apt when absent.
-      case "$pkg" in
-        python3) command -v python3 >/dev/null && continue ;;
-        python3-pip) python3 -m pip --version >/dev/null 2>&1 && continue ;;
-      esac
-      missing+=("$pkg")
-    fi
-  done
-  ((${#missing[@]} == 0)) && return
-  if [[ "$(id -u)" != 0 ]]; then
-    die "missing Debian packages; run this, then ./dev.sh again:
-    sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-  fi
-  log "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
+platform() { echo "$(uname -s)-$(uname -m)"; }
 
-ensure_mlx_wheel() {
-  [[ -f "$STAMP" ]] && return
-  local wheel="build/downloads/$WHEEL_NAME"
-  if [[ ! -f "$wheel" ]]; then
-    log "downloading mlx-cpu==$MLX_VERSION from PyPI"
-    mkdir -p build/downloads
-    python3 -m pip download --quiet --no-deps --only-binary=:all: \
-      --platform manylinux_2_35_x86_64 --python-version 3.11 \
-      -d build/downloads "mlx-cpu==$MLX_VERSION"
-  fi
-  echo "$WHEEL_SHA256  $wheel" | sha256sum --check --quiet \
-    || die "$wheel does not have the expected sha256; delete it and run again"
-
-  log "unpacking the wheel into $WHEEL_DIR"
-  local staging="$WHEEL_DIR.partial"
-  rm -rf "$staging"
-  python3 -m zipfile -e "$wheel" "$staging"
-
-  # The wheel's libmlx.so finds netlib reference BLAS/LAPACK through its RPATH
-  # ($ORIGIN/../../mlx_cpu.libs); point those names at OpenBLAS instead.
-  local lib found=0
-  for lib in "$staging"/mlx_cpu.libs/libblas-*.so* "$staging"/mlx_cpu.libs/liblapack-*.so*; do
-    [[ -e "$lib" ]] || continue
-    case "$(basename "$lib")" in
-      libblas-*) ln -sf "$OPENBLAS_DIR/libblas.so.3" "$lib" ;;
-      liblapack-*) ln -sf "$OPENBLAS_DIR/liblapack.so.3" "$lib" ;;
-    esac
-    found=$((found + 1))
-  done
-  ((found == 2)) || die "expected the wheel to bundle libblas and liblapack, found $found of them"
-  [[ -e "$OPENBLAS_DIR/libblas.so.3" ]] || die "OpenBLAS not found at $OPENBLAS_DIR"
-
-  rm -rf "$WHEEL_DIR"
-  mv "$staging" "$WHEEL_DIR"
-  touch "$STAMP"
-}
-
-# NVIDIA GPUs: MLX's CUDA build from PyPI (mlx-cuda-13) with its CUDA
-# libraries, unpacked side by side so libmlx.so's RPATH finds them. Binaries
-# built against the CPU wheel pick this libmlx.so at run time through
-# LD_LIBRARY_PATH (see docs/gpu.md).
-readonly CUDA_DIR="build/mlx/mlx-cuda-13-${MLX_VERSION}"
-
-ensure_mlx_cuda() {
-  [[ -f "$CUDA_DIR/.mithril-ready" ]] && return
-  log "downloading mlx-cuda-13==$MLX_VERSION and its CUDA libraries from PyPI (about 1.5 GB)"
-  mkdir -p build/downloads/cuda
-  local platforms=() n
-  for n in 35 34 31 28 27 24 17; do platforms+=(--platform "manylinux_2_${n}_x86_64"); done
-  python3 -m pip download --quiet --only-binary=:all: "${platforms[@]}" \
-    --platform manylinux2014_x86_64 --python-version 3.12 --implementation cp \
-    -d build/downloads/cuda "mlx-cuda-13==$MLX_VERSION"
-  local staging="$CUDA_DIR.partial" wheel
-  rm -rf "$staging"
-  for wheel in build/downloads/cuda/*.whl; do
-    python3 -m zipfile -e "$wheel" "$staging/site"
-  done
-  rm -rf "$CUDA_DIR"
-  mv "$staging" "$CUDA_DIR"
-  touch "$CUDA_DIR/.mithril-ready"
-}
-
-# Prints the environment that makes binaries use the CUDA libmlx.so.
-cuda_env() {
-  local site="$PWD/$CUDA_DIR/site" cuda_home=/usr/local/cuda
-  [[ -d "$site/nvidia/cu13/include" ]] && cuda_home="$site/nvidia/cu13"
-  echo "export LD_LIBRARY_PATH=$site/mlx/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
-  echo "export CUDA_HOME=\${CUDA_HOME:-$cuda_home}"
+# `cargo install` from this checkout, as the README tells users; its build
+# directory is kept under target/ so a second run only copies the binary.
+install_cargo_mithril() {
+  cargo install --locked --quiet --path cargo-mithril --target-dir target/cargo-mithril
 }
 
 setup() {
   command -v cargo >/dev/null || die "cargo not found: install Rust 1.95.0 (rust-toolchain.toml pins it)"
-  case "$(uname -s)-$(uname -m)" in
+  case "$(platform)" in
     Linux-x86_64)
-      ensure_apt_packages
-      ensure_mlx_wheel
+      install_cargo_mithril
+      cargo mithril setup
+      cargo mithril init .
       ;;
     Darwin-*) ;; # mlx-sys builds MLX with Metal; Xcode's command-line tools and CMake are enough.
-    *) die "unsupported platform $(uname -s)-$(uname -m): mithril runs on Linux x86_64 (CPU, CUDA) and macOS" ;;
+    *) die "unsupported platform $(platform): mithril runs on Linux x86_64 (CPU, CUDA) and macOS" ;;
   esac
 }
 
-# rustdoc compiles and links doctests itself, without the rustc wrapper: on
-# Linux give it the wheel's lib dir and an rpath, as the wrapper does for tests.
-export_doctest_flags() {
-  [[ "$(uname -s)-$(uname -m)" == Linux-x86_64 ]] || return 0
-  local lib="$PWD/$WHEEL_DIR/mlx/lib"
-  export RUSTDOCFLAGS="${RUSTDOCFLAGS:+$RUSTDOCFLAGS }-L native=$lib -C link-arg=-Wl,-rpath,$lib"
+# What a user does with `cargo mithril` (README, docs/getting-started.md), in
+# temporary directories outside this checkout: a generated crate runs and
+# passes its test; an existing crate given the configuration by `init`
+# reports a shape mistake as the usual compile error, and runs once fixed.
+# They share this workspace's target directory (same lockfile, profile and
+# flags), so little is rebuilt.
+check_user_crates() {
+  local dir checkout="$PWD"
+  dir="$(mktemp -d)"
+  export CARGO_TARGET_DIR="$checkout/target"
+
+  log "user crate from cargo mithril new: cargo run, cargo test"
+  cargo mithril new "$dir/myapp" --mithril-path "$checkout"
+  (cd "$dir/myapp" && cargo run --quiet && cargo test --quiet)
+
+  log "existing crate with cargo mithril init: a shape mistake, then the fix"
+  cargo new --quiet --bin "$dir/existing"
+  cp Cargo.lock "$dir/existing/"
+  (cd "$dir/existing" && cargo mithril init --mithril-path "$checkout")
+  cat > "$dir/existing/src/main.rs" <<'EOF'
+mithril::model! {
+    Net {
+        input x: [B, 8];
+        x -> Linear(16) -> Relu => h;
+        Add(x, h) => y;
+        output y;
+    }
+}
+
+fn main() {
+    let backend = mithril::MlxBackend::new().unwrap();
+    let params = Net::init(&backend).unwrap();
+    let x = mithril::mlx_rs::Array::ones::<f32>(&[2, 8]).unwrap();
+    let out = Net::forward(&params, &NetInputs { x }).unwrap();
+    println!("output shape {:?}", out.y.shape());
+}
+EOF
+  local log_file="$dir/build.log"
+  if (cd "$dir/existing" && cargo build --quiet 2>"$log_file"); then
+    die "the shape mistake in $dir/existing compiled"
+  fi
+  grep -q 'needs equal (or broadcastable) shapes' "$log_file" \
+    || { cat "$log_file"; die "the shape mistake did not give the expected error"; }
+  grep -q 'src/main.rs:5' "$log_file" \
+    || { cat "$log_file"; die "the shape error does not point at the layer"; }
+  sed -i 's/Linear(16)/Linear(8)/' "$dir/existing/src/main.rs"
+  (cd "$dir/existing" && cargo run --quiet) | grep -q 'output shape \[2, 8\]' \
+    || die "the fixed crate did not run"
+  unset CARGO_TARGET_DIR
+  rm -rf "$dir"
 }
 
 cmd="${1:-}"
@@ -145,18 +96,11 @@ case "$cmd" in
   setup) setup ;;
   example)
     setup
-    if [[ " $* " == *" --gpu "* && "$(uname -s)" == Linux ]]; then
-      ensure_mlx_cuda
-      eval "$(cuda_env)"
+    if [[ " $* " == *" --gpu "* && "$(platform)" == Linux-x86_64 ]]; then
+      cargo mithril setup --cuda
+      exec cargo mithril run --gpu --release --locked --example mnist -- "$@"
     fi
     exec cargo run --release --locked --example mnist -- "$@"
-    ;;
-  cuda)
-    # Set up MLX's CUDA build and print the environment that selects it:
-    #   eval "$(./dev.sh cuda)"
-    setup >&2
-    ensure_mlx_cuda >&2
-    cuda_env
     ;;
   test)
     setup
@@ -164,7 +108,6 @@ case "$cmd" in
     # (they are long-running mains); those are only built, so they cannot rot.
     cargo test --workspace --locked --lib --bins --tests --examples --all-features "$@"
     cargo build --workspace --locked --benches --all-features
-    export_doctest_flags
     cargo test --workspace --locked --all-features --doc
     # The examples' short modes assert their results, so they cannot rot.
     cargo run --locked --example mnist -- --quick --out target/ci-out
@@ -176,9 +119,12 @@ case "$cmd" in
     cargo run --locked --example half_precision -- --quick
     cargo run --locked --example residual -- --quick
     cargo run --locked --example char_lm -- --quick
+    [[ "$(platform)" == Linux-x86_64 ]] && check_user_crates
+    cargo clippy --workspace --locked --all-targets --all-features -- -D warnings
+    cargo fmt --all --check
     ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -292,7 +292,7 @@ fn mlx_errors_are_results_not_aborts() {
     assert_eq!(c.as_slice::<f32>(), &[22.0, 28.0, 49.0, 64.0]);
 }
 
-/// The wheel's libblas-*.so is a symlink to Debian's OpenBLAS (dev.sh); a
+/// The wheel's libblas-*.so is a symlink to Debian's OpenBLAS (`cargo mithril setup`); a
 /// missing swap would leave the netlib reference BLAS, about 30x slower.
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 #[test]

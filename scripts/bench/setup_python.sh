@@ -7,7 +7,7 @@
 #   scripts/bench/setup_python.sh --torch    # MLX and PyTorch (about 5.4 GB, see below)
 #
 # MLX: `mlx==0.32.2` plus the same `mlx-cpu==0.32.2` wheel the Rust build
-# uses (build/downloads/ after ./dev.sh setup, else from PyPI), with its
+# uses (from `cargo mithril setup`'s downloads, else from PyPI), with its
 # reference BLAS swapped for OpenBLAS (scripts/bench/swap_blas.sh).
 #
 # PyTorch: PyPI's Linux x86_64 wheel (torch 2.15.0, 539 MB) is the CUDA 13
@@ -23,7 +23,8 @@ cd "$(dirname "$0")/../.."
 venv=build/bench-venv
 [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-wheel=build/downloads/mlx_cpu-0.32.2-py3-none-manylinux_2_35_x86_64.whl
+mithril_home=${MITHRIL_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/mithril}
+wheel=$mithril_home/downloads/mlx-cpu==0.32.2/mlx_cpu-0.32.2-py3-none-manylinux_2_35_x86_64.whl
 if [[ -f "$wheel" ]]; then
   "${pip[@]}" install "mlx==0.32.2" "$wheel" numpy
 else

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Points a Python environment's MLX (the PyPI wheel `mlx-cpu`) at Debian's
-# OpenBLAS, as dev.sh does for the Rust build's copy of the same wheel.
+# OpenBLAS, as `cargo mithril setup` does for the Rust build's copy of the same wheel.
 #
 #   scripts/bench/swap_blas.sh [PYTHON]     # default: build/bench-venv/bin/python
 #

@@ -1,16 +1,17 @@
-# CMake toolchain file for mlx-sys's build of mlx-c on Linux x86_64
-# (picked up through CMAKE_TOOLCHAIN_FILE_x86_64_unknown_linux_gnu).
+# CMake toolchain file for the build of mlx-c (mlx-sys 0.7.0) that
+# `cargo mithril setup` runs once per user on Linux x86_64 (through the
+# `cmake` crate's CMAKE_TOOLCHAIN_FILE_x86_64_unknown_linux_gnu).
 #
 # mlx-c would clone MLX from GitHub; instead it uses the prebuilt MLX of the
-# PyPI wheel that ./dev.sh unpacked. A changed toolchain file is ignored by an
-# existing CMake build directory: run `cargo clean -p mlx-sys` after editing.
+# PyPI wheel that setup unpacked, whose location setup passes in
+# MITHRIL_MLX_WHEEL.
 
 if(NOT DEFINED ENV{MITHRIL_MLX_WHEEL})
-  message(FATAL_ERROR "MITHRIL_MLX_WHEEL is not set; build through cargo in the mithril workspace (see .cargo/config.toml)")
+  message(FATAL_ERROR "MITHRIL_MLX_WHEEL is not set: this toolchain file is used by `cargo mithril setup`")
 endif()
 set(_mithril_wheel "$ENV{MITHRIL_MLX_WHEEL}")
 if(NOT EXISTS "${_mithril_wheel}/mlx/share/cmake/MLX/MLXConfig.cmake")
-  message(FATAL_ERROR "MLX wheel not found at ${_mithril_wheel}; run ./dev.sh setup first")
+  message(FATAL_ERROR "no MLX CMake package under ${_mithril_wheel}")
 endif()
 
 set(MLX_C_USE_SYSTEM_MLX ON CACHE BOOL "use the wheel's MLX" FORCE)

@@ -1,6 +1,7 @@
 /*
  * Compatibility shims for building mlx-c (mlx-sys 0.7.0) on Linux x86_64 with
- * GCC 12. Force-included into mlx-c's translation units by mlx-c-compat.cmake.
+ * GCC 12. Force-included into mlx-c's translation units by mlx-c-compat.cmake
+ * during `cargo mithril setup`.
  */
 #ifndef MITHRIL_MLX_C_COMPAT_H
 #define MITHRIL_MLX_C_COMPAT_H
