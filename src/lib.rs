@@ -60,6 +60,8 @@ pub mod data;
 
 /// MLX's listing of lowered operations.
 pub use mithril_mlx::debug;
+/// Data-parallel runs over several processes (MLX's ring and NCCL backends).
+pub use mithril_mlx::distributed;
 /// Saving and loading parameters (safetensors, readable by Python MLX).
 pub use mithril_mlx::io;
 /// Tensor creation, conversion, laziness and NaN checks.

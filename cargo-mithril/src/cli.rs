@@ -43,6 +43,12 @@ enum Command {
     Init(InitArgs),
     /// `cargo run` with MLX's CUDA build selected by `--gpu`.
     Run(RunArgs),
+    /// Run a command as N ranks of a data-parallel MLX run (as `mlx.launch`
+    /// does): each with MLX's distributed environment, output prefixed by
+    /// rank, every rank stopped when one fails.
+    ///
+    /// Example: cargo mithril launch -n 2 -- cargo run --release --example mnist
+    Launch(LaunchArgs),
 }
 
 #[derive(Args)]
@@ -108,6 +114,41 @@ struct RunArgs {
     cargo_args: Vec<String>,
 }
 
+#[derive(Args)]
+struct LaunchArgs {
+    /// Ranks per host.
+    #[arg(short = 'n', long = "ranks-per-host", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    ranks_per_host: u16,
+    /// Comma-separated hosts (IP addresses for the ring backend; `localhost`).
+    #[arg(long, default_value = "127.0.0.1", conflicts_with = "hostfile")]
+    hosts: String,
+    /// A hostfile in `mlx.launch`'s JSON format (one entry per rank).
+    #[arg(long, value_name = "FILE")]
+    hostfile: Option<PathBuf>,
+    /// MLX's distributed backend [default: the hostfile's, else nccl with --gpu, else ring].
+    #[arg(long, value_parser = ["ring", "nccl"])]
+    backend: Option<String>,
+    /// Run the ranks on MLX's CUDA build (`cargo mithril setup --cuda`).
+    #[arg(long)]
+    gpu: bool,
+    /// The ring's first port (one per rank and address) or NCCL's port
+    /// [default: free ports when every rank is local, else mlx.launch's].
+    #[arg(long)]
+    port: Option<u16>,
+    /// `KEY=VALUE` for every rank (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+    /// Seconds the other ranks get to stop by themselves after one fails.
+    #[arg(long, default_value_t = 10.0)]
+    grace: f64,
+    /// The ranks' working directory [default: this one].
+    #[arg(long)]
+    cwd: Option<PathBuf>,
+    /// The command each rank runs, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<String>,
+}
+
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Setup(args) if args.check => crate::doctor::doctor(),
@@ -128,5 +169,17 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => crate::run::run(args.gpu, &args.cargo_args),
+        Command::Launch(args) => crate::launch::launch(&crate::launch::Request {
+            ranks_per_host: usize::from(args.ranks_per_host),
+            hosts: args.hosts,
+            hostfile: args.hostfile,
+            backend: args.backend,
+            gpu: args.gpu,
+            port: args.port,
+            env: args.env,
+            grace: args.grace,
+            cwd: args.cwd,
+            command: args.command,
+        }),
     }
 }

@@ -3,7 +3,8 @@
 //! On Linux x86_64 there is no MLX package, so `setup` installs MLX once per
 //! user (the PyPI wheel with Debian's OpenBLAS, plus mlx-c built against it),
 //! and `new`/`init` give a crate the cargo configuration that points mlx-sys
-//! at that install. `run --gpu` runs a crate on MLX's CUDA build. On macOS
+//! at that install. `run --gpu` runs a crate on MLX's CUDA build, `launch`
+//! runs it as several data-parallel ranks. On macOS
 //! mlx-sys builds MLX with Metal by itself and none of this is needed.
 
 mod cli;
@@ -11,6 +12,7 @@ mod config;
 mod doctor;
 mod home;
 mod install;
+mod launch;
 mod mlx_c;
 mod packages;
 mod process;

@@ -94,6 +94,14 @@ pub enum Error {
         /// Every mismatch, one per line.
         problems: Vec<String>,
     },
+    /// Processes of a distributed run could not join, or lost each other.
+    #[error("distributed run ({backend} backend): {reason}")]
+    Distributed {
+        /// MLX's backend (`ring`, `nccl`).
+        backend: &'static str,
+        /// What happened.
+        reason: String,
+    },
     /// An error raised by MLX.
     #[error("mlx: {0}")]
     Mlx(#[from] Exception),

@@ -6,6 +6,7 @@
 mod backend;
 mod compile;
 pub mod debug;
+pub mod distributed;
 mod error;
 pub mod io;
 mod lower;
