@@ -62,6 +62,9 @@ pub mod data;
 pub use mithril_mlx::debug;
 /// Data-parallel runs over several processes (MLX's ring and NCCL backends).
 pub use mithril_mlx::distributed;
+/// Checkpoints of whole training runs (parameters, optimizer state, random
+/// key, place in the data), for exact resumption.
+pub use mithril_mlx::checkpoint;
 /// Saving and loading parameters (safetensors, readable by Python MLX).
 pub use mithril_mlx::io;
 /// Tensor creation, conversion, laziness and NaN checks.

@@ -102,9 +102,73 @@ pub enum Error {
         /// What happened.
         reason: String,
     },
+    /// A well-formed safetensors file that is not a usable checkpoint: not
+    /// a checkpoint at all, another format version, or an entry missing or
+    /// malformed.
+    #[error("{path}: not a usable mithril checkpoint: {reason}")]
+    CheckpointFormat {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A checkpoint whose contents do not match the checksum written with
+    /// them: corrupted on disk or in transit.
+    #[error("{path}: corrupted checkpoint: its checksum is {stored:08x} but its contents give {computed:08x}")]
+    Checksum {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The CRC-32 the file records.
+        stored: u32,
+        /// The CRC-32 of what the file holds.
+        computed: u32,
+    },
+    /// A checkpoint that does not fit the run restoring it (another model,
+    /// parameter layout, dtype or optimizer); lists every mismatch. Nothing
+    /// was changed.
+    #[error("{path} cannot resume this run of model `{model}`:\n  {}", problems.join("\n  "))]
+    CheckpointMismatch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The model being trained.
+        model: &'static str,
+        /// Every mismatch, one per line.
+        problems: Vec<String>,
+    },
+    /// A training step met a value that is not finite (NaN or infinite),
+    /// with [`Trainer::stop_on_non_finite`](crate::train::Trainer::stop_on_non_finite)
+    /// on. The step was not applied: the parameters, optimizer state and
+    /// random key are as they were before it.
+    #[error(
+        "training diverged at step {step}: {first} is not finite{}; the step was not applied",
+        others(non_finite)
+    )]
+    Diverged {
+        /// The step (counted from 1) that was refused.
+        step: u64,
+        /// What went non-finite first: an input, a layer's output, the
+        /// loss, a gradient, or a parameter after the update.
+        first: String,
+        /// Every checked value that is not finite, in the order checked.
+        non_finite: Vec<String>,
+    },
     /// An error raised by MLX.
     #[error("mlx: {0}")]
     Mlx(#[from] Exception),
+}
+
+/// How a [`Error::Diverged`] message lists what else went non-finite.
+fn others(non_finite: &[String]) -> String {
+    const SHOWN: usize = 4;
+    match non_finite.len() {
+        0 | 1 => String::new(),
+        n if n <= SHOWN => format!(" (non-finite: {})", non_finite.join(", ")),
+        n => format!(
+            " (non-finite: {}, and {} more)",
+            non_finite[..SHOWN].join(", "),
+            n - SHOWN
+        ),
+    }
 }
 
 /// `Result` with [`Error`].

@@ -3,41 +3,52 @@
 //! files its `model.save_weights` writes.
 //!
 //! Files are written atomically: to a temporary file in the same directory,
-//! flushed to disk, then renamed over the target, so an interrupted save
-//! never leaves a half-written file where the old one was. Loading parses
-//! and validates the whole file (header, offsets, sizes) before trusting it,
-//! and reports every name, shape and dtype mismatch in one error.
+//! flushed to disk, renamed over the target, and the directory flushed, so
+//! an interrupted save never leaves a half-written file where the old one
+//! was. Loading parses and validates the whole file (header, offsets, sizes)
+//! before trusting it, and reports every name, shape and dtype mismatch in
+//! one error. Whole training runs (optimizer state, random key, position in
+//! the data) are saved by [`crate::checkpoint`].
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
-use mlx_rs::{Array, Dtype};
+use mlx_rs::{Array, ArrayElement, Dtype};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView, View};
 
 use crate::backend::DType;
 use crate::error::{Error, Result};
 use crate::model::{Model, Params};
 
-fn st_dtype(dtype: Dtype) -> Option<StDtype> {
+/// The safetensors dtype of an MLX dtype, for those files carry.
+pub(crate) fn st_dtype(dtype: Dtype) -> Option<StDtype> {
     Some(match dtype {
         Dtype::Float32 => StDtype::F32,
         Dtype::Float16 => StDtype::F16,
         Dtype::Bfloat16 => StDtype::BF16,
+        Dtype::Uint8 => StDtype::U8,
+        Dtype::Uint32 => StDtype::U32,
+        Dtype::Uint64 => StDtype::U64,
+        Dtype::Int32 => StDtype::I32,
+        Dtype::Int64 => StDtype::I64,
+        Dtype::Bool => StDtype::BOOL,
         _ => return None,
     })
 }
 
-fn dtype_name(dtype: StDtype) -> String {
+/// `f32`, `bf16`, `u32`: how errors name a safetensors dtype.
+pub(crate) fn dtype_name(dtype: StDtype) -> String {
     format!("{dtype:?}").to_lowercase()
 }
 
 /// An evaluated array's bytes, as safetensors wants them.
-struct Bytes {
-    dtype: StDtype,
-    shape: Vec<usize>,
-    data: Vec<u8>,
+pub(crate) struct Bytes {
+    pub(crate) dtype: StDtype,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) data: Vec<u8>,
 }
 
 impl View for &Bytes {
@@ -55,29 +66,42 @@ impl View for &Bytes {
     }
 }
 
-fn to_bytes(path: &str, a: &Array) -> Result<Bytes> {
+/// The little-endian bytes of every element of `a` (row-major).
+fn encode<T: ArrayElement + Copy, const N: usize>(
+    a: &Array,
+    le_bytes: fn(T) -> [u8; N],
+) -> Result<Vec<u8>> {
+    if a.size() == 0 {
+        return Ok(Vec::new());
+    }
+    let a = a.contiguous()?;
+    let values = a
+        .try_as_slice::<T>()
+        .map_err(|e| mlx_rs::error::Exception::custom(e.to_string()))?;
+    Ok(values.iter().flat_map(|&v| le_bytes(v)).collect())
+}
+
+/// `a`'s bytes for a safetensors file; `what` names it in the error for a
+/// dtype files cannot hold.
+pub(crate) fn to_bytes(what: &str, a: &Array) -> Result<Bytes> {
     a.eval()?;
-    let dtype = st_dtype(a.dtype()).ok_or_else(|| Error::Dtype {
-        what: format!("parameter `{path}`"),
+    let unsupported = || Error::Dtype {
+        what: what.to_string(),
         expected: DType::F32,
         found: format!("{:?}", a.dtype()),
-    })?;
-    let data: Vec<u8> = match a.dtype() {
-        Dtype::Float32 => a
-            .as_slice::<f32>()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-        Dtype::Float16 => a
-            .as_slice::<half::f16>()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
-        _ => a
-            .as_slice::<half::bf16>()
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect(),
+    };
+    let dtype = st_dtype(a.dtype()).ok_or_else(unsupported)?;
+    let data = match dtype {
+        StDtype::F32 => encode(a, f32::to_le_bytes)?,
+        StDtype::F16 => encode(a, half::f16::to_le_bytes)?,
+        StDtype::BF16 => encode(a, half::bf16::to_le_bytes)?,
+        StDtype::U8 => encode(a, u8::to_le_bytes)?,
+        StDtype::U32 => encode(a, u32::to_le_bytes)?,
+        StDtype::U64 => encode(a, u64::to_le_bytes)?,
+        StDtype::I32 => encode(a, i32::to_le_bytes)?,
+        StDtype::I64 => encode(a, i64::to_le_bytes)?,
+        StDtype::BOOL => encode(a, |b: bool| [u8::from(b)])?,
+        _ => return Err(unsupported()),
     };
     Ok(Bytes {
         dtype,
@@ -86,60 +110,140 @@ fn to_bytes(path: &str, a: &Array) -> Result<Bytes> {
     })
 }
 
-fn from_view(view: &TensorView<'_>) -> Option<Array> {
-    let shape: Vec<i32> = view.shape().iter().map(|&d| d as i32).collect();
-    let raw = view.data();
-    Some(match view.dtype() {
-        StDtype::F32 => {
-            let v: Vec<f32> = raw
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            Array::from_slice(&v, &shape)
-        }
-        StDtype::F16 => {
-            let v: Vec<half::f16> = raw
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            Array::from_slice(&v, &shape)
-        }
-        StDtype::BF16 => {
-            let v: Vec<half::bf16> = raw
-                .chunks_exact(2)
-                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            Array::from_slice(&v, &shape)
-        }
+fn decode<T, const N: usize>(raw: &[u8], from_le_bytes: fn([u8; N]) -> T) -> Vec<T> {
+    raw.chunks_exact(N)
+        .map(|chunk| {
+            let mut bytes = [0u8; N];
+            bytes.copy_from_slice(chunk);
+            from_le_bytes(bytes)
+        })
+        .collect()
+}
+
+/// An MLX array from a tensor's bytes. `None` for a dtype MLX arrays here
+/// do not take, a dimension beyond `i32`, or bytes that do not fill the
+/// shape (safetensors checks that last one already; this never trusts it).
+pub(crate) fn array_from_bytes(dtype: StDtype, shape: &[usize], raw: &[u8]) -> Option<Array> {
+    let dims: Vec<i32> = shape
+        .iter()
+        .map(|&d| i32::try_from(d).ok())
+        .collect::<Option<_>>()?;
+    let elements = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))?;
+    let width = match dtype {
+        StDtype::U64 | StDtype::I64 => 8,
+        StDtype::F32 | StDtype::U32 | StDtype::I32 => 4,
+        StDtype::F16 | StDtype::BF16 => 2,
+        StDtype::U8 | StDtype::BOOL => 1,
+        _ => return None,
+    };
+    if elements.checked_mul(width)? != raw.len() {
+        return None;
+    }
+    Some(match dtype {
+        StDtype::F32 => Array::from_slice(&decode(raw, f32::from_le_bytes), &dims),
+        StDtype::F16 => Array::from_slice(&decode(raw, half::f16::from_le_bytes), &dims),
+        StDtype::BF16 => Array::from_slice(&decode(raw, half::bf16::from_le_bytes), &dims),
+        StDtype::U8 => Array::from_slice(&decode(raw, u8::from_le_bytes), &dims),
+        StDtype::U32 => Array::from_slice(&decode(raw, u32::from_le_bytes), &dims),
+        StDtype::U64 => Array::from_slice(&decode(raw, u64::from_le_bytes), &dims),
+        StDtype::I32 => Array::from_slice(&decode(raw, i32::from_le_bytes), &dims),
+        StDtype::I64 => Array::from_slice(&decode(raw, i64::from_le_bytes), &dims),
+        StDtype::BOOL => Array::from_slice(&decode(raw, |[b]: [u8; 1]| b != 0), &dims),
         _ => return None,
     })
 }
 
-/// Writes `bytes` to `path` atomically (temporary file, fsync, rename).
+fn from_view(view: &TensorView<'_>) -> Option<Array> {
+    array_from_bytes(view.dtype(), view.shape(), view.data())
+}
+
+/// Where [`write_atomically`] is in its work, for [`fault::set_write_hook`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteStage {
+    /// The temporary file holds the first half of the bytes.
+    HalfWritten,
+    /// The temporary file holds every byte and is flushed to disk; the
+    /// target is untouched.
+    Synced,
+    /// The temporary file has been renamed over the target; the directory
+    /// is not flushed yet.
+    Renamed,
+}
+
+/// Fault injection for tests that kill a process while it writes a file.
+pub mod fault {
+    use super::*;
+
+    pub(super) static WRITE_HOOK: OnceLock<fn(&Path, WriteStage)> = OnceLock::new();
+
+    /// Makes every later [`write_atomically`](super::write_atomically) in this
+    /// process call `hook` with the target and the stage it reached (for
+    /// example to announce the stage and wait to be killed). Set once per
+    /// process; returns `false` when a hook was already set.
+    pub fn set_write_hook(hook: fn(&Path, WriteStage)) -> bool {
+        WRITE_HOOK.set(hook).is_ok()
+    }
+}
+
+fn reached(path: &Path, stage: WriteStage) {
+    if let Some(hook) = fault::WRITE_HOOK.get() {
+        hook(path, stage);
+    }
+}
+
+/// The temporary file [`write_atomically`] writes `path` through.
+pub(crate) fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    parent_dir(path).join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes `bytes` to `path` atomically: into a temporary file in the same
+/// directory, flushed to disk, renamed over `path`, then the directory
+/// flushed so the rename itself survives a crash. Until the rename a reader
+/// (or a crash) sees the previous file, after it the new one, never a mix.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp: PathBuf = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let temp = temporary_path(path);
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
+        let (first, rest) = bytes.split_at(bytes.len() / 2);
+        file.write_all(first)?;
+        reached(path, WriteStage::HalfWritten);
+        file.write_all(rest)?;
         file.sync_all()?;
+        reached(path, WriteStage::Synced);
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
-    result.map_err(io)
+    result.map_err(io)?;
+    reached(path, WriteStage::Renamed);
+    sync_dir(parent_dir(path)).map_err(io)
+}
+
+/// Flushes a directory's entries (a rename in it) to disk. Where directories
+/// cannot be opened as files (Windows), there is nothing to do.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    match std::fs::File::open(dir) {
+        Ok(d) => d.sync_all(),
+        Err(_) if cfg!(windows) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Saves `params` of model `M` to `path` as safetensors, atomically, with
@@ -150,7 +254,10 @@ pub fn save_params<M: Model>(params: &M::Params, path: impl AsRef<Path>) -> Resu
     let arrays = params.to_arrays();
     let mut tensors = Vec::with_capacity(arrays.len());
     for (w, a) in graph.weights.iter().zip(&arrays) {
-        tensors.push((w.path.clone(), to_bytes(&w.path, a)?));
+        tensors.push((
+            w.path.clone(),
+            to_bytes(&format!("parameter `{}`", w.path), a)?,
+        ));
     }
     let metadata = HashMap::from([("mithril.model".to_string(), M::NAME.to_string())]);
     let bytes =

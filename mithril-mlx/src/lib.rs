@@ -4,6 +4,7 @@
 //! Most users reach this crate through the `mithril` facade.
 
 mod backend;
+pub mod checkpoint;
 mod compile;
 pub mod debug;
 pub mod distributed;

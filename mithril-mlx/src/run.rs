@@ -27,7 +27,7 @@ pub fn run_graph(
         in_compute_dtype(inputs, options)?,
     );
     let mut ctx = LowerCtx::new(*options, None);
-    run(graph, &weights, &inputs, &mut ctx, 0)
+    run(graph, &weights, &inputs, &mut ctx, 0, None)
 }
 
 /// The arrays cast to the options' compute dtype, where one is set and the
@@ -68,7 +68,7 @@ pub fn run_graph_training(
     let cast_weights = in_compute_dtype(weights, &options)?;
     let inputs = in_compute_dtype(inputs, &options)?;
     let mut ctx = LowerCtx::new(options, Some(key.clone()));
-    let outputs = run(graph, &cast_weights, &inputs, &mut ctx, 0)?;
+    let outputs = run(graph, &cast_weights, &inputs, &mut ctx, 0, None)?;
     // Buffers keep their own dtype (master weights stay wide).
     let updates = ctx
         .updates
@@ -78,12 +78,18 @@ pub fn run_graph_training(
     Ok((outputs, updates))
 }
 
+/// Values in the order the interpreter made them, each with a description:
+/// `the output of `block.fc1` (Linear(16))`, with `[i]` for the i-th of
+/// repeated applications; what [`first_non_finite`] looks through.
+type Trace = Vec<(String, Array)>;
+
 fn run(
     graph: &Graph,
     weights: &[Array],
     inputs: &[Array],
     ctx: &mut LowerCtx,
     weight_offset: usize,
+    mut trace: Option<(&str, &mut Trace)>,
 ) -> Result<Vec<Array>, Exception> {
     // Bind the declared symbols (`B`, `T`) to the actual sizes, so every
     // node's symbolic shape evaluates to a concrete one.
@@ -131,9 +137,22 @@ fn run(
                 }
                 Op::Model(sub) => {
                     let sub_inputs: Vec<Array> = current.iter().map(|a| (*a).clone()).collect();
-                    run(sub, w, &sub_inputs, ctx, offset)?.swap_remove(0)
+                    let prefix = trace
+                        .as_ref()
+                        .map(|(p, _)| application(p, node, rep) + ".")
+                        .unwrap_or_default();
+                    let sub_trace = trace.as_mut().map(|(_, t)| (prefix.as_str(), &mut **t));
+                    run(sub, w, &sub_inputs, ctx, offset, sub_trace)?.swap_remove(0)
                 }
             };
+            if let Some((prefix, trace)) = trace.as_mut() {
+                let name = format!(
+                    "the output of `{}` ({})",
+                    application(prefix, node, rep),
+                    node.call
+                );
+                trace.push((name, y.clone()));
+            }
             out = Some(y);
         }
         values.push(
@@ -148,6 +167,67 @@ fn run(
             ValueId::Node(i) => values[i].clone(),
         })
         .collect())
+}
+
+/// `prefix` + the node's name, with `[rep]` where it is applied repeatedly.
+fn application(prefix: &str, node: &mithril_core::graph::Node, rep: usize) -> String {
+    match node.repeat {
+        1 => format!("{prefix}{}", node.name),
+        _ => format!("{prefix}{}[{rep}]", node.name),
+    }
+}
+
+/// Runs `graph` in training mode as [`run_graph_training`] does, layer by
+/// layer, and names the first value that is not finite (NaN or infinite):
+/// a parameter, an input, or a layer's output in execution order. `None` when all are
+/// finite. For diagnosis only: it evaluates every intermediate value.
+pub(crate) fn first_non_finite(
+    graph: &Graph,
+    weights: &[Array],
+    inputs: &[Array],
+    options: &RunOptions,
+    key: &Array,
+) -> Result<Option<String>, Exception> {
+    let options = RunOptions {
+        training: true,
+        ..*options
+    };
+    let parameters = graph
+        .weights
+        .iter()
+        .zip(weights)
+        .map(|(w, a)| (format!("parameter `{}`", w.path), a.clone()));
+    let given = graph
+        .inputs
+        .iter()
+        .zip(inputs)
+        .map(|(input, a)| (format!("input `{}`", input.name), a.clone()));
+    let mut trace: Trace = parameters.chain(given).collect();
+    let cast_weights = in_compute_dtype(weights, &options)?;
+    let cast_inputs = in_compute_dtype(inputs, &options)?;
+    let mut ctx = LowerCtx::new(options, Some(key.clone()));
+    run(
+        graph,
+        &cast_weights,
+        &cast_inputs,
+        &mut ctx,
+        0,
+        Some(("", &mut trace)),
+    )?;
+    for (name, value) in trace {
+        if !all_finite(&value)? {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether every element of `a` is finite (integer arrays always are).
+pub(crate) fn all_finite(a: &Array) -> Result<bool, Exception> {
+    if !a.dtype().is_float() {
+        return Ok(true);
+    }
+    Ok(a.is_finite()?.all(None)?.item_exact::<bool>())
 }
 
 /// A symbolic node's concrete output shape, from its concrete inputs.

@@ -24,6 +24,10 @@ use crate::lower::RunOptions;
 use crate::model::{Model, Params, Values};
 use crate::run::{check_arrays, run_graph_training};
 
+mod divergence;
+mod optimizer_state;
+mod resume;
+
 /// A loss between one model output and the targets.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Loss {
@@ -385,11 +389,19 @@ type StepFn<O> = Box<dyn FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Arr
 /// Trains a model with an mlx-rs optimizer, in training mode (dropout on,
 /// batch statistics updated).
 ///
-/// In graph mode the first step runs eagerly (it creates the optimizer's
-/// state, as Python MLX's `optimizer.init` would) and every later step runs
-/// as one compiled closure over explicit state: the parameters, the buffers
-/// and the optimizer's state go in and come out; the step's random key is an
-/// argument; nothing is captured.
+/// In graph mode a step runs as one compiled closure over explicit state:
+/// the parameters, the buffers and the optimizer's state go in and come out;
+/// the step's random key is an argument; nothing is captured. The trainer's
+/// first step (`steps() == 0`) runs eagerly instead, because it creates the
+/// optimizer's state, as Python MLX's `optimizer.init` would. A trainer
+/// [restored](Self::restore) from a checkpoint taken after step k runs step
+/// k + 1 compiled, exactly as the run it continues did, so the two agree
+/// bit for bit.
+///
+/// [`Self::stop_on_non_finite`] makes a step that meets a NaN or infinity
+/// an [`Error::Diverged`] that leaves everything as before the step;
+/// [`Self::save_checkpoint`] and [`Self::restore`] save and continue a whole
+/// run (see [`crate::checkpoint`]).
 pub struct Trainer<M: Model, O: Optimizer + 'static> {
     backend: MlxBackend,
     objective: Rc<BoundObjective>,
@@ -400,6 +412,8 @@ pub struct Trainer<M: Model, O: Optimizer + 'static> {
     /// Whether the graph draws random numbers in training mode; if not, the
     /// key is passed unchanged instead of split every step.
     stochastic: bool,
+    /// Whether steps check their values for NaN and infinity.
+    stop_on_non_finite: bool,
     compiled: Option<StepFn<O>>,
     gradients: Option<Program>,
     checked: Vec<Vec<i32>>,
@@ -437,6 +451,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             keys,
             key: mlx_rs::random::key(backend.seed() ^ 0x5EED_D20F)?,
             stochastic: draws_random_numbers(graph),
+            stop_on_non_finite: false,
             compiled: None,
             gradients: None,
             checked: Vec::new(),
@@ -453,6 +468,23 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     /// The optimizer (its learning rate and state).
     pub fn optimizer(&self) -> Option<&O> {
         self.state.as_ref().map(|(_, o)| o)
+    }
+
+    /// With `on`, every later step checks that the loss, every gradient and
+    /// every parameter after the update are finite, inside the step (one
+    /// flag per value, computed in the compiled closure). A step that meets
+    /// NaN or infinity returns [`Error::Diverged`], naming the step and the
+    /// first value that went non-finite (an input, a layer's output, the
+    /// loss, a gradient or an updated parameter), and is not applied: the
+    /// parameters, optimizer state, random key and step count stay as they
+    /// were, so the last checkpoint and the parameters in hand are good.
+    pub fn stop_on_non_finite(&mut self, on: bool) -> &mut Self {
+        if on != self.stop_on_non_finite {
+            self.stop_on_non_finite = on;
+            // The step's outputs change: trace it again.
+            self.compiled = None;
+        }
+        self
     }
 
     fn check(&mut self, weights: &[Array], inputs: &[&Array]) -> Result<()> {
@@ -544,8 +576,48 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         Ok((loss, grads))
     }
 
+    /// The step as a function of the state (weights, optimizer) and the
+    /// arguments (inputs, targets, key): what runs eagerly or compiled. Its
+    /// outputs are the loss and, when checking, the finiteness flags.
+    fn step_fn(
+        &self,
+    ) -> impl FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Array>, Exception> + 'static
+    {
+        let (graph, objective, options, trainable) = self.runner();
+        let keys = Rc::clone(&self.keys);
+        let check_finite = self.stop_on_non_finite;
+        move |state: &mut (Vec<Array>, O), args: &[Array]| {
+            let [inputs @ .., targets, key] = args else {
+                return Err(Exception::custom("missing targets or key"));
+            };
+            let run = ObjectiveRun {
+                graph: &graph,
+                objective: &objective,
+                options,
+                trainable: &trainable,
+            };
+            let (loss, grads, buffer_values) =
+                run.value_and_gradients(&state.0, inputs, targets, key)?;
+            let (weights, optimizer) = state;
+            for (&i, grad) in trainable.iter().zip(&grads) {
+                optimizer.update_single(&keys[i], grad, &mut weights[i])?;
+            }
+            let buffers = (0..weights.len()).filter(|i| !trainable.contains(i));
+            for (i, value) in buffers.zip(buffer_values) {
+                weights[i] = value;
+            }
+            let flags = match check_finite {
+                true => Some(divergence::finite_flags(&loss, &grads, weights)?),
+                false => None,
+            };
+            Ok([loss].into_iter().chain(flags).collect())
+        }
+    }
+
     /// One step: forward (training mode), objective, backward, optimizer
-    /// update of the trainable parameters, new batch statistics.
+    /// update of the trainable parameters, new batch statistics. A step
+    /// that fails leaves the step count and the random key as they were
+    /// (and, with [`Self::stop_on_non_finite`], the optimizer's state too).
     pub fn step(
         &mut self,
         params: &mut M::Params,
@@ -558,63 +630,50 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         self.check(&weights, &input_refs)?;
         let mut args: Vec<Array> = input_refs.into_iter().cloned().collect();
         args.push(targets.clone());
+        let key_before = self.key.clone();
         args.push(self.step_key()?);
 
-        let mut state = self
-            .state
-            .take()
-            .ok_or_else(|| Exception::custom("trainer state lost after an earlier error"))?;
-        state.0 = weights;
+        let lost = || Exception::custom("trainer state lost after an earlier error");
+        let saved = match (self.stop_on_non_finite, self.state.as_mut()) {
+            (true, Some((_, optimizer))) => Some(optimizer_state::entries(optimizer)?),
+            _ => None,
+        };
+        let mut state = self.state.take().ok_or_else(lost)?;
+        state.0 = weights.clone();
+        if self.backend.graph_mode() && self.compiled.is_none() && self.steps > 0 {
+            let mut compiled = compile_with_state(self.step_fn(), None);
+            self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| {
+                compiled(s, a)
+            }));
+        }
         let result = match self.compiled.as_mut() {
             Some(compiled) => compiled(&mut state, &args),
-            None => {
-                let (graph, objective, options, trainable) = self.runner();
-                let keys = Rc::clone(&self.keys);
-                let step = move |state: &mut (Vec<Array>, O),
-                                 args: &[Array]|
-                      -> Result<Vec<Array>, Exception> {
-                    let [inputs @ .., targets, key] = args else {
-                        return Err(Exception::custom("missing targets or key"));
-                    };
-                    let run = ObjectiveRun {
-                        graph: &graph,
-                        objective: &objective,
-                        options,
-                        trainable: &trainable,
-                    };
-                    let (loss, grads, buffer_values) =
-                        run.value_and_gradients(&state.0, inputs, targets, key)?;
-                    let (weights, optimizer) = state;
-                    for (&i, grad) in trainable.iter().zip(&grads) {
-                        optimizer.update_single(&keys[i], grad, &mut weights[i])?;
-                    }
-                    let buffers = (0..weights.len()).filter(|i| !trainable.contains(i));
-                    for (i, value) in buffers.zip(buffer_values) {
-                        weights[i] = value;
-                    }
-                    Ok(vec![loss])
-                };
-                let result = step.clone()(&mut state, &args);
-                if self.backend.graph_mode() {
-                    let mut compiled = compile_with_state(step, None);
-                    self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| {
-                        compiled(s, a)
-                    }));
-                }
-                result
-            }
+            None => self.step_fn()(&mut state, &args),
         };
-        let outcome = result.map_err(Error::from).and_then(|mut out| {
-            let loss = out
-                .pop()
-                .ok_or_else(|| Error::from(Exception::custom("no loss")))?;
-            mlx_rs::transforms::eval(state.0.iter().chain(std::iter::once(&loss)))?;
+        let outcome = result.map_err(Error::from).and_then(|out| {
+            let mut out = out.into_iter();
+            let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
+            let flags = out.next();
+            mlx_rs::transforms::eval(state.0.iter().chain([&loss]).chain(&flags))?;
+            if let Some(flags) = &flags {
+                self.check_finite(flags, &weights, &args)?;
+            }
             *params = M::Params::from_arrays(&mut state.0.clone().into_iter())
                 .ok_or_else(|| Exception::custom("parameter count mismatch"))?;
             Ok(StepOutput { loss })
         });
+        let rolled_back = match (&outcome, saved) {
+            (Ok(_), _) => {
+                self.steps += 1;
+                Ok(())
+            }
+            (Err(_), saved) => {
+                self.key = key_before;
+                saved.map_or(Ok(()), |saved| optimizer_state::set(&mut state.1, saved))
+            }
+        };
         self.state = Some(state);
-        self.steps += 1;
+        rolled_back?;
         outcome
     }
 }

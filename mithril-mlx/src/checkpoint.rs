@@ -1,0 +1,437 @@
+//! Checkpoints of a whole training run: everything
+//! [`Trainer`](crate::train::Trainer) needs to continue exactly where a run
+//! stopped, in one safetensors file written atomically.
+//!
+//! The file holds
+//!
+//! | tensors | what |
+//! | --- | --- |
+//! | `params.<path>` | every parameter and buffer (batch statistics), named as mlx.nn names them |
+//! | `optimizer.<key>` | the optimizer's state, keyed as mlx-rs flattens it (`fc1.weight.0` and `.1`: Adam's moments) |
+//! | `trainer.key` | the trainer's random key (dropout) |
+//!
+//! and, in the header's metadata, the format and its version, the model's
+//! name, the optimizer's type, the steps taken, the [`Progress`] through the
+//! data (epoch, batch, data seed, and the caller's own entries under
+//! `user.`), and a CRC-32 over all of the above (metadata, names, dtypes,
+//! shapes and bytes), so a truncated or bit-flipped file is an error rather
+//! than a silently different run. Python MLX reads it with `mx.load(path,
+//! return_metadata=True)`.
+//!
+//! [`Checkpoint::load`] reads and checks the file on its own (no MLX work);
+//! [`Trainer::restore`](crate::train::Trainer::restore) then checks that it
+//! fits the run (model, parameter layout and dtypes, optimizer type and state
+//! layout) and only then replaces anything.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use mlx_rs::Array;
+use safetensors::tensor::{Dtype as StDtype, SafeTensors};
+
+use crate::error::{Error, Result};
+use crate::io::{Bytes, array_from_bytes, dtype_name, temporary_path, write_atomically};
+
+/// The value of the `mithril.format` metadata entry of every checkpoint.
+pub const FORMAT: &str = "mithril-checkpoint";
+/// The version of the layout described in this module's documentation.
+pub const FORMAT_VERSION: u32 = 1;
+
+const PARAMS: &str = "params.";
+const OPTIMIZER: &str = "optimizer.";
+const KEY: &str = "trainer.key";
+const USER: &str = "user.";
+const CHECKSUM: &str = "mithril.checksum";
+
+/// Where a run is in its data, saved with a checkpoint and handed back on
+/// resume: what the trainer cannot know about the caller's loop.
+///
+/// ```
+/// use mithril_mlx::checkpoint::Progress;
+/// let progress = Progress { epoch: 2, batch: 40, data_seed: 7, ..Progress::default() }
+///     .with("loss_sum", "12.5");
+/// assert_eq!(progress.get("loss_sum"), Some("12.5"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The epoch in progress, counted as the caller counts them.
+    pub epoch: u64,
+    /// Batches of that epoch already trained.
+    pub batch: u64,
+    /// The seed the data order derives from (with the epoch).
+    pub data_seed: u64,
+    /// The caller's own state (its flags, running sums, history), restored
+    /// as written. Keys and values are free text.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Progress {
+    /// Adds an entry to [`Self::extra`].
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Progress {
+        self.extra.insert(key.into(), value.into());
+        self
+    }
+
+    /// An entry of [`Self::extra`].
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).map(String::as_str)
+    }
+}
+
+/// One array of a checkpoint: its name within its group, and where its
+/// bytes lie in the file.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) name: String,
+    pub(crate) dtype: StDtype,
+    pub(crate) shape: Vec<usize>,
+    range: Range<usize>,
+}
+
+/// A checkpoint read from disk and checked as a file: well-formed
+/// safetensors, a mithril checkpoint of a known version, every entry
+/// present and parseable, and the checksum right. Whether it fits a run is
+/// [`Trainer::restore`](crate::train::Trainer::restore)'s check.
+#[derive(Debug)]
+pub struct Checkpoint {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    model: String,
+    optimizer: String,
+    steps: u64,
+    progress: Progress,
+    params: Vec<Entry>,
+    optimizer_state: Vec<Entry>,
+    key: Entry,
+}
+
+impl Checkpoint {
+    /// Reads `path` and checks it as a file. Memory is bounded by the
+    /// file's size: lengths in the file are checked against it before use.
+    pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Checkpoint::parse(path, bytes)
+    }
+
+    /// Checks `bytes`, the contents of `path`.
+    fn parse(path: &Path, bytes: Vec<u8>) -> Result<Checkpoint> {
+        let format_error = |reason: String| Error::CheckpointFormat {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let (header_len, metadata) =
+            SafeTensors::read_metadata(&bytes).map_err(|e| Error::Format {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        let data_start = 8 + header_len;
+        let mut entries: Vec<(String, Entry)> = metadata
+            .tensors()
+            .into_iter()
+            .map(|(name, info)| {
+                let (start, end) = info.data_offsets;
+                let entry = Entry {
+                    name: String::new(),
+                    dtype: info.dtype,
+                    shape: info.shape.clone(),
+                    range: data_start + start..data_start + end,
+                };
+                (name, entry)
+            })
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let meta: BTreeMap<String, String> = metadata
+            .metadata()
+            .clone()
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default();
+
+        match meta.get("mithril.format").map(String::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => return Err(format_error(format!("format `{other}`, expected `{FORMAT}`"))),
+            None if meta.contains_key("mithril.model") => {
+                return Err(format_error(
+                    "a parameter file (io::save_params), not a checkpoint".into(),
+                ));
+            }
+            None => return Err(format_error("no `mithril.format` entry: not a mithril checkpoint".into())),
+        }
+        match meta.get("mithril.format_version").map(String::as_str) {
+            Some(v) if v == FORMAT_VERSION.to_string() => {}
+            Some(v) => {
+                return Err(format_error(format!(
+                    "format version {v}; this build reads version {FORMAT_VERSION}"
+                )));
+            }
+            None => return Err(format_error("no `mithril.format_version` entry".into())),
+        }
+
+        // The checksum first: a flipped bit anywhere makes every later
+        // complaint beside the point.
+        let stored = meta
+            .get(CHECKSUM)
+            .ok_or_else(|| format_error(format!("no `{CHECKSUM}` entry")))?;
+        let stored = stored
+            .strip_prefix("crc32:")
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .ok_or_else(|| format_error(format!("`{CHECKSUM}` is `{stored}`, expected crc32:<hex>")))?;
+        let tensors: Vec<(&str, StDtype, &[usize], &[u8])> = entries
+            .iter()
+            .map(|(name, e)| (name.as_str(), e.dtype, e.shape.as_slice(), &bytes[e.range.clone()]))
+            .collect();
+        let computed = checksum(&meta, &tensors);
+        if computed != stored {
+            return Err(Error::Checksum {
+                path: path.to_path_buf(),
+                stored,
+                computed,
+            });
+        }
+
+        let number = |name: &str| -> Result<u64> {
+            let text = meta
+                .get(name)
+                .ok_or_else(|| format_error(format!("no `{name}` entry")))?;
+            text.parse()
+                .map_err(|_| format_error(format!("`{name}` is `{text}`, expected a whole number")))
+        };
+        let text = |name: &str| -> Result<String> {
+            meta.get(name)
+                .cloned()
+                .ok_or_else(|| format_error(format!("no `{name}` entry")))
+        };
+        let mut progress = Progress {
+            epoch: number("mithril.epoch")?,
+            batch: number("mithril.batch")?,
+            data_seed: number("mithril.data_seed")?,
+            extra: BTreeMap::new(),
+        };
+        let known = [
+            "mithril.format",
+            "mithril.format_version",
+            CHECKSUM,
+            "mithril.model",
+            "mithril.optimizer",
+            "mithril.steps",
+            "mithril.epoch",
+            "mithril.batch",
+            "mithril.data_seed",
+        ];
+        for (k, v) in &meta {
+            if let Some(user) = k.strip_prefix(USER) {
+                progress.extra.insert(user.to_string(), v.clone());
+            } else if !known.contains(&k.as_str()) {
+                return Err(format_error(format!("unknown metadata entry `{k}`")));
+            }
+        }
+
+        let (mut params, mut optimizer_state, mut key) = (Vec::new(), Vec::new(), None);
+        for (name, mut entry) in entries {
+            if entry.shape.iter().any(|&d| i32::try_from(d).is_err()) {
+                return Err(format_error(format!(
+                    "`{name}` has shape {:?}, beyond what MLX arrays hold",
+                    entry.shape
+                )));
+            }
+            if let Some(rest) = name.strip_prefix(PARAMS) {
+                entry.name = rest.to_string();
+                params.push(entry);
+            } else if let Some(rest) = name.strip_prefix(OPTIMIZER) {
+                entry.name = rest.to_string();
+                optimizer_state.push(entry);
+            } else if name == KEY {
+                entry.name = name;
+                key = Some(entry);
+            } else {
+                return Err(format_error(format!(
+                    "unexpected tensor `{name}` (expected `{PARAMS}*`, `{OPTIMIZER}*` or `{KEY}`)"
+                )));
+            }
+        }
+        let key = key.ok_or_else(|| format_error(format!("no `{KEY}` tensor")))?;
+        Ok(Checkpoint {
+            path: path.to_path_buf(),
+            model: text("mithril.model")?,
+            optimizer: text("mithril.optimizer")?,
+            steps: number("mithril.steps")?,
+            progress,
+            params,
+            optimizer_state,
+            key,
+            bytes,
+        })
+    }
+
+    /// The file it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The name of the model it trains.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    /// The optimizer's type (`mlx_rs::optimizers::adam::Adam`).
+    pub fn optimizer(&self) -> &str {
+        &self.optimizer
+    }
+
+    /// Training steps taken when it was written.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Where the run was in its data, with the caller's own entries.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// Parameters and buffers, sorted by path.
+    pub(crate) fn params(&self) -> &[Entry] {
+        &self.params
+    }
+
+    /// The optimizer's state entries, sorted by key.
+    pub(crate) fn optimizer_state(&self) -> &[Entry] {
+        &self.optimizer_state
+    }
+
+    /// The trainer's random key.
+    pub(crate) fn key(&self) -> &Entry {
+        &self.key
+    }
+
+    /// An entry as an MLX array.
+    pub(crate) fn array(&self, entry: &Entry) -> Result<Array> {
+        array_from_bytes(entry.dtype, &entry.shape, &self.bytes[entry.range.clone()]).ok_or_else(
+            || Error::CheckpointFormat {
+                path: self.path.clone(),
+                reason: format!(
+                    "`{}` ({}, shape {:?}) cannot be an MLX array",
+                    entry.name,
+                    dtype_name(entry.dtype),
+                    entry.shape
+                ),
+            },
+        )
+    }
+}
+
+/// What a trainer saves: [`write`]'s input.
+pub(crate) struct Contents<'a> {
+    pub(crate) model: &'a str,
+    pub(crate) optimizer: &'a str,
+    pub(crate) steps: u64,
+    pub(crate) progress: &'a Progress,
+    pub(crate) params: Vec<(String, Bytes)>,
+    pub(crate) optimizer_state: Vec<(String, Bytes)>,
+    pub(crate) key: Bytes,
+}
+
+/// Writes a checkpoint atomically ([`write_atomically`]): a crash at any
+/// point leaves either the previous file or the new one. Temporary files
+/// that killed writers left beside `path` are removed first.
+pub(crate) fn write(path: &Path, contents: Contents<'_>) -> Result<()> {
+    let mut meta: BTreeMap<String, String> = BTreeMap::from([
+        ("mithril.format".into(), FORMAT.into()),
+        ("mithril.format_version".into(), FORMAT_VERSION.to_string()),
+        ("mithril.model".into(), contents.model.into()),
+        ("mithril.optimizer".into(), contents.optimizer.into()),
+        ("mithril.steps".into(), contents.steps.to_string()),
+        ("mithril.epoch".into(), contents.progress.epoch.to_string()),
+        ("mithril.batch".into(), contents.progress.batch.to_string()),
+        (
+            "mithril.data_seed".into(),
+            contents.progress.data_seed.to_string(),
+        ),
+    ]);
+    for (k, v) in &contents.progress.extra {
+        meta.insert(format!("{USER}{k}"), v.clone());
+    }
+    let mut tensors: Vec<(String, &Bytes)> = Vec::new();
+    tensors.extend(contents.params.iter().map(|(k, b)| (format!("{PARAMS}{k}"), b)));
+    tensors.extend(
+        contents
+            .optimizer_state
+            .iter()
+            .map(|(k, b)| (format!("{OPTIMIZER}{k}"), b)),
+    );
+    tensors.push((KEY.to_string(), &contents.key));
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(w) = tensors.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::CheckpointFormat {
+            path: path.to_path_buf(),
+            reason: format!("two tensors named `{}`", w[0].0),
+        });
+    }
+    let summed: Vec<(&str, StDtype, &[usize], &[u8])> = tensors
+        .iter()
+        .map(|(k, b)| (k.as_str(), b.dtype, b.shape.as_slice(), b.data.as_slice()))
+        .collect();
+    let crc = checksum(&meta, &summed);
+    meta.insert(CHECKSUM.into(), format!("crc32:{crc:08x}"));
+    let bytes = safetensors::serialize(
+        tensors.iter().map(|(k, b)| (k.as_str(), *b)),
+        Some(meta.into_iter().collect::<HashMap<_, _>>()),
+    )
+    .map_err(|e| Error::Format {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    remove_stale_temporaries(path);
+    write_atomically(path, &bytes)
+}
+
+/// Removes `.NAME.<pid>.tmp` files beside `path` that earlier, killed
+/// writers left (each as large as a checkpoint). Best effort.
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(dir), Some(name)) = (
+        temporary_path(path).parent().map(Path::to_path_buf),
+        path.file_name().map(|n| n.to_string_lossy().into_owned()),
+    ) else {
+        return;
+    };
+    let Ok(listing) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for item in listing.flatten() {
+        let file = item.file_name().to_string_lossy().into_owned();
+        let stale = file
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if stale {
+            let _ = std::fs::remove_file(item.path());
+        }
+    }
+}
+
+/// CRC-32 over the metadata (but the checksum entry) and every tensor's
+/// name, dtype, shape and bytes, in name order, each length-prefixed so no
+/// two different contents feed it the same stream.
+fn checksum(meta: &BTreeMap<String, String>, tensors: &[(&str, StDtype, &[usize], &[u8])]) -> u32 {
+    let mut crc = crc32fast::Hasher::new();
+    let mut put = |bytes: &[u8]| {
+        crc.update(&(bytes.len() as u64).to_le_bytes());
+        crc.update(bytes);
+    };
+    for (k, v) in meta.iter().filter(|(k, _)| *k != CHECKSUM) {
+        put(k.as_bytes());
+        put(v.as_bytes());
+    }
+    for (name, dtype, shape, data) in tensors {
+        put(name.as_bytes());
+        put(dtype_name(*dtype).as_bytes());
+        let dims: Vec<u8> = shape.iter().flat_map(|&d| (d as u64).to_le_bytes()).collect();
+        put(&dims);
+        put(data);
+    }
+    crc.finalize()
+}

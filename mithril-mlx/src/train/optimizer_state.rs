@@ -1,0 +1,38 @@
+//! An optimizer's state as named arrays and back, through mlx-rs's
+//! `OptimizerState` flatten/unflatten: what a checkpoint stores, and what a
+//! refused step restores.
+
+use std::rc::Rc;
+
+use mlx_rs::Array;
+use mlx_rs::error::Exception;
+use mlx_rs::optimizers::{Optimizer, OptimizerState};
+
+/// The optimizer's state entries in mlx-rs's stable key order
+/// (`fc1.weight.0`, `fc1.weight.1` for Adam's moments). The arrays are
+/// shared, not copied.
+pub(super) fn entries<O: Optimizer>(optimizer: &mut O) -> Result<Vec<(Rc<str>, Array)>, Exception> {
+    Ok(optimizer
+        .state_mut()
+        .flatten()?
+        .into_iter()
+        .map(|(key, array)| (key, array.clone()))
+        .collect())
+}
+
+/// The optimizer's state built from `entries` (what [`entries`] gave, or a
+/// checkpoint's), without touching the optimizer.
+pub(super) fn from_entries<O: Optimizer>(
+    entries: Vec<(Rc<str>, Array)>,
+) -> Result<O::State, Exception> {
+    O::State::unflatten(entries).map_err(|e| Exception::custom(e.to_string()))
+}
+
+/// Replaces the optimizer's state with `entries`.
+pub(super) fn set<O: Optimizer>(
+    optimizer: &mut O,
+    entries: Vec<(Rc<str>, Array)>,
+) -> Result<(), Exception> {
+    *optimizer.state_mut() = from_entries::<O>(entries)?;
+    Ok(())
+}
