@@ -58,13 +58,13 @@ pub use mithril_mlx::{
 
 pub mod data;
 
+/// Checkpoints of whole training runs (parameters, optimizer state, random
+/// key, place in the data), for exact resumption.
+pub use mithril_mlx::checkpoint;
 /// MLX's listing of lowered operations.
 pub use mithril_mlx::debug;
 /// Data-parallel runs over several processes (MLX's ring and NCCL backends).
 pub use mithril_mlx::distributed;
-/// Checkpoints of whole training runs (parameters, optimizer state, random
-/// key, place in the data), for exact resumption.
-pub use mithril_mlx::checkpoint;
 /// Saving and loading parameters (safetensors, readable by Python MLX).
 pub use mithril_mlx::io;
 /// Tensor creation, conversion, laziness and NaN checks.

@@ -8,7 +8,6 @@
 #[path = "common/training_run.rs"]
 mod training_run;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mithril::checkpoint::{Checkpoint, Progress};
@@ -16,7 +15,7 @@ use mithril::mlx_rs::builder::Builder;
 use mithril::optimizers::{Adam, AdamW, Sgd, SgdBuilder};
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer};
-use training_run::{Run, Tiny, TinyParams, batch, data};
+use training_run::{Contents, Run, Tiny, TinyParams, batch, contents, data};
 
 mithril::model! {
     /// Tiny's inputs and outputs with another first layer.
@@ -38,22 +37,6 @@ fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mithril-checkpoint-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
-}
-
-/// A checkpoint's metadata and tensors, as bytes.
-type Contents = (BTreeMap<String, String>, BTreeMap<String, Vec<u8>>);
-
-fn contents(path: &Path) -> Contents {
-    let bytes = std::fs::read(path).unwrap();
-    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
-    let meta = metadata.metadata().clone().unwrap().into_iter().collect();
-    let tensors = file
-        .tensors()
-        .into_iter()
-        .map(|(name, view)| (name, view.data().to_vec()))
-        .collect();
-    (meta, tensors)
 }
 
 fn param_bits(params: &TinyParams) -> Vec<Vec<u32>> {
@@ -147,7 +130,11 @@ fn checkpoints_that_do_not_fit_are_refused_with_every_mismatch() {
     let checkpoint = Checkpoint::load(&path).unwrap();
     assert_eq!(checkpoint.model(), "Tiny");
     assert_eq!(checkpoint.steps(), 3);
-    assert!(checkpoint.optimizer().ends_with("Adam"), "{}", checkpoint.optimizer());
+    assert!(
+        checkpoint.optimizer().ends_with("Adam"),
+        "{}",
+        checkpoint.optimizer()
+    );
 
     // Another model: its name and every layout difference.
     let b = backend(DType::F32);
@@ -164,7 +151,10 @@ fn checkpoints_that_do_not_fit_are_refused_with_every_mismatch() {
         "parameter `bn.weight`: expected shape [12], found [16]",
         "optimizer state `fc1.weight.0`: expected f32 with shape [12, 8], found f32 with shape [16, 8]",
     ] {
-        assert!(problems.iter().any(|p| p == expected), "{expected:?} not in:\n{text}");
+        assert!(
+            problems.iter().any(|p| p == expected),
+            "{expected:?} not in:\n{text}"
+        );
     }
 
     // Another optimizer type.
@@ -172,7 +162,8 @@ fn checkpoints_that_do_not_fit_are_refused_with_every_mismatch() {
     let mut adamw = Trainer::<Tiny, _>::new(&b, &objective(), AdamW::new(0.1)).unwrap();
     let err = adamw.restore(&checkpoint, &mut params).unwrap_err();
     assert!(
-        err.to_string().contains("this trainer's is `mlx_rs::optimizers::adamw::AdamW`"),
+        err.to_string()
+            .contains("this trainer's is `mlx_rs::optimizers::adamw::AdamW`"),
         "{err}"
     );
     let mut sgd = Trainer::<Tiny, Sgd>::new(&b, &objective(), Sgd::new(0.1)).unwrap();
@@ -313,14 +304,25 @@ fn divergence_is_refused(graph_mode: bool) {
         (scaled(&inputs, f32::NAN), "input `x`"),
     ];
     for (bad, first) in cases {
-        let err = run.trainer.step(&mut run.params, &bad, &labels).unwrap_err();
-        let Error::Diverged { step, first: found, non_finite } = &err else {
+        let err = run
+            .trainer
+            .step(&mut run.params, &bad, &labels)
+            .unwrap_err();
+        let Error::Diverged {
+            step,
+            first: found,
+            non_finite,
+        } = &err
+        else {
             panic!("{err}")
         };
         println!("{err}");
         assert_eq!((*step, found.as_str()), (4, first), "{err}");
         assert!(non_finite.iter().any(|n| n == "the loss"), "{err}");
-        assert!(err.to_string().starts_with("training diverged at step 4: "), "{err}");
+        assert!(
+            err.to_string().starts_with("training diverged at step 4: "),
+            "{err}"
+        );
         assert_eq!(param_bits(&run.params), before);
         assert_eq!(run.trainer.steps(), 3);
     }

@@ -153,13 +153,21 @@ impl Checkpoint {
 
         match meta.get("mithril.format").map(String::as_str) {
             Some(FORMAT) => {}
-            Some(other) => return Err(format_error(format!("format `{other}`, expected `{FORMAT}`"))),
+            Some(other) => {
+                return Err(format_error(format!(
+                    "format `{other}`, expected `{FORMAT}`"
+                )));
+            }
             None if meta.contains_key("mithril.model") => {
                 return Err(format_error(
                     "a parameter file (io::save_params), not a checkpoint".into(),
                 ));
             }
-            None => return Err(format_error("no `mithril.format` entry: not a mithril checkpoint".into())),
+            None => {
+                return Err(format_error(
+                    "no `mithril.format` entry: not a mithril checkpoint".into(),
+                ));
+            }
         }
         match meta.get("mithril.format_version").map(String::as_str) {
             Some(v) if v == FORMAT_VERSION.to_string() => {}
@@ -179,10 +187,19 @@ impl Checkpoint {
         let stored = stored
             .strip_prefix("crc32:")
             .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .ok_or_else(|| format_error(format!("`{CHECKSUM}` is `{stored}`, expected crc32:<hex>")))?;
+            .ok_or_else(|| {
+                format_error(format!("`{CHECKSUM}` is `{stored}`, expected crc32:<hex>"))
+            })?;
         let tensors: Vec<(&str, StDtype, &[usize], &[u8])> = entries
             .iter()
-            .map(|(name, e)| (name.as_str(), e.dtype, e.shape.as_slice(), &bytes[e.range.clone()]))
+            .map(|(name, e)| {
+                (
+                    name.as_str(),
+                    e.dtype,
+                    e.shape.as_slice(),
+                    &bytes[e.range.clone()],
+                )
+            })
             .collect();
         let computed = checksum(&meta, &tensors);
         if computed != stored {
@@ -355,7 +372,12 @@ pub(crate) fn write(path: &Path, contents: Contents<'_>) -> Result<()> {
         meta.insert(format!("{USER}{k}"), v.clone());
     }
     let mut tensors: Vec<(String, &Bytes)> = Vec::new();
-    tensors.extend(contents.params.iter().map(|(k, b)| (format!("{PARAMS}{k}"), b)));
+    tensors.extend(
+        contents
+            .params
+            .iter()
+            .map(|(k, b)| (format!("{PARAMS}{k}"), b)),
+    );
     tensors.extend(
         contents
             .optimizer_state
@@ -429,7 +451,10 @@ fn checksum(meta: &BTreeMap<String, String>, tensors: &[(&str, StDtype, &[usize]
     for (name, dtype, shape, data) in tensors {
         put(name.as_bytes());
         put(dtype_name(*dtype).as_bytes());
-        let dims: Vec<u8> = shape.iter().flat_map(|&d| (d as u64).to_le_bytes()).collect();
+        let dims: Vec<u8> = shape
+            .iter()
+            .flat_map(|&d| (d as u64).to_le_bytes())
+            .collect();
         put(&dims);
         put(data);
     }

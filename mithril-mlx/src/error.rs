@@ -114,7 +114,9 @@ pub enum Error {
     },
     /// A checkpoint whose contents do not match the checksum written with
     /// them: corrupted on disk or in transit.
-    #[error("{path}: corrupted checkpoint: its checksum is {stored:08x} but its contents give {computed:08x}")]
+    #[error(
+        "{path}: corrupted checkpoint: its checksum is {stored:08x} but its contents give {computed:08x}"
+    )]
     Checksum {
         /// The file.
         path: std::path::PathBuf,
@@ -159,13 +161,14 @@ pub enum Error {
 
 /// How a [`Error::Diverged`] message lists what else went non-finite.
 fn others(non_finite: &[String]) -> String {
-    const SHOWN: usize = 4;
-    match non_finite.len() {
-        0 | 1 => String::new(),
-        n if n <= SHOWN => format!(" (non-finite: {})", non_finite.join(", ")),
+    const SHOWN: usize = 3;
+    let rest = non_finite.get(1..).unwrap_or_default();
+    match rest.len() {
+        0 => String::new(),
+        n if n <= SHOWN => format!(" (also non-finite: {})", rest.join(", ")),
         n => format!(
-            " (non-finite: {}, and {} more)",
-            non_finite[..SHOWN].join(", "),
+            " (also non-finite: {}, and {} more)",
+            rest[..SHOWN].join(", "),
             n - SHOWN
         ),
     }

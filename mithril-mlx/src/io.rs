@@ -128,9 +128,7 @@ pub(crate) fn array_from_bytes(dtype: StDtype, shape: &[usize], raw: &[u8]) -> O
         .iter()
         .map(|&d| i32::try_from(d).ok())
         .collect::<Option<_>>()?;
-    let elements = shape
-        .iter()
-        .try_fold(1usize, |n, &d| n.checked_mul(d))?;
+    let elements = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))?;
     let width = match dtype {
         StDtype::U64 | StDtype::I64 => 8,
         StDtype::F32 | StDtype::U32 | StDtype::I32 => 4,

@@ -581,8 +581,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     /// outputs are the loss and, when checking, the finiteness flags.
     fn step_fn(
         &self,
-    ) -> impl FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Array>, Exception> + 'static
-    {
+    ) -> impl FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Array>, Exception> + 'static {
         let (graph, objective, options, trainable) = self.runner();
         let keys = Rc::clone(&self.keys);
         let check_finite = self.stop_on_non_finite;

@@ -4,6 +4,7 @@
 //! shape). Declare it with `#[path = "common/training_run.rs"] mod training_run;`.
 #![allow(dead_code)] // Each test file uses part of it.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use mithril::checkpoint::{Checkpoint, Progress};
@@ -46,7 +47,9 @@ pub fn data() -> (Vec<f32>, Vec<i32>) {
             .map(|j| (mix((i * 8 + j) as u64) >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
             .collect();
         let score = [row[0] + row[1], row[2] - row[3], row[4] * row[5]];
-        let label = (0..3).max_by(|&a, &b| score[a].total_cmp(&score[b])).unwrap_or(0);
+        let label = (0..3)
+            .max_by(|&a, &b| score[a].total_cmp(&score[b]))
+            .unwrap_or(0);
         y.push(label as i32);
         x.extend(row);
     }
@@ -174,4 +177,26 @@ impl Run {
         }
         Ok(true)
     }
+}
+
+/// A file's metadata and each tensor's bytes, as written.
+pub type Contents = (BTreeMap<String, String>, BTreeMap<String, Vec<u8>>);
+
+/// What a safetensors file holds: compared whole, two runs agree bit for bit.
+pub fn contents(path: &Path) -> Contents {
+    let bytes = std::fs::read(path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let meta = metadata
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let tensors = file
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| (name, view.data().to_vec()))
+        .collect();
+    (meta, tensors)
 }

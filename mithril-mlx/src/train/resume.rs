@@ -100,16 +100,25 @@ impl<M: Model, O: Optimizer + Clone + 'static> Trainer<M, O> {
         };
         let mut problems = Vec::new();
         if checkpoint.model() != M::NAME {
-            problems.push(format!("it is a checkpoint of model `{}`", checkpoint.model()));
+            problems.push(format!(
+                "it is a checkpoint of model `{}`",
+                checkpoint.model()
+            ));
         }
 
         let param_dtype = st_dtype(self.backend.param_dtype().mlx());
-        let mut saved: BTreeMap<&str, &Entry> =
-            checkpoint.params().iter().map(|e| (e.name.as_str(), e)).collect();
+        let mut saved: BTreeMap<&str, &Entry> = checkpoint
+            .params()
+            .iter()
+            .map(|e| (e.name.as_str(), e))
+            .collect();
         let mut entries = Vec::with_capacity(graph.weights.len());
         for w in &graph.weights {
             let Some(entry) = saved.remove(w.path.as_str()) else {
-                problems.push(format!("parameter `{}` (shape {:?}) is missing", w.path, w.shape));
+                problems.push(format!(
+                    "parameter `{}` (shape {:?}) is missing",
+                    w.path, w.shape
+                ));
                 continue;
             };
             if entry.shape != w.shape {
@@ -173,7 +182,10 @@ impl<M: Model, O: Optimizer + Clone + 'static> Trainer<M, O> {
             .map(|e| Ok((Rc::from(e.name.as_str()), checkpoint.array(e)?)))
             .collect::<Result<Vec<_>>>()?;
         let optimizer_state = optimizer_state::from_entries::<O>(state_entries).map_err(|e| {
-            mismatch(vec![format!("the optimizer's state does not fit it: {}", e.what())])
+            mismatch(vec![format!(
+                "the optimizer's state does not fit it: {}",
+                e.what()
+            )])
         })?;
         let key = checkpoint.array(key)?;
         let restored = M::Params::from_arrays(&mut arrays.clone().into_iter())
@@ -224,7 +236,9 @@ fn layout_problems(expected: &Layout, saved: &[Entry]) -> Vec<String> {
     let mut saved: BTreeMap<&str, &Entry> = saved.iter().map(|e| (e.name.as_str(), e)).collect();
     for (key, (dtype, shape)) in expected {
         let Some(entry) = saved.remove(key.as_str()) else {
-            problems.push(format!("optimizer state `{key}` (shape {shape:?}) is missing"));
+            problems.push(format!(
+                "optimizer state `{key}` (shape {shape:?}) is missing"
+            ));
             continue;
         };
         if entry.shape != *shape || Some(entry.dtype) != *dtype {
