@@ -31,7 +31,7 @@ use mlx_rs::Array;
 use safetensors::tensor::{Dtype as StDtype, SafeTensors};
 
 use crate::error::{Error, Result};
-use crate::io::{Bytes, array_from_bytes, dtype_name, temporary_path, write_atomically};
+use crate::io::{Bytes, array_from_bytes, dtype_name, write_atomically};
 
 /// The value of the `mithril.format` metadata entry of every checkpoint.
 pub const FORMAT: &str = "mithril-checkpoint";
@@ -118,164 +118,48 @@ impl Checkpoint {
         Checkpoint::parse(path, bytes)
     }
 
-    /// Checks `bytes`, the contents of `path`.
+    /// Checks `bytes`, the contents of `path`: the safetensors structure,
+    /// the format, the checksum, then the entries.
     fn parse(path: &Path, bytes: Vec<u8>) -> Result<Checkpoint> {
-        let format_error = |reason: String| Error::CheckpointFormat {
-            path: path.to_path_buf(),
-            reason,
-        };
         let (header_len, metadata) =
             SafeTensors::read_metadata(&bytes).map_err(|e| Error::Format {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
             })?;
-        let data_start = 8 + header_len;
-        let mut entries: Vec<(String, Entry)> = metadata
+        // Borrowed, not copied: a crafted file may be mostly metadata.
+        let meta: BTreeMap<&str, &str> = metadata
+            .metadata()
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut tensors: Vec<(String, Entry)> = metadata
             .tensors()
             .into_iter()
             .map(|(name, info)| {
                 let (start, end) = info.data_offsets;
+                let data = 8 + header_len;
                 let entry = Entry {
                     name: String::new(),
                     dtype: info.dtype,
                     shape: info.shape.clone(),
-                    range: data_start + start..data_start + end,
+                    range: data + start..data + end,
                 };
                 (name, entry)
             })
             .collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let meta: BTreeMap<String, String> = metadata
-            .metadata()
-            .clone()
-            .map(|m| m.into_iter().collect())
-            .unwrap_or_default();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
 
-        match meta.get("mithril.format").map(String::as_str) {
-            Some(FORMAT) => {}
-            Some(other) => {
-                return Err(format_error(format!(
-                    "format `{other}`, expected `{FORMAT}`"
-                )));
-            }
-            None if meta.contains_key("mithril.model") => {
-                return Err(format_error(
-                    "a parameter file (io::save_params), not a checkpoint".into(),
-                ));
-            }
-            None => {
-                return Err(format_error(
-                    "no `mithril.format` entry: not a mithril checkpoint".into(),
-                ));
-            }
-        }
-        match meta.get("mithril.format_version").map(String::as_str) {
-            Some(v) if v == FORMAT_VERSION.to_string() => {}
-            Some(v) => {
-                return Err(format_error(format!(
-                    "format version {v}; this build reads version {FORMAT_VERSION}"
-                )));
-            }
-            None => return Err(format_error("no `mithril.format_version` entry".into())),
-        }
-
-        // The checksum first: a flipped bit anywhere makes every later
-        // complaint beside the point.
-        let stored = meta
-            .get(CHECKSUM)
-            .ok_or_else(|| format_error(format!("no `{CHECKSUM}` entry")))?;
-        let stored = stored
-            .strip_prefix("crc32:")
-            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-            .ok_or_else(|| {
-                format_error(format!("`{CHECKSUM}` is `{stored}`, expected crc32:<hex>"))
-            })?;
-        let tensors: Vec<(&str, StDtype, &[usize], &[u8])> = entries
-            .iter()
-            .map(|(name, e)| {
-                (
-                    name.as_str(),
-                    e.dtype,
-                    e.shape.as_slice(),
-                    &bytes[e.range.clone()],
-                )
-            })
-            .collect();
-        let computed = checksum(&meta, &tensors);
-        if computed != stored {
-            return Err(Error::Checksum {
-                path: path.to_path_buf(),
-                stored,
-                computed,
-            });
-        }
-
-        let number = |name: &str| -> Result<u64> {
-            let text = meta
-                .get(name)
-                .ok_or_else(|| format_error(format!("no `{name}` entry")))?;
-            text.parse()
-                .map_err(|_| format_error(format!("`{name}` is `{text}`, expected a whole number")))
-        };
-        let text = |name: &str| -> Result<String> {
-            meta.get(name)
-                .cloned()
-                .ok_or_else(|| format_error(format!("no `{name}` entry")))
-        };
-        let mut progress = Progress {
-            epoch: number("mithril.epoch")?,
-            batch: number("mithril.batch")?,
-            data_seed: number("mithril.data_seed")?,
-            extra: BTreeMap::new(),
-        };
-        let known = [
-            "mithril.format",
-            "mithril.format_version",
-            CHECKSUM,
-            "mithril.model",
-            "mithril.optimizer",
-            "mithril.steps",
-            "mithril.epoch",
-            "mithril.batch",
-            "mithril.data_seed",
-        ];
-        for (k, v) in &meta {
-            if let Some(user) = k.strip_prefix(USER) {
-                progress.extra.insert(user.to_string(), v.clone());
-            } else if !known.contains(&k.as_str()) {
-                return Err(format_error(format!("unknown metadata entry `{k}`")));
-            }
-        }
-
-        let (mut params, mut optimizer_state, mut key) = (Vec::new(), Vec::new(), None);
-        for (name, mut entry) in entries {
-            if entry.shape.iter().any(|&d| i32::try_from(d).is_err()) {
-                return Err(format_error(format!(
-                    "`{name}` has shape {:?}, beyond what MLX arrays hold",
-                    entry.shape
-                )));
-            }
-            if let Some(rest) = name.strip_prefix(PARAMS) {
-                entry.name = rest.to_string();
-                params.push(entry);
-            } else if let Some(rest) = name.strip_prefix(OPTIMIZER) {
-                entry.name = rest.to_string();
-                optimizer_state.push(entry);
-            } else if name == KEY {
-                entry.name = name;
-                key = Some(entry);
-            } else {
-                return Err(format_error(format!(
-                    "unexpected tensor `{name}` (expected `{PARAMS}*`, `{OPTIMIZER}*` or `{KEY}`)"
-                )));
-            }
-        }
-        let key = key.ok_or_else(|| format_error(format!("no `{KEY}` tensor")))?;
+        let reader = Reader { path, meta };
+        reader.check_format()?;
+        reader.check_checksum(&tensors, &bytes)?;
+        let progress = reader.progress()?;
+        let (params, optimizer_state, key) = reader.group(tensors)?;
         Ok(Checkpoint {
             path: path.to_path_buf(),
-            model: text("mithril.model")?,
-            optimizer: text("mithril.optimizer")?,
-            steps: number("mithril.steps")?,
+            model: reader.text("mithril.model")?.to_string(),
+            optimizer: reader.text("mithril.optimizer")?.to_string(),
+            steps: reader.number("mithril.steps")?,
             progress,
             params,
             optimizer_state,
@@ -340,6 +224,173 @@ impl Checkpoint {
     }
 }
 
+/// The checks [`Checkpoint::parse`] makes, one per method, over the
+/// file's metadata.
+struct Reader<'a> {
+    path: &'a Path,
+    meta: BTreeMap<&'a str, &'a str>,
+}
+
+/// The metadata entries a checkpoint has besides the `user.` ones.
+const KNOWN: [&str; 9] = [
+    "mithril.format",
+    "mithril.format_version",
+    CHECKSUM,
+    "mithril.model",
+    "mithril.optimizer",
+    "mithril.steps",
+    "mithril.epoch",
+    "mithril.batch",
+    "mithril.data_seed",
+];
+
+impl Reader<'_> {
+    fn error(&self, reason: String) -> Error {
+        Error::CheckpointFormat {
+            path: self.path.to_path_buf(),
+            reason,
+        }
+    }
+
+    fn text(&self, name: &str) -> Result<&str> {
+        self.meta
+            .get(name)
+            .copied()
+            .ok_or_else(|| self.error(format!("no `{name}` entry")))
+    }
+
+    fn number(&self, name: &str) -> Result<u64> {
+        let text = self.text(name)?;
+        text.parse().map_err(|_| {
+            self.error(format!(
+                "`{name}` is `{}`, expected a whole number",
+                shown(text)
+            ))
+        })
+    }
+
+    /// A mithril checkpoint, of the version this build reads.
+    fn check_format(&self) -> Result<()> {
+        match self.meta.get("mithril.format").copied() {
+            Some(FORMAT) => {}
+            Some(other) => {
+                let found = shown(other);
+                return Err(self.error(format!("format `{found}`, expected `{FORMAT}`")));
+            }
+            None if self.meta.contains_key("mithril.model") => {
+                return Err(
+                    self.error("a parameter file (io::save_params), not a checkpoint".into())
+                );
+            }
+            None => {
+                return Err(
+                    self.error("no `mithril.format` entry: not a mithril checkpoint".into())
+                );
+            }
+        }
+        let version = self.text("mithril.format_version")?;
+        if version != FORMAT_VERSION.to_string() {
+            return Err(self.error(format!(
+                "format version {}; this build reads version {FORMAT_VERSION}",
+                shown(version)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The contents match the checksum written with them. Checked before
+    /// the entries: after a flipped bit, any other complaint is beside the
+    /// point.
+    fn check_checksum(&self, tensors: &[(String, Entry)], bytes: &[u8]) -> Result<()> {
+        let text = self.text(CHECKSUM)?;
+        // Exactly as written (eight lowercase hex digits), so that no
+        // change to the text goes unseen.
+        let stored = text
+            .strip_prefix("crc32:")
+            .filter(|hex| {
+                hex.len() == 8 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            })
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .ok_or_else(|| {
+                self.error(format!(
+                    "`{CHECKSUM}` is `{}`, expected crc32:<8 hex digits>",
+                    shown(text)
+                ))
+            })?;
+        let summed: Vec<(&str, StDtype, &[usize], &[u8])> = tensors
+            .iter()
+            .map(|(name, e)| {
+                (
+                    name.as_str(),
+                    e.dtype,
+                    e.shape.as_slice(),
+                    &bytes[e.range.clone()],
+                )
+            })
+            .collect();
+        let computed = checksum(self.meta.iter().map(|(k, v)| (*k, *v)), &summed);
+        if computed != stored {
+            return Err(Error::Checksum {
+                path: self.path.to_path_buf(),
+                stored,
+                computed,
+            });
+        }
+        Ok(())
+    }
+
+    /// The progress entries and the caller's own (`user.`); any other
+    /// entry is an error.
+    fn progress(&self) -> Result<Progress> {
+        let mut progress = Progress {
+            epoch: self.number("mithril.epoch")?,
+            batch: self.number("mithril.batch")?,
+            data_seed: self.number("mithril.data_seed")?,
+            extra: BTreeMap::new(),
+        };
+        for (k, v) in &self.meta {
+            if let Some(user) = k.strip_prefix(USER) {
+                progress.extra.insert(user.to_string(), v.to_string());
+            } else if !KNOWN.contains(k) {
+                return Err(self.error(format!("unknown metadata entry `{}`", shown(k))));
+            }
+        }
+        Ok(progress)
+    }
+
+    /// The tensors as parameters, optimizer state and key, each within
+    /// what an MLX array can hold.
+    fn group(&self, tensors: Vec<(String, Entry)>) -> Result<(Vec<Entry>, Vec<Entry>, Entry)> {
+        let (mut params, mut optimizer_state, mut key) = (Vec::new(), Vec::new(), None);
+        for (name, mut entry) in tensors {
+            if entry.shape.iter().any(|&d| i32::try_from(d).is_err()) {
+                return Err(self.error(format!(
+                    "`{}` has shape {:?}, beyond what MLX arrays hold",
+                    shown(&name),
+                    entry.shape
+                )));
+            }
+            if let Some(rest) = name.strip_prefix(PARAMS) {
+                entry.name = rest.to_string();
+                params.push(entry);
+            } else if let Some(rest) = name.strip_prefix(OPTIMIZER) {
+                entry.name = rest.to_string();
+                optimizer_state.push(entry);
+            } else if name == KEY {
+                entry.name = name;
+                key = Some(entry);
+            } else {
+                return Err(self.error(format!(
+                    "unexpected tensor `{}` (expected `{PARAMS}*`, `{OPTIMIZER}*` or `{KEY}`)",
+                    shown(&name)
+                )));
+            }
+        }
+        let key = key.ok_or_else(|| self.error(format!("no `{KEY}` tensor")))?;
+        Ok((params, optimizer_state, key))
+    }
+}
+
 /// What a trainer saves: [`write`]'s input.
 pub(crate) struct Contents<'a> {
     pub(crate) model: &'a str,
@@ -396,7 +447,7 @@ pub(crate) fn write(path: &Path, contents: Contents<'_>) -> Result<()> {
         .iter()
         .map(|(k, b)| (k.as_str(), b.dtype, b.shape.as_slice(), b.data.as_slice()))
         .collect();
-    let crc = checksum(&meta, &summed);
+    let crc = checksum(meta.iter().map(|(k, v)| (k.as_str(), v.as_str())), &summed);
     meta.insert(CHECKSUM.into(), format!("crc32:{crc:08x}"));
     let bytes = safetensors::serialize(
         tensors.iter().map(|(k, b)| (k.as_str(), *b)),
@@ -410,26 +461,28 @@ pub(crate) fn write(path: &Path, contents: Contents<'_>) -> Result<()> {
     write_atomically(path, &bytes)
 }
 
-/// Removes `.NAME.<pid>.tmp` files beside `path` that earlier, killed
-/// writers left (each as large as a checkpoint). Best effort.
+/// Removes `.NAME.<pid>-<n>.tmp` files beside `path` that writers in
+/// other, killed processes left (each as large as a checkpoint). Best
+/// effort; this process's own writes in progress are left alone.
 fn remove_stale_temporaries(path: &Path) {
-    let (Some(dir), Some(name)) = (
-        temporary_path(path).parent().map(Path::to_path_buf),
-        path.file_name().map(|n| n.to_string_lossy().into_owned()),
-    ) else {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let (Some(name), Ok(listing)) = (path.file_name(), std::fs::read_dir(dir)) else {
         return;
     };
-    let Ok(listing) = std::fs::read_dir(&dir) else {
-        return;
-    };
-    let prefix = format!(".{name}.");
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let ours = std::process::id().to_string();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     for item in listing.flatten() {
         let file = item.file_name().to_string_lossy().into_owned();
-        let stale = file
+        let writer = file
             .strip_prefix(&prefix)
             .and_then(|rest| rest.strip_suffix(".tmp"))
-            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
-        if stale {
+            .and_then(|rest| rest.split_once('-'))
+            .filter(|(pid, n)| digits(pid) && digits(n));
+        if writer.is_some_and(|(pid, _)| pid != ours) {
             let _ = std::fs::remove_file(item.path());
         }
     }
@@ -438,13 +491,16 @@ fn remove_stale_temporaries(path: &Path) {
 /// CRC-32 over the metadata (but the checksum entry) and every tensor's
 /// name, dtype, shape and bytes, in name order, each length-prefixed so no
 /// two different contents feed it the same stream.
-fn checksum(meta: &BTreeMap<String, String>, tensors: &[(&str, StDtype, &[usize], &[u8])]) -> u32 {
+fn checksum<'a>(
+    meta: impl Iterator<Item = (&'a str, &'a str)>,
+    tensors: &[(&str, StDtype, &[usize], &[u8])],
+) -> u32 {
     let mut crc = crc32fast::Hasher::new();
     let mut put = |bytes: &[u8]| {
         crc.update(&(bytes.len() as u64).to_le_bytes());
         crc.update(bytes);
     };
-    for (k, v) in meta.iter().filter(|(k, _)| *k != CHECKSUM) {
+    for (k, v) in meta.filter(|(k, _)| *k != CHECKSUM) {
         put(k.as_bytes());
         put(v.as_bytes());
     }
@@ -459,4 +515,13 @@ fn checksum(meta: &BTreeMap<String, String>, tensors: &[(&str, StDtype, &[usize]
         put(data);
     }
     crc.finalize()
+}
+
+/// Text from a file as an error shows it: at most 64 characters, so a
+/// crafted file cannot make its error as large as itself.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_string(),
+    }
 }

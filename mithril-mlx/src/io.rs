@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use mlx_rs::{Array, ArrayElement, Dtype};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView, View};
@@ -191,13 +192,16 @@ fn reached(path: &Path, stage: WriteStage) {
     }
 }
 
-/// The temporary file [`write_atomically`] writes `path` through.
+/// The temporary file [`write_atomically`] writes `path` through:
+/// `.NAME.<pid>-<n>.tmp` beside it, unique to this process and this write.
 pub(crate) fn temporary_path(path: &Path) -> PathBuf {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    parent_dir(path).join(format!(".{name}.{}.tmp", std::process::id()))
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    parent_dir(path).join(format!(".{name}.{}-{n}.tmp", std::process::id()))
 }
 
 fn parent_dir(path: &Path) -> &Path {
