@@ -384,7 +384,10 @@ pub struct StepOutput {
     pub loss: Array,
 }
 
-type StepFn<O> = Box<dyn FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Array>, Exception>>;
+/// What a train step reads and writes: the weights and the optimizer.
+type StepState<O> = (Vec<Array>, O);
+
+type StepFn<O> = Box<dyn FnMut(&mut StepState<O>, &[Array]) -> Result<Vec<Array>, Exception>>;
 
 /// Trains a model with an mlx-rs optimizer, in training mode (dropout on,
 /// batch statistics updated).
@@ -406,7 +409,7 @@ pub struct Trainer<M: Model, O: Optimizer + 'static> {
     backend: MlxBackend,
     objective: Rc<BoundObjective>,
     trainable: Rc<Vec<usize>>,
-    state: Option<(Vec<Array>, O)>,
+    state: Option<StepState<O>>,
     keys: Rc<Vec<Rc<str>>>,
     key: Array,
     /// Whether the graph draws random numbers in training mode; if not, the
@@ -581,11 +584,11 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     /// outputs are the loss and, when checking, the finiteness flags.
     fn step_fn(
         &self,
-    ) -> impl FnMut(&mut (Vec<Array>, O), &[Array]) -> Result<Vec<Array>, Exception> + 'static {
+    ) -> impl FnMut(&mut StepState<O>, &[Array]) -> Result<Vec<Array>, Exception> + 'static {
         let (graph, objective, options, trainable) = self.runner();
         let keys = Rc::clone(&self.keys);
         let check_finite = self.stop_on_non_finite;
-        move |state: &mut (Vec<Array>, O), args: &[Array]| {
+        move |state: &mut StepState<O>, args: &[Array]| {
             let [inputs @ .., targets, key] = args else {
                 return Err(Exception::custom("missing targets or key"));
             };
@@ -641,7 +644,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         state.0 = weights.clone();
         if self.backend.graph_mode() && self.compiled.is_none() && self.steps > 0 {
             let mut compiled = compile_with_state(self.step_fn(), None);
-            self.compiled = Some(Box::new(move |s: &mut (Vec<Array>, O), a: &[Array]| {
+            self.compiled = Some(Box::new(move |s: &mut StepState<O>, a: &[Array]| {
                 compiled(s, a)
             }));
         }
