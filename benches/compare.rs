@@ -54,6 +54,7 @@ impl Pass {
 
 const DSL_COMPILED: &str = "mithril compiled";
 const DSL_EAGER: &str = "mithril eager";
+const DSL_CHECKED: &str = "mithril compiled (non-finite check)";
 const HAND_COMPILED: &str = "mlx-rs compiled";
 const HAND_EAGER: &str = "mlx-rs eager";
 const PY_COMPILED: &str = "python mlx compiled";
@@ -138,6 +139,28 @@ fn variants<M: Model, H: HandModel>(
                 let logits = outputs.arrays()[0].clone();
                 eval_all([&logits])?;
                 Ok(logits)
+            }),
+        ));
+    }
+
+    // The compiled step with Trainer::stop_on_non_finite: its finiteness
+    // flags (loss, gradients, updated parameters) are computed in the
+    // compiled closure and read back with the loss.
+    {
+        let backend = backend(true)?;
+        let mut params = mithril::init::<M>(&backend)?;
+        let mut trainer = Trainer::<M, _>::new(&backend, &objective(), adam())?;
+        trainer.stop_on_non_finite(true);
+        let inputs = dsl_inputs::<M>(&x);
+        let labels = y.clone();
+        out.push(Variant::new(
+            Pass::Train,
+            DSL_CHECKED,
+            Box::new(move || {
+                let step = trainer.step(&mut params, &inputs, &labels)?;
+                let arrays = params.to_arrays();
+                eval_all(arrays.iter().chain([&step.loss]))?;
+                Ok(step.loss)
             }),
         ));
     }

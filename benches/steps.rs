@@ -1,7 +1,8 @@
 //! Criterion benches of mithril's compiled steps (graph mode) on issue 8's
-//! workloads: a training step (forward, cross-entropy, backward, Adam) and an
-//! inference forward, each followed by an `eval` of what it produced, next
-//! to the same networks hand-written against mlx-rs (compile_with_state).
+//! workloads: a training step (forward, cross-entropy, backward, Adam), the
+//! same step with `Trainer::stop_on_non_finite`, and an inference forward,
+//! each followed by an `eval` of what it produced, next to the same networks
+//! hand-written against mlx-rs (compile_with_state).
 //!
 //! ```sh
 //! cargo bench --bench steps               # all
@@ -39,6 +40,21 @@ fn bench_workload<M: Model, H: HandModel>(c: &mut Criterion, w: &Workload, mut h
         b.iter(|| {
             let step = trainer.step(&mut params, &inputs, &y).expect("step");
             let arrays = params.to_arrays();
+            eval_all(arrays.iter().chain([&step.loss])).expect("eval");
+        })
+    });
+    // The same step with the non-finite check (Trainer::stop_on_non_finite):
+    // one finiteness flag per loss, gradient and updated parameter, computed
+    // in the compiled step and read back with the loss.
+    let mut checked_params = mithril::init::<M>(&backend).expect("init");
+    let mut checked = Trainer::<M, _>::new(&backend, &objective(), adam()).expect("trainer");
+    checked.stop_on_non_finite(true);
+    group.bench_function("train/mithril compiled (non-finite check)", |b| {
+        b.iter(|| {
+            let step = checked
+                .step(&mut checked_params, &inputs, &y)
+                .expect("step");
+            let arrays = checked_params.to_arrays();
             eval_all(arrays.iter().chain([&step.loss])).expect("eval");
         })
     });

@@ -398,3 +398,29 @@ fn an_update_that_overflows_names_the_parameter() {
         assert_eq!(trainer.steps(), 0);
     }
 }
+
+#[test]
+fn finite_values_whose_sum_overflows_are_not_a_divergence() {
+    // The in-step screen sums each parameter; running variances of 3e38
+    // sum past f32's range though every value is finite (and training
+    // mode does not read them). The exact check that follows a raised
+    // flag must let every step stand.
+    for graph_mode in [true, false] {
+        let mut run = Run::new(graph_mode, 6);
+        run.params.bn.running_var = Array::from_slice(&[3e38f32; 16], &[16]);
+        let mut unchecked = Run::new(graph_mode, 6);
+        unchecked.params.bn.running_var = run.params.bn.running_var.clone();
+        run.trainer.stop_on_non_finite(true);
+        let data = data();
+        for i in 0..3 {
+            let (inputs, labels) = good_batch(&data, i);
+            run.trainer.step(&mut run.params, &inputs, &labels).unwrap();
+            unchecked
+                .trainer
+                .step(&mut unchecked.params, &inputs, &labels)
+                .unwrap();
+        }
+        assert_eq!(run.trainer.steps(), 3);
+        assert_eq!(param_bits(&run.params), param_bits(&unchecked.params));
+    }
+}

@@ -473,14 +473,17 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         self.state.as_ref().map(|(_, o)| o)
     }
 
-    /// With `on`, every later step checks that the loss, every gradient and
-    /// every parameter after the update are finite, inside the step (one
-    /// flag per value, computed in the compiled closure). A step that meets
-    /// NaN or infinity returns [`Error::Diverged`], naming the step and the
-    /// first value that went non-finite (an input, a layer's output, the
-    /// loss, a gradient or an updated parameter), and is not applied: the
-    /// parameters, optimizer state, random key and step count stay as they
-    /// were, so the last checkpoint and the parameters in hand are good.
+    /// With `on`, every later step checks that the loss and every
+    /// parameter after the update are finite (a non-finite gradient shows in
+    /// its parameter), inside the step: the sums of the parameters and the
+    /// loss are tested in the compiled closure and one small bool array
+    /// comes back with the loss. A step that meets NaN or infinity returns
+    /// [`Error::Diverged`], naming the step and the first value that went
+    /// non-finite (a parameter, an input, a layer's output, the loss, a
+    /// gradient or an updated parameter, found by re-running the step
+    /// eagerly), and is not applied: the parameters, optimizer state,
+    /// random key and step count stay as they were, so the last checkpoint
+    /// and the parameters in hand are good.
     pub fn stop_on_non_finite(&mut self, on: bool) -> &mut Self {
         if on != self.stop_on_non_finite {
             self.stop_on_non_finite = on;
@@ -609,7 +612,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
                 weights[i] = value;
             }
             let flags = match check_finite {
-                true => Some(divergence::finite_flags(&loss, &grads, weights)?),
+                true => Some(divergence::finite_flags(&loss, weights)?),
                 false => None,
             };
             Ok([loss].into_iter().chain(flags).collect())
@@ -630,18 +633,21 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         let weights = params.to_arrays();
         let input_refs = inputs.arrays();
         self.check(&weights, &input_refs)?;
-        let mut args: Vec<Array> = input_refs.into_iter().cloned().collect();
-        args.push(targets.clone());
-        let key_before = self.key.clone();
-        args.push(self.step_key()?);
-
-        let lost = || Exception::custom("trainer state lost after an earlier error");
+        // What a refused step puts back (arrays are shared, not copied).
         let saved = match (self.stop_on_non_finite, self.state.as_mut()) {
             (true, Some((_, optimizer))) => Some(optimizer_state::entries(optimizer)?),
             _ => None,
         };
+        let key_before = self.key.clone();
+        let mut args: Vec<Array> = input_refs.into_iter().cloned().collect();
+        args.push(targets.clone());
+        args.push(self.step_key()?);
+
+        let lost = || Exception::custom("trainer state lost after an earlier error");
         let mut state = self.state.take().ok_or_else(lost)?;
         state.0 = weights.clone();
+        // Compiled from the second step on: the first creates the
+        // optimizer's state (a restored trainer has it already).
         if self.backend.graph_mode() && self.compiled.is_none() && self.steps > 0 {
             let mut compiled = compile_with_state(self.step_fn(), None);
             self.compiled = Some(Box::new(move |s: &mut StepState<O>, a: &[Array]| {
@@ -658,7 +664,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             let flags = out.next();
             mlx_rs::transforms::eval(state.0.iter().chain([&loss]).chain(&flags))?;
             if let Some(flags) = &flags {
-                self.check_finite(flags, &weights, &args)?;
+                self.check_finite(flags, &loss, &weights, &state.0, &args)?;
             }
             *params = M::Params::from_arrays(&mut state.0.clone().into_iter())
                 .ok_or_else(|| Exception::custom("parameter count mismatch"))?;

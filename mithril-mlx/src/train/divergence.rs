@@ -1,40 +1,48 @@
-//! Catching divergence: one finiteness flag per checked value, computed
-//! inside the (compiled) step so the steady-state cost is a few reductions
-//! and one small array read back; naming the culprit only when a flag is
-//! down.
+//! Catching divergence cheaply: inside the (compiled) step, one sum per
+//! parameter after the update and the loss, stacked and tested for
+//! finiteness (a NaN or infinity anywhere makes its array's sum
+//! non-finite); one small bool array comes back with the loss. Only when a
+//! flag is down is the step examined value by value, eagerly, to name what
+//! went non-finite first.
+//!
+//! A non-finite gradient needs no flag of its own: the update carries it
+//! into the parameter (SGD and Adam alike), whose sum then shows it.
 
 use mlx_rs::error::Exception;
 use mlx_rs::optimizers::Optimizer;
-use mlx_rs::{Array, ops};
+use mlx_rs::{Array, Dtype, ops};
 
-use super::Trainer;
+use super::{ObjectiveRun, Trainer};
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::run::first_non_finite;
+use crate::run::{all_finite, first_non_finite};
 
-/// `[loss, gradients..., weights after the update...]`, each `true` when
-/// every element is finite: a bool vector the step returns.
-pub(super) fn finite_flags(
-    loss: &Array,
-    grads: &[Array],
-    weights: &[Array],
-) -> Result<Array, Exception> {
-    let flags = std::iter::once(loss)
-        .chain(grads)
-        .chain(weights)
-        .map(|a| a.is_finite()?.all(None))
+/// `[loss, sum(w) for each weight after the update]`, each tested for
+/// finiteness: what the step returns beside the loss. Sums are taken in
+/// f32, so half-precision weights do not overflow them.
+pub(super) fn finite_flags(loss: &Array, weights: &[Array]) -> Result<Array, Exception> {
+    let in_f32 = |a: Array| match a.dtype() {
+        Dtype::Float32 => Ok(a),
+        _ => a.as_dtype(Dtype::Float32),
+    };
+    let sums = std::iter::once(in_f32(loss.clone()))
+        .chain(weights.iter().map(|w| in_f32(w.clone())?.sum(None)))
         .collect::<Result<Vec<_>, _>>()?;
-    ops::stack(&flags, 0)
+    ops::stack(&sums, 0)?.is_finite()
 }
 
 impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
-    /// [`Error::Diverged`] when one of the step's `flags` is down. Then the
-    /// step is re-run eagerly on `weights` (the parameters before it) and
-    /// `args` to find the first input or layer output that is not finite.
+    /// [`Error::Diverged`] when one of the step's `flags` is down and the
+    /// step's `loss` or a weight `after` it is indeed not finite (a flag
+    /// also goes down when a sum of finite values overflows f32; then the
+    /// step stands). `before` are the weights before the step, `args` its
+    /// inputs, targets and key.
     pub(super) fn check_finite(
         &self,
         flags: &Array,
-        weights: &[Array],
+        loss: &Array,
+        before: &[Array],
+        after: &[Array],
         args: &[Array],
     ) -> Result<()> {
         let flags = flags
@@ -44,37 +52,58 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             return Ok(());
         }
         let graph = M::graph();
-        let names = std::iter::once("the loss".to_string())
-            .chain(
-                self.trainable
-                    .iter()
-                    .map(|&i| format!("the gradient of `{}`", graph.weights[i].path)),
-            )
-            .chain(
-                graph
-                    .weights
-                    .iter()
-                    .map(|w| format!("`{}` after the update", w.path)),
-            );
-        let mut non_finite: Vec<String> = names
-            .zip(flags)
-            .filter(|(_, ok)| !**ok)
-            .map(|(name, _)| name)
-            .collect();
-        if !flags[0] {
-            // The forward pass went wrong: find where, in execution order.
-            let [inputs @ .., _, key] = args else {
-                return Err(Exception::custom("missing targets or key").into());
-            };
-            let options = self.backend.run_options(true);
-            if let Some(culprit) = first_non_finite(graph, weights, inputs, &options, key)? {
-                non_finite.insert(0, culprit);
+        let mut updated = Vec::new();
+        for (w, value) in graph.weights.iter().zip(after) {
+            if !all_finite(value)? {
+                updated.push(format!("`{}` after the update", w.path));
             }
         }
+        let loss_finite = all_finite(loss)?;
+        if loss_finite && updated.is_empty() {
+            return Ok(());
+        }
+        let mut non_finite = self.non_finite_before_update(before, args, loss_finite)?;
+        non_finite.extend(updated);
         Err(Error::Diverged {
             step: self.steps + 1,
             first: non_finite[0].clone(),
             non_finite,
         })
+    }
+
+    /// What went non-finite on the way to the update, in the order the step
+    /// makes it: the first non-finite parameter, input or layer output of
+    /// the forward pass, the loss, the gradients. The passes are run again,
+    /// eagerly, on the weights `before` the step with the same inputs and
+    /// key.
+    fn non_finite_before_update(
+        &self,
+        before: &[Array],
+        args: &[Array],
+        loss_finite: bool,
+    ) -> Result<Vec<String>> {
+        let [inputs @ .., targets, key] = args else {
+            return Err(Exception::custom("missing targets or key").into());
+        };
+        let graph = M::graph();
+        let options = self.backend.run_options(true);
+        let mut found = Vec::new();
+        found.extend(first_non_finite(graph, before, inputs, &options, key)?);
+        if !loss_finite {
+            found.push("the loss".to_string());
+        }
+        let run = ObjectiveRun {
+            graph,
+            objective: &self.objective,
+            options,
+            trainable: &self.trainable,
+        };
+        let (_, grads, _) = run.value_and_gradients(before, inputs, targets, key)?;
+        for (&i, grad) in self.trainable.iter().zip(&grads) {
+            if !all_finite(grad)? {
+                found.push(format!("the gradient of `{}`", graph.weights[i].path));
+            }
+        }
+        Ok(found)
     }
 }
