@@ -111,6 +111,9 @@ case "$cmd" in
     cargo test --workspace --locked --all-features --doc
     # The examples' short modes assert their results, so they cannot rot.
     cargo run --locked --example mnist -- --quick --out target/ci-out
+    # The main example killed with SIGKILL and resumed with --resume: the
+    # same final parameters and losses as an uninterrupted run.
+    scripts/kill_resume_mnist.sh 2
     cargo run --locked --example classifier -- --quick
     cargo run --locked --example convnet -- --quick
     cargo run --locked --example custom_op -- --quick

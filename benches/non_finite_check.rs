@@ -43,7 +43,7 @@ fn measure<M: Model>(w: &Workload) -> BoxResult<()> {
     let mut plain = Trainer::<M, _>::new(&backend, &objective(), adam())?;
     let mut checked = Trainer::<M, _>::new(&backend, &objective(), adam())?;
     checked.stop_on_non_finite(true);
-    let mut step = |trainer: &mut Trainer<M, _>, params: &mut M::Params| -> BoxResult<f64> {
+    let step = |trainer: &mut Trainer<M, _>, params: &mut M::Params| -> BoxResult<f64> {
         let start = Instant::now();
         let out = trainer.step(params, &inputs, &y)?;
         let arrays = params.to_arrays();

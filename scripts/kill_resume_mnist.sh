@@ -27,7 +27,7 @@ kills="${1:-5}"
 flags=("$@")
 ((${#flags[@]})) || flags=(--quick --checkpoint-every 7)
 
-cargo build --quiet "${build[@]}" --example mnist
+cargo build --quiet --locked "${build[@]}" --example mnist
 bin="target/$profile/examples/mnist"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -178,7 +178,7 @@ fn every_truncation_of_either_file_is_a_typed_error() {
     }
     for len in 0..params.len() {
         let (result, peak) = read_params(&path, &params[..len]);
-        let err = result.err().expect("a truncated parameter file loaded");
+        let err = result.expect_err("a truncated parameter file loaded");
         assert!(params_error_is_typed(&err), "at {len}: {err}");
         assert!(peak <= bound(len), "at {len}: {peak} bytes");
     }

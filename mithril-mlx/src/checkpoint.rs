@@ -93,7 +93,6 @@ pub(crate) struct Entry {
 /// safetensors, a mithril checkpoint of a known version, every entry
 /// present and parseable, and the checksum right. Whether it fits a run is
 /// [`Trainer::restore`](crate::train::Trainer::restore)'s check.
-#[derive(Debug)]
 pub struct Checkpoint {
     path: PathBuf,
     bytes: Vec<u8>,
@@ -104,6 +103,21 @@ pub struct Checkpoint {
     params: Vec<Entry>,
     optimizer_state: Vec<Entry>,
     key: Entry,
+}
+
+impl std::fmt::Debug for Checkpoint {
+    // Without the file's bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpoint")
+            .field("path", &self.path)
+            .field("model", &self.model)
+            .field("optimizer", &self.optimizer)
+            .field("steps", &self.steps)
+            .field("progress", &self.progress)
+            .field("params", &self.params.len())
+            .field("optimizer_state", &self.optimizer_state.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Checkpoint {

@@ -177,7 +177,7 @@ pub mod fault {
 
     pub(super) static WRITE_HOOK: OnceLock<fn(&Path, WriteStage)> = OnceLock::new();
 
-    /// Makes every later [`write_atomically`](super::write_atomically) in this
+    /// Makes every later [`write_atomically`] in this
     /// process call `hook` with the target and the stage it reached (for
     /// example to announce the stage and wait to be killed). Set once per
     /// process; returns `false` when a hook was already set.
