@@ -475,9 +475,10 @@ pub(crate) fn write(path: &Path, contents: Contents<'_>) -> Result<()> {
     write_atomically(path, &bytes)
 }
 
-/// Removes `.NAME.<pid>-<n>.tmp` files beside `path` that writers in
-/// other, killed processes left (each as large as a checkpoint). Best
-/// effort; this process's own writes in progress are left alone.
+/// Removes `.NAME.<pid>-<n>.tmp` files beside `path` that killed writers
+/// left (each as large as a checkpoint). Best effort; the files of live
+/// processes (this one, or another run writing the same checkpoint) are
+/// left alone.
 fn remove_stale_temporaries(path: &Path) {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -487,7 +488,6 @@ fn remove_stale_temporaries(path: &Path) {
         return;
     };
     let prefix = format!(".{}.", name.to_string_lossy());
-    let ours = std::process::id().to_string();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     for item in listing.flatten() {
         let file = item.file_name().to_string_lossy().into_owned();
@@ -496,9 +496,27 @@ fn remove_stale_temporaries(path: &Path) {
             .and_then(|rest| rest.strip_suffix(".tmp"))
             .and_then(|rest| rest.split_once('-'))
             .filter(|(pid, n)| digits(pid) && digits(n));
-        if writer.is_some_and(|(pid, _)| pid != ours) {
+        if writer.is_some_and(|(pid, _)| pid.parse().is_ok_and(|pid| !alive(pid))) {
             let _ = std::fs::remove_file(item.path());
         }
+    }
+}
+
+/// Whether process `pid` exists (signal 0 on Unix); elsewhere assumed.
+fn alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 sends nothing; it only asks whether the process exists.
+        let sent = unsafe { libc::kill(pid, 0) };
+        sent == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
     }
 }
 
