@@ -532,6 +532,7 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
         let bar = ProgressBar::new(n_train as u64)
             .with_style(style.clone())
             .with_prefix(format!("epoch {epoch}/{epochs}"));
+        bar.set_position(metrics.seen as u64);
         let start = Instant::now();
         let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
         let skip = std::mem::take(&mut skip);

@@ -393,10 +393,10 @@ fn kill_and_resume(graph_mode: bool) -> usize {
         &format!("{mode}, killed at chosen points"),
     );
 
-    // Random times within a whole run's duration, until a run finishes
-    // (each resumes where the last checkpoint was).
+    // Random times within a third of a whole run's duration, until a run
+    // finishes (each resumes where the last checkpoint was).
     let mut random_kills = 0;
-    let millis = duration.as_millis() as u64;
+    let millis = duration.as_millis() as u64 / 3;
     for delay in delays(42 + u64::from(graph_mode), 12, millis.max(1)) {
         if !run_and_kill(random, graph_mode, Kill::After { millis: delay }) {
             break;
