@@ -35,9 +35,12 @@ trap 'rm -rf "$work"' EXIT
 # The epoch lines and the final table, without the timings.
 results() { sed -nE 's/^(epoch [0-9]+\/[0-9]+: train loss [0-9.]+, test accuracy [0-9.]+%).*/\1/p; s/^\| +([0-9]+) \| +([0-9.]+) \| +([0-9.]+%) .*/row \1 \2 \3/p' "$1"; }
 
-start=$(date +%s%N)
+# Milliseconds since the epoch (macOS's date has no %N).
+now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
+
+start=$(now_ms)
 "$bin" "${flags[@]}" --out "$work/straight" >"$work/straight.log"
-duration_ms=$((($(date +%s%N) - start) / 1000000))
+duration_ms=$(($(now_ms) - start))
 echo "uninterrupted run: ${duration_ms} ms"
 
 RANDOM="${SEED:-1}"
