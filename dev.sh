@@ -122,6 +122,9 @@ case "$cmd" in
     cargo run --locked --example half_precision -- --quick
     cargo run --locked --example residual -- --quick
     cargo run --locked --example char_lm -- --quick
+    # Data-parallel: two ranks of the main example on loopback (ring backend).
+    [[ "$(platform)" == Linux-x86_64 ]] && cargo mithril launch -n 2 -- \
+      cargo run --locked --example mnist -- --quick --out target/ci-out-dp
     [[ "$(platform)" == Linux-x86_64 ]] && check_user_crates
     cargo clippy --workspace --locked --all-targets --all-features -- -D warnings
     cargo fmt --all --check

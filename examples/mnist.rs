@@ -28,6 +28,18 @@
 //! interrupted. Steps are checked for NaN and infinity
 //! (`Trainer::stop_on_non_finite`): a diverging run stops, naming the step
 //! and what went non-finite, with its last good checkpoint untouched.
+//!
+//! Data-parallel on several processes (docs/distributed.md):
+//!
+//! ```sh
+//! cargo mithril launch -n 2 -- cargo run --release --example mnist -- --epochs 1
+//! ```
+//!
+//! Each rank trains on its half of every batch (`--batch-size` is the
+//! batch of all ranks together, so the run does what one process would);
+//! gradients are averaged inside the compiled step; rank 0 alone prints and
+//! writes files; the last line checks that every rank ends with the same
+//! parameters.
 
 mod common;
 
@@ -42,6 +54,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use indicatif::{ProgressBar, ProgressStyle};
 use mithril::checkpoint::{Checkpoint, Progress};
 use mithril::data::mnist::{Mnist, repo_dir};
+use mithril::distributed::{Backend, Group, shard, verify_identical};
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer, accuracy};
@@ -84,7 +97,8 @@ struct Args {
     /// Passes over the training digits [default: 5, or 2 with --quick]
     #[arg(long, value_parser = positive)]
     epochs: Option<usize>,
-    /// Digits per training step
+    /// Digits per training step (of all ranks together, when launched on
+    /// several)
     #[arg(long, default_value_t = 64, value_parser = positive)]
     batch_size: usize,
     /// Adam's learning rate
@@ -138,10 +152,17 @@ struct RunFlags {
     quick: bool,
     data: Option<PathBuf>,
     checkpoint_every: Option<usize>,
+    /// Processes the run trains on (each step's batch is split among them).
+    #[serde(default = "one")]
+    ranks: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl RunFlags {
-    fn new(args: &Args) -> RunFlags {
+    fn new(args: &Args, ranks: usize) -> RunFlags {
         RunFlags {
             // Two quick epochs: one epoch on 2,000 digits lands at 84-90%
             // depending on the seed, too close to the threshold to be a
@@ -156,14 +177,20 @@ impl RunFlags {
             quick: args.quick,
             data: args.data.clone(),
             checkpoint_every: args.checkpoint_every,
+            ranks,
         }
     }
 
     /// The flags recorded in a run being resumed, checked against those
     /// given with `--resume`: each must have the recorded value, except
     /// `--lr` (a deliberate change, announced) and `--checkpoint-every`.
-    fn resumed(mut self, args: &Args, matches: &ArgMatches) -> Result<RunFlags, Failure> {
-        let given = RunFlags::new(args);
+    fn resumed(
+        mut self,
+        args: &Args,
+        matches: &ArgMatches,
+        ranks: usize,
+    ) -> Result<RunFlags, Failure> {
+        let given = RunFlags::new(args, ranks);
         let on_command_line = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
         let mut conflicts = Vec::new();
         let mut check = |id: &str, recorded: String, now: String| {
@@ -190,6 +217,12 @@ impl RunFlags {
             format!("{:?}", self.data),
             format!("{:?}", given.data),
         );
+        if self.ranks != ranks {
+            conflicts.push(format!(
+                "{ranks} rank(s) (the run was started on {})",
+                self.ranks
+            ));
+        }
         if !conflicts.is_empty() {
             return Err(Failure::Failed(format!(
                 "--resume continues a run with the flags it was started with; these differ: {}",
@@ -378,8 +411,11 @@ fn evaluate(
 }
 
 fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
+    // The processes of a launched run (a group of one otherwise).
+    let group = Group::init(Backend::Any).context(|| "joining the distributed run".into())?;
+    let main = group.is_main();
     let (flags, out, resumed) = match &args.resume {
-        None => (RunFlags::new(args), args.out.clone(), None),
+        None => (RunFlags::new(args, group.size()), args.out.clone(), None),
         Some(dir) => {
             if matches.value_source("out") == Some(ValueSource::CommandLine)
                 && !same_dir(&args.out, dir)
@@ -392,7 +428,7 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
             }
             let (checkpoint, recorded) = open_run(dir)?;
             (
-                recorded.resumed(args, matches)?,
+                recorded.resumed(args, matches, group.size())?,
                 dir.clone(),
                 Some(checkpoint),
             )
@@ -436,28 +472,48 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
     };
     let epochs = flags.epochs;
     let batch_size = flags.batch_size.min(n_train);
+    if !batch_size.is_multiple_of(group.size()) {
+        return Err(Failure::Failed(format!(
+            "--batch-size {batch_size} cannot be split evenly among {} ranks",
+            group.size()
+        )));
+    }
     let device_name = if backend.device() == Device::Gpu {
         "GPU"
     } else {
         "CPU"
     };
-    println!(
+    // Rank 0 speaks for the run; the others only report failures.
+    let say = |line: String| {
+        if main {
+            println!("{line}");
+        }
+    };
+    say(format!(
         "mithril MNIST: ConvNet ({} parameters), {} on the {device_name} with {}, Adam lr {}, batch {batch_size}, seed {}",
         thousands(ConvNet::PARAMETER_COUNT),
         dtype,
         mithril::runtime_info(),
         flags.lr,
         flags.seed
-    );
-    println!(
+    ));
+    if group.size() > 1 {
+        say(format!(
+            "data-parallel on {} ranks ({} backend): {} digits of each batch per rank",
+            group.size(),
+            group.backend().map_or("no", |b| b.name()),
+            batch_size / group.size()
+        ));
+    }
+    say(format!(
         "training on {} digits for {epochs} epoch{}, testing on {} official test digits{}",
         thousands(n_train),
         if epochs == 1 { "" } else { "s" },
         thousands(n_test),
         if flags.quick { " (--quick)" } else { "" }
-    );
+    ));
 
-    if dtype == DType::F16 {
+    if dtype == DType::F16 && main {
         eprintln!(
             "warning: f16 training with Adam diverges: squared gradients (~1e-8) underflow to zero in half \
              precision, so Adam's first updates are huge (Python MLX gives NaN); bf16 has f32's range"
@@ -475,6 +531,7 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
     let mut trainer = Trainer::<ConvNet, _>::new(&backend, &objective, Adam::new(flags.lr))
         .context(|| "setting up training".into())?;
     trainer.stop_on_non_finite(true);
+    trainer.data_parallel(&group);
     let mut model = mithril::compile::<ConvNet>(&backend);
 
     // Where training starts: the beginning, or where the checkpoint left it.
@@ -489,12 +546,12 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
             .and_then(|json| serde_json::from_str(json).map_err(|e| e.to_string()))
             .context(|| format!("{}: the run's metrics", checkpoint.path().display()))?;
         (first_epoch, skip) = (progress.epoch as usize, progress.batch as usize);
-        println!(
+        say(format!(
             "resuming {} at step {} (epoch {first_epoch}, {} digits done)",
             checkpoint.path().display(),
             trainer.steps(),
             thousands(metrics.seen)
-        );
+        ));
     }
     let mut last_checkpoint = resumed.as_ref().map(|c| c.steps());
     let save = |trainer: &mut Trainer<ConvNet, Adam>,
@@ -529,12 +586,16 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
 
     for epoch in first_epoch..=epochs {
         let order = epoch_order(flags.seed, n_train, epoch);
-        let bar = ProgressBar::new(n_train as u64)
-            .with_style(style.clone())
-            .with_prefix(format!("epoch {epoch}/{epochs}"));
+        let bar = match main {
+            true => ProgressBar::new(n_train as u64),
+            false => ProgressBar::hidden(),
+        }
+        .with_style(style.clone())
+        .with_prefix(format!("epoch {epoch}/{epochs}"));
         bar.set_position(metrics.seen as u64);
         let start = Instant::now();
-        let batches: Vec<&[usize]> = order.chunks(batch_size).collect();
+        // This rank's part of each batch (all of it for a single process).
+        let batches = shard(&order, batch_size, group.rank(), group.size());
         let skip = std::mem::take(&mut skip);
         let seen_before = metrics.seen;
         for (b, indices) in batches.iter().enumerate().skip(skip) {
@@ -542,13 +603,15 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
             let step = trainer
                 .step(&mut params, &inputs, &labels)
                 .map_err(|e| diverged(e, epoch, last_checkpoint, &checkpoint_path))?;
+            // The loss averaged over every rank, for the whole batch.
             let loss = f64::from(
                 step.loss
                     .try_item_cast::<f32>()
                     .context(|| "reading the loss".into())?,
             );
-            metrics.loss_sum += loss * indices.len() as f64;
-            metrics.seen += indices.len();
+            let digits = indices.len() * group.size();
+            metrics.loss_sum += loss * digits as f64;
+            metrics.seen += digits;
             let seen = metrics.seen;
             metrics
                 .batch_losses
@@ -573,7 +636,11 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
         bar.finish_and_clear();
 
         let eval_start = Instant::now();
-        let test_accuracy = evaluate(&mut model, &params, &test_batches)?;
+        // Every rank holds the same parameters: rank 0 evaluates for all.
+        let test_accuracy = match main {
+            true => evaluate(&mut model, &params, &test_batches)?,
+            false => 0.0,
+        };
         let stats = EpochStats {
             epoch,
             train_loss: metrics.loss_sum / metrics.seen.max(1) as f64,
@@ -582,16 +649,19 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
             eval_seconds: eval_start.elapsed().as_secs_f64(),
             samples: metrics.seen,
         };
-        println!(
+        say(format!(
             "epoch {epoch}/{epochs}: train loss {}, test accuracy {:.2}%, {:.1} s ({:.0} samples/s), eval {:.2} s",
             significant(stats.train_loss, 8),
             100.0 * stats.test_accuracy,
             stats.train_seconds,
             stats.samples_per_second(),
             stats.eval_seconds
-        );
+        ));
         metrics.history.push(stats);
         (metrics.loss_sum, metrics.seen, metrics.train_seconds) = (0.0, 0, 0.0);
+        if !main {
+            continue;
+        }
 
         // Rewritten after every epoch, so an interrupted run keeps its curves.
         write_csv(&csv_path, &metrics.history)?;
@@ -625,6 +695,11 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
     if flags.checkpoint_every.is_some() {
         save(&mut trainer, &params, &metrics, epochs + 1, 0)?;
     }
+    // Every rank ends with the same parameters: checked, bit for bit.
+    let checksum = verify_identical(&group, &params).context(|| "comparing the ranks".into())?;
+    if !main {
+        return Ok(());
+    }
     let params_path = out.join(PARAMS);
     mithril::io::save_params::<ConvNet>(&params, &params_path)
         .context(|| format!("writing {}", params_path.display()))?;
@@ -645,6 +720,10 @@ fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
     println!("parameters: {}", params_path.display());
     if flags.checkpoint_every.is_some() {
         println!("checkpoint: {}", checkpoint_path.display());
+    }
+    match group.size() {
+        1 => println!("parameters checksum {checksum:016x}"),
+        n => println!("parameters identical on all {n} ranks (checksum {checksum:016x})"),
     }
 
     if flags.quick {

@@ -11,7 +11,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -229,11 +229,12 @@ fn forward(
     })
 }
 
-fn signal_group(child: &Child, signal: libc::c_int) {
-    // SAFETY: kill(2) on the rank's own process group (its pid, as it was
-    // started with process_group(0)); the child has not been reaped yet.
+fn signal_group(group: libc::pid_t, signal: libc::c_int) {
+    // SAFETY: kill(2) on a rank's own process group (its leader's pid, as it
+    // was started with process_group(0)). The group outlives its leader
+    // while any member lives, and nothing else can take the id meanwhile.
     unsafe {
-        libc::kill(-(child.id() as libc::pid_t), signal);
+        libc::kill(-group, signal);
     }
 }
 
@@ -300,24 +301,35 @@ pub fn launch(
     })();
     if let Err(e) = started {
         for child in &mut children {
-            signal_group(child, libc::SIGKILL);
+            signal_group(child.id() as libc::pid_t, libc::SIGKILL);
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&scratch);
         return Err(e);
     }
 
-    let mut ends: Vec<Option<RankEnd>> = vec![None; children.len()];
+    // One thread per rank waits for it, so exits arrive in the order they
+    // happen (the first failure is the one that matters).
+    let (exited, exits) = mpsc::channel::<(usize, ExitStatus)>();
+    let groups: Vec<libc::pid_t> = children.iter().map(|c| c.id() as libc::pid_t).collect();
+    for (rank, mut child) in children.into_iter().enumerate() {
+        let exited = exited.clone();
+        std::thread::spawn(move || {
+            if let Ok(status) = child.wait() {
+                let _ = exited.send((rank, status));
+            }
+        });
+    }
+    drop(exited);
+
+    let mut ends: Vec<Option<RankEnd>> = vec![None; groups.len()];
     let mut first_failure = None;
     let mut terminate_at: Option<Instant> = None;
     let mut kill_at: Option<Instant> = None;
     let mut interrupted = false;
     while ends.iter().any(Option::is_none) {
-        for (rank, child) in children.iter_mut().enumerate() {
-            if ends[rank].is_some() {
-                continue;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
+        match exits.recv_timeout(Duration::from_millis(20)) {
+            Ok((rank, status)) => {
                 let stopping = terminate_at.is_some_and(|t| Instant::now() >= t);
                 ends[rank] = Some(if status.success() {
                     RankEnd::Succeeded
@@ -338,28 +350,27 @@ pub fn launch(
                     terminate_at = Some(Instant::now() + options.grace);
                 }
             }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            // Every waiter is gone: a rank could not be waited for.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
         if !interrupted && INTERRUPTED.load(Ordering::SeqCst) {
             interrupted = true;
             terminate_at = Some(Instant::now());
         }
         let now = Instant::now();
+        let running = || (0..groups.len()).filter(|&rank| ends[rank].is_none());
         if terminate_at.is_some_and(|t| now >= t) && kill_at.is_none() {
-            for (rank, child) in children.iter().enumerate() {
-                if ends[rank].is_none() {
-                    signal_group(child, libc::SIGTERM);
-                }
+            for rank in running() {
+                signal_group(groups[rank], libc::SIGTERM);
             }
             kill_at = Some(now + Duration::from_secs(5));
         }
         if kill_at.is_some_and(|t| now >= t) {
-            for (rank, child) in children.iter().enumerate() {
-                if ends[rank].is_none() {
-                    signal_group(child, libc::SIGKILL);
-                }
+            for rank in running() {
+                signal_group(groups[rank], libc::SIGKILL);
             }
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
     for f in forwarders {
         let _ = f.join();

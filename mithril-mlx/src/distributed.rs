@@ -34,7 +34,8 @@ pub enum Backend {
 }
 
 impl Backend {
-    fn name(self) -> &'static str {
+    /// Its name in MLX (`ring`, `nccl`, `any`).
+    pub fn name(self) -> &'static str {
         match self {
             Backend::Any => "any",
             Backend::Ring => "ring",
@@ -56,6 +57,8 @@ pub struct Group {
     backend: Option<Backend>,
     rank: usize,
     size: usize,
+    /// How long a collective may make no progress before the process stops.
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Group {
@@ -64,6 +67,7 @@ impl std::fmt::Debug for Group {
             .field("backend", &self.backend)
             .field("rank", &self.rank)
             .field("size", &self.size)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -175,20 +179,35 @@ impl Group {
             backend: None,
             rank: 0,
             size: 1,
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 
     /// Joins the run this process was launched into (by
     /// `cargo mithril launch`, `mlx.launch`, or by hand with MLX's
     /// variables); without that environment, a group of one. Waits at most
-    /// `MITHRIL_DISTRIBUTED_TIMEOUT` seconds (default 60) for the others.
+    /// `MITHRIL_DISTRIBUTED_TIMEOUT` seconds (default 60) for the others,
+    /// and a training step as long for its collectives (see
+    /// [`Group::init_with_timeout`]).
     pub fn init(backend: Backend) -> Result<Group> {
         Group::init_with_timeout(backend, timeout_from_env()?)
     }
 
-    /// [`Group::init`] with an explicit time limit for the rendezvous: a peer
-    /// that never comes, or an address that cannot be used, is an error
-    /// within `timeout` rather than a hang.
+    /// [`Group::init`] with an explicit time limit. A peer that never comes,
+    /// or an address that cannot be used, is an error within `timeout`
+    /// rather than a hang.
+    ///
+    /// The same limit watches the evaluations that run collectives (a
+    /// data-parallel [`crate::train::Trainer`]'s steps, [`verify_identical`],
+    /// [`broadcast_params`], [`Group::barrier`]). MLX's ring backend reports
+    /// a lost peer as an error to the collective that was waiting, but a
+    /// collective issued after that never completes; so when such an
+    /// evaluation makes no progress for `timeout`, a watchdog prints why and
+    /// ends the process with status 1 (as PyTorch's NCCL watchdog does). A
+    /// collective that fails with an error is returned as
+    /// [`Error::Distributed`]; the process then also exits with status 1
+    /// when it ends, without running MLX's teardown, which would wait on
+    /// the stuck communication forever.
     pub fn init_with_timeout(backend: Backend, timeout: Duration) -> Result<Group> {
         let Some(resolved) = configured(backend) else {
             return Ok(Group::single());
@@ -242,7 +261,9 @@ impl Group {
                 mlx_sys::mlx_distributed_group_size(raw.0),
             )
         };
+        watchdog::start();
         Ok(Group {
+            timeout,
             raw: Some(Arc::new(raw)),
             backend: Some(resolved),
             rank: usize::try_from(rank).map_err(|_| fail(format!("rank {rank}")))?,
@@ -353,8 +374,114 @@ impl Group {
     }
 
     /// Waits until every process gets here.
-    pub fn barrier(&self) -> Result<(), Exception> {
-        self.all_sum(&Array::from_int(1))?.eval()
+    pub fn barrier(&self) -> Result<()> {
+        let token = self.all_sum(&Array::from_int(1))?;
+        self.guarded("barrier", || token.eval())
+    }
+
+    /// Runs `evaluate`, an MLX evaluation that runs this group's
+    /// collectives, under the watchdog (see [`Group::init_with_timeout`]);
+    /// its failure becomes [`Error::Distributed`].
+    pub fn guarded<T>(
+        &self,
+        what: &str,
+        evaluate: impl FnOnce() -> Result<T, Exception>,
+    ) -> Result<T> {
+        if self.size == 1 {
+            return Ok(evaluate()?);
+        }
+        let _watch = watchdog::arm(
+            format!(
+                "rank {} of {}: {what} made no progress for {:.0} s: another process has probably died",
+                self.rank,
+                self.size,
+                self.timeout.as_secs_f64()
+            ),
+            self.timeout,
+        );
+        evaluate().map_err(|e| {
+            watchdog::mark_failed();
+            Error::Distributed {
+                backend: self.backend.map_or("none", Backend::name),
+                reason: format!("rank {} of {}: {what}: {e}", self.rank, self.size),
+            }
+        })
+    }
+}
+
+/// Ends a process whose collectives stopped making progress.
+mod watchdog {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Mutex, Once};
+    use std::time::{Duration, Instant};
+
+    /// What is being waited for, and until when.
+    static ARMED: Mutex<Option<(Instant, String)>> = Mutex::new(None);
+    static FAILED: AtomicBool = AtomicBool::new(false);
+
+    /// Starts the watchdog thread and the exit hook, once per process.
+    pub(super) fn start() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            // Registered after MLX's scheduler exists, so it runs before
+            // MLX's teardown (exit handlers run last-registered first).
+            // SAFETY: registering a plain function with no state.
+            unsafe {
+                libc::atexit(exit_quickly_after_failure);
+            }
+            std::thread::Builder::new()
+                .name("mithril-distributed-watchdog".into())
+                .spawn(|| {
+                    loop {
+                        std::thread::sleep(Duration::from_millis(100));
+                        let expired = ARMED.lock().ok().and_then(|armed| {
+                            armed
+                                .as_ref()
+                                .filter(|(t, _)| Instant::now() >= *t)
+                                .map(|(_, why)| why.clone())
+                        });
+                        if let Some(why) = expired {
+                            eprintln!("error: distributed run: {why}; stopping this process");
+                            // SAFETY: ends the process without running exit
+                            // handlers, which would wait on the stuck work.
+                            unsafe { libc::_exit(1) }
+                        }
+                    }
+                })
+                .ok();
+        });
+    }
+
+    extern "C" fn exit_quickly_after_failure() {
+        if FAILED.load(Ordering::SeqCst) {
+            // SAFETY: as above; stdio is flushed by Rust before exit.
+            unsafe { libc::_exit(1) }
+        }
+    }
+
+    /// Records that a collective failed: the process will end with status 1.
+    pub(super) fn mark_failed() {
+        FAILED.store(true, Ordering::SeqCst);
+    }
+
+    /// Disarms the watchdog when dropped.
+    pub(super) struct Armed;
+
+    impl Drop for Armed {
+        fn drop(&mut self) {
+            if let Ok(mut armed) = ARMED.lock() {
+                *armed = None;
+            }
+        }
+    }
+
+    /// Arms the watchdog: unless disarmed within `timeout`, it prints `why`
+    /// and ends the process.
+    pub(super) fn arm(why: String, timeout: Duration) -> Armed {
+        if let Ok(mut armed) = ARMED.lock() {
+            *armed = Some((Instant::now() + timeout, why));
+        }
+        Armed
     }
 }
 
@@ -508,7 +635,10 @@ pub fn broadcast_params<P: Params>(group: &Group, params: &P, root: usize) -> Re
         return Ok(params.clone());
     }
     let shared = params.try_map(&mut |a| group.broadcast(a, root))?;
-    mlx_rs::transforms::eval(shared.to_arrays().iter())?;
+    let arrays = shared.to_arrays();
+    group.guarded("broadcasting parameters", || {
+        mlx_rs::transforms::eval(arrays.iter())
+    })?;
     Ok(shared)
 }
 

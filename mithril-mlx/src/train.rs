@@ -19,6 +19,7 @@ use mlx_rs::{Array, array, ops};
 
 use crate::backend::MlxBackend;
 use crate::compile::{Program, program};
+use crate::distributed::{Group, average_gradients};
 use crate::error::{Error, Result};
 use crate::lower::RunOptions;
 use crate::model::{Model, Params, Values};
@@ -27,6 +28,10 @@ use crate::run::{check_arrays, run_graph_training};
 mod divergence;
 mod optimizer_state;
 mod resume;
+
+/// Gradients are averaged across processes in buckets of about this many
+/// bytes (Python MLX's `nn.average_gradients` default).
+const GRADIENT_BUCKET_BYTES: usize = 32 << 20;
 
 /// A loss between one model output and the targets.
 #[derive(Clone, Debug, PartialEq)]
@@ -357,6 +362,28 @@ impl ObjectiveRun<'_> {
     }
 }
 
+/// The loss, gradients and new buffer values averaged over `group`'s
+/// processes, in as few collectives as their sizes allow.
+fn average_step(
+    group: &Group,
+    loss: Array,
+    grads: Vec<Array>,
+    buffers: Vec<Array>,
+) -> Result<(Array, Vec<Array>, Vec<Array>), Exception> {
+    if group.size() == 1 {
+        return Ok((loss, grads, buffers));
+    }
+    let (n_grads, n_buffers) = (grads.len(), buffers.len());
+    let all: Vec<Array> = std::iter::once(loss).chain(grads).chain(buffers).collect();
+    let mut averaged = average_gradients(group, &all, GRADIENT_BUCKET_BYTES)?.into_iter();
+    let loss = averaged
+        .next()
+        .ok_or_else(|| Exception::custom("no loss"))?;
+    let grads: Vec<Array> = averaged.by_ref().take(n_grads).collect();
+    let buffers: Vec<Array> = averaged.take(n_buffers).collect();
+    Ok((loss, grads, buffers))
+}
+
 /// Whether running `graph` in training mode draws random numbers: a
 /// `Dropout` with `p > 0` in it or in a nested model (the only lowering that
 /// calls `LowerCtx::next_key`).
@@ -417,6 +444,8 @@ pub struct Trainer<M: Model, O: Optimizer + 'static> {
     stochastic: bool,
     /// Whether steps check their values for NaN and infinity.
     stop_on_non_finite: bool,
+    /// The processes whose gradients each step averages (one: no averaging).
+    group: Group,
     compiled: Option<StepFn<O>>,
     gradients: Option<Program>,
     checked: Vec<Vec<i32>>,
@@ -455,6 +484,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             key: mlx_rs::random::key(backend.seed() ^ 0x5EED_D20F)?,
             stochastic: draws_random_numbers(graph),
             stop_on_non_finite: false,
+            group: Group::single(),
             compiled: None,
             gradients: None,
             checked: Vec::new(),
@@ -491,6 +521,29 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             self.compiled = None;
         }
         self
+    }
+
+    /// Data-parallel training over `group` (see [`crate::distributed`]):
+    /// every step averages the gradients over the group's processes before
+    /// the optimizer's update, inside the compiled step (in buckets, as
+    /// Python MLX's `nn.average_gradients` does), and reports the loss
+    /// averaged over them. Each process steps on its own part of the batch
+    /// ([`crate::distributed::shard`]); one step on N processes with b
+    /// samples each is one step on one process with their N·b samples.
+    /// Buffers (BatchNorm's running statistics) are averaged too, so the
+    /// parameters stay identical on every process; checkpoints are written
+    /// by rank 0 only. Set it before the first step.
+    pub fn data_parallel(&mut self, group: &Group) -> &mut Self {
+        self.group = group.clone();
+        // The step's computation changes: trace it again.
+        self.compiled = None;
+        self.gradients = None;
+        self
+    }
+
+    /// The group set by [`Self::data_parallel`] (a group of one by default).
+    pub fn group(&self) -> &Group {
+        &self.group
     }
 
     fn check(&mut self, weights: &[Array], inputs: &[&Array]) -> Result<()> {
@@ -548,6 +601,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         args.push(self.step_key()?);
         let graph_mode = self.backend.graph_mode();
         let (graph, objective, options, trainable) = self.runner();
+        let group = self.group.clone();
         let program = self.gradients.get_or_insert_with(|| {
             program(graph_mode, move |args: &[Array]| {
                 let [rest @ .., targets, key] = args else {
@@ -562,6 +616,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
                 let weights = &rest[..n_weights];
                 let (loss, grads, _) =
                     run.value_and_gradients(weights, &rest[n_weights..], targets, key)?;
+                let (loss, grads, _) = average_step(&group, loss, grads, Vec::new())?;
                 let mut out = vec![loss];
                 let mut grads = grads.into_iter();
                 for (i, w) in weights.iter().enumerate() {
@@ -575,7 +630,13 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
                 Ok(out)
             })
         });
-        let mut out = program(&args)?.into_iter();
+        let out = program(&args)?;
+        if self.group.size() > 1 {
+            // The averaging's collectives run now, under the watchdog.
+            self.group
+                .guarded("gradients", || mlx_rs::transforms::eval(out.iter()))?;
+        }
+        let mut out = out.into_iter();
         let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
         let grads = M::Params::from_arrays(&mut out)
             .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
@@ -591,6 +652,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         let (graph, objective, options, trainable) = self.runner();
         let keys = Rc::clone(&self.keys);
         let check_finite = self.stop_on_non_finite;
+        let group = self.group.clone();
         move |state: &mut StepState<O>, args: &[Array]| {
             let [inputs @ .., targets, key] = args else {
                 return Err(Exception::custom("missing targets or key"));
@@ -603,6 +665,9 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             };
             let (loss, grads, buffer_values) =
                 run.value_and_gradients(&state.0, inputs, targets, key)?;
+            // Data-parallel: every process applies the same mean update. One
+            // averaging for everything keeps the collectives per step few.
+            let (loss, grads, buffer_values) = average_step(&group, loss, grads, buffer_values)?;
             let (weights, optimizer) = state;
             for (&i, grad) in trainable.iter().zip(&grads) {
                 optimizer.update_single(&keys[i], grad, &mut weights[i])?;
@@ -662,7 +727,10 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             let mut out = out.into_iter();
             let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
             let flags = out.next();
-            mlx_rs::transforms::eval(state.0.iter().chain([&loss]).chain(&flags))?;
+            let step = format!("step {}", self.steps + 1);
+            self.group.guarded(&step, || {
+                mlx_rs::transforms::eval(state.0.iter().chain([&loss]).chain(&flags))
+            })?;
             if let Some(flags) = &flags {
                 self.check_finite(flags, &loss, &weights, &state.0, &args)?;
             }

@@ -35,13 +35,18 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     /// (where the caller's loop is in its data, and its own entries), and
     /// the model's name and the optimizer's type for validation. A crash at
     /// any point leaves the previous checkpoint or the new one, never a mix
-    /// (see [`crate::io::write_atomically`]).
+    /// (see [`crate::io::write_atomically`]). In a data-parallel run
+    /// ([`Self::data_parallel`]) only rank 0 writes; the others return at once.
     pub fn save_checkpoint(
         &mut self,
         path: impl AsRef<Path>,
         params: &M::Params,
         progress: &Progress,
     ) -> Result<()> {
+        // Data-parallel: every process holds the same run; one writes it.
+        if !self.group.is_main() {
+            return Ok(());
+        }
         self.backend.activate();
         let graph = M::graph();
         let arrays = params.to_arrays();
