@@ -108,6 +108,8 @@ case "$cmd" in
     # (they are long-running mains); those are only built, so they cannot rot.
     cargo test --workspace --locked --lib --bins --tests --examples --all-features "$@"
     cargo build --workspace --locked --benches --all-features
+    # The GPT benchmark's CPU check: its model against PyTorch, the loss falling.
+    cargo test --locked --all-features --bench gpt
     cargo test --workspace --locked --all-features --doc
     # The examples' short modes assert their results, so they cannot rot.
     cargo run --locked --example mnist -- --quick --out target/ci-out

@@ -109,7 +109,8 @@ struct Args {
     #[arg(long = "variant", value_delimiter = ',', default_value = "mlx", env = "GPT_VARIANTS")]
     variants: Vec<String>,
     /// Also time the steps issued back to back (one sync at the end): an extra row each.
-    #[arg(long, env = "GPT_PIPELINED")]
+    #[arg(long, env = "GPT_PIPELINED", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pipelined: bool,
     /// AdamW learning rate.
     #[arg(long, default_value_t = 6e-4)]
@@ -162,7 +163,7 @@ fn main() {
 fn run(args: Args) -> Result<(), Box<dyn Error>> {
     if args.list {
         for (name, variant) in Variant::ALL {
-            println!("{name}\t{variant:?}");
+            println!("{name}\t{}", variant.describe());
         }
         return Ok(());
     }
@@ -236,8 +237,9 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
             Ok(m) => {
                 let pass = variant.pass();
                 println!("{}", row(name, pass, &run, m.median_ms, Some(m.peak_bytes), &m.losses));
-                if let Some(ms) = m.pipelined_ms {
-                    println!("{}", row(&format!("{name} (pipelined)"), pass, &run, ms, None, &m.losses));
+                if let Some((ms, last)) = m.pipelined {
+                    let losses = [m.losses[0], last];
+                    println!("{}", row(&format!("{name} (pipelined)"), pass, &run, ms, None, &losses));
                 }
             }
             Err(e) => {

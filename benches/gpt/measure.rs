@@ -39,12 +39,13 @@ pub struct Run {
 pub struct Measurement {
     /// Median milliseconds of the timed steps, each synchronised.
     pub median_ms: f64,
-    /// Mean milliseconds per step of the pipelined steps, if timed.
-    pub pipelined_ms: Option<f64>,
+    /// Mean milliseconds per step of the pipelined steps and their last
+    /// loss, if timed.
+    pub pipelined: Option<(f64, f32)>,
     /// Peak bytes MLX held (live arrays), from before the model was built
     /// to the end of the synchronised steps.
     pub peak_bytes: usize,
-    /// Every step's loss, warm-up included.
+    /// Every synchronised step's loss, warm-up included.
     pub losses: Vec<f32>,
 }
 
@@ -94,7 +95,7 @@ pub fn measure(variant: &Variant, run: &Run) -> Result<Measurement, Exception> {
         }
     }
     let peak_bytes = mlx_rs::memory::peak_memory()?;
-    let pipelined_ms = if run.pipelined {
+    let pipelined = if run.pipelined {
         let start = Instant::now();
         let mut last = Vec::new();
         for _ in 0..run.steps {
@@ -102,14 +103,14 @@ pub fn measure(variant: &Variant, run: &Run) -> Result<Measurement, Exception> {
             mlx_rs::transforms::async_eval(&last)?;
         }
         mlx_rs::transforms::eval(&last)?;
-        losses.push(last[0].item_exact::<f32>());
-        Some(start.elapsed().as_secs_f64() * 1e3 / run.steps as f64)
+        let ms = start.elapsed().as_secs_f64() * 1e3 / run.steps as f64;
+        Some((ms, last[0].item_exact::<f32>()))
     } else {
         None
     };
     Ok(Measurement {
         median_ms: median(times),
-        pipelined_ms,
+        pipelined,
         peak_bytes,
         losses,
     })
@@ -147,7 +148,8 @@ pub fn row(name: &str, pass: Pass, run: &Run, ms: f64, peak_bytes: Option<usize>
     };
     let mfu = tokens_per_s * flops_per_token / (run.peak_tflops * 1e12);
     let memory = match peak_bytes {
-        Some(b) => format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64),
+        Some(b) if b >= 1 << 30 => format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64),
+        Some(b) => format!("{:.0} MiB", b as f64 / (1u64 << 20) as f64),
         None => "-".to_string(),
     };
     let loss = match (losses.first(), losses.last()) {

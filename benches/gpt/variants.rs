@@ -121,6 +121,22 @@ impl Variant {
             .map(|&(_, v)| v)
     }
 
+    /// What the row measures, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Variant::Hand(h) => format!(
+                "hand-written mlx-rs, {}, {}, {:?} compute, {} attention",
+                h.pass.name(),
+                if h.compiled { "compiled" } else { "eager" },
+                h.numerics.compute,
+                match h.numerics.attention {
+                    Attention::Fused => "fused",
+                    Attention::Unfused => "unfused",
+                }
+            ),
+        }
+    }
+
     /// What a step computes (for the FLOP count).
     pub fn pass(&self) -> Pass {
         match self {
@@ -201,11 +217,6 @@ impl Updatable for TrainState {
     }
 }
 
-/// Every array of `state`, to evaluate after a step.
-pub fn state_arrays(state: &mut impl Updatable) -> Result<Vec<Array>, Exception> {
-    Ok(state.state_projection()?.values().cloned().collect())
-}
-
 /// The loss and the gradient of every parameter (by flattened key) of
 /// `model` on `tokens` -> `targets`.
 pub fn loss_and_gradients(
@@ -254,23 +265,39 @@ fn forward_step(
 
 type StepFn<S> = Box<dyn FnMut(&mut S, &[Array]) -> Result<Vec<Array>, Exception>>;
 
-/// A step function over state `S`, and whether the state changes (so must
-/// be evaluated with the outputs).
+/// A step function over state `S`, and the state's arrays a step must
+/// evaluate besides its outputs.
 struct Runner<S: Updatable> {
     state: S,
     args: Vec<Array>,
     step: StepFn<S>,
-    state_changes: bool,
+    changed: fn(&S) -> Vec<Array>,
 }
 
 impl<S: Updatable> StepRunner for Runner<S> {
     fn step(&mut self) -> Result<Vec<Array>, Exception> {
         let mut out = (self.step)(&mut self.state, &self.args)?;
-        if self.state_changes {
-            out.extend(state_arrays(&mut self.state)?);
-        }
+        out.extend((self.changed)(&self.state));
         Ok(out)
     }
+}
+
+/// The new parameters: evaluating them computes AdamW's new moments too
+/// (each update reads them), which stay materialised in the optimizer, as
+/// `mithril::train::Trainer::step` evaluates the loss and the parameters.
+fn new_parameters(state: &TrainState) -> Vec<Array> {
+    state
+        .model
+        .parameters()
+        .flatten()
+        .into_values()
+        .cloned()
+        .collect()
+}
+
+/// Nothing: the state (the parameters) is unchanged.
+fn unchanged(_: &Gpt) -> Vec<Array> {
+    Vec::new()
 }
 
 fn boxed<S: Updatable + 'static, F>(f: F, compiled: bool) -> StepFn<S>
@@ -299,19 +326,19 @@ fn hand_runner(
             state: TrainState::new(model, adamw)?,
             args,
             step: boxed(train_step(n), h.compiled),
-            state_changes: true,
+            changed: new_parameters,
         }),
         Pass::Gradients => Box::new(Runner {
             state: model,
             args,
             step: boxed(gradients_step(n), h.compiled),
-            state_changes: false,
+            changed: unchanged,
         }),
         Pass::Forward => Box::new(Runner {
             state: model,
             args,
             step: boxed(forward_step(n), h.compiled),
-            state_changes: false,
+            changed: unchanged,
         }),
     })
 }

@@ -21,6 +21,7 @@ Variants (--variant, comma-separated):
 Each timed step is synchronised (torch.cuda.synchronize); the median over the
 timed steps after warm-up. --pipelined adds a row per variant timing the
 steps issued back to back with one synchronisation at the end (mean).
+--profile prints torch.profiler's table of the kernels instead of rows.
 Peak memory: torch.cuda.max_memory_allocated from before the model is built.
 
     python3 scripts/gpu/gpt_torch.py --size gpt2-small --variant torch-eager,torch-compile
@@ -176,7 +177,12 @@ def row(name, pazz, size, c, batch, seq, ms, peak_bytes, losses, peak):
     tokens_per_s = batch * seq / (ms / 1e3)
     flops = c.train_flops_per_token(seq) / (3 if pazz == "forward" else 1)
     mfu = tokens_per_s * flops / (peak * 1e12)
-    mem = "-" if peak_bytes is None else f"{peak_bytes / 2**30:.2f} GiB"
+    if peak_bytes is None:
+        mem = "-"
+    elif peak_bytes >= 2**30:
+        mem = f"{peak_bytes / 2**30:.2f} GiB"
+    else:
+        mem = f"{peak_bytes / 2**20:.0f} MiB"
     loss = f"{losses[0]:.3f} -> {losses[-1]:.3f}" if losses else "-"
     return (
         f"| {name} | {size} | {pazz} | {batch}x{seq} | {ms:.2f} | {tokens_per_s:.0f} | "
@@ -230,6 +236,8 @@ def measure(name, args, device):
         opt_or_model.zero_grad(set_to_none=True)
         return loss
 
+    if args.profile:
+        return profile(step, warmup, steps, sync, cuda)
     losses, times = [], []
     for i in range(warmup + steps):
         start = time.perf_counter()
@@ -246,12 +254,33 @@ def measure(name, args, device):
             loss = step()
         sync()
         pipelined = (time.perf_counter() - start) * 1e3 / steps
-        losses.append(loss.item())
     out = [row(name, pazz, args.size, c, batch, seq, median, peak_bytes, losses, args.peak_tflops)]
     if pipelined is not None:
-        out.append(row(f"{name} (pipelined)", pazz, args.size, c, batch, seq, pipelined, None, losses,
-                       args.peak_tflops))
+        out.append(row(f"{name} (pipelined)", pazz, args.size, c, batch, seq, pipelined, None,
+                       [losses[0], loss.item()], args.peak_tflops))
     return out
+
+
+def profile(step, warmup, steps, sync, cuda):
+    """PyTorch's profiler over `steps` steps after `warmup`: its table of the
+    operators and kernels taking the most device time (CPU time on the CPU)."""
+    for _ in range(warmup):
+        step()
+    sync()
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if cuda:
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as prof:
+        for _ in range(steps):
+            step()
+        sync()
+    averages = prof.key_averages()
+    for key in (["self_device_time_total", "self_cuda_time_total"] if cuda else ["self_cpu_time_total"]):
+        try:
+            return [f"# profile of {steps} steps", averages.table(sort_by=key, row_limit=30)]
+        except (AttributeError, KeyError, ValueError):
+            continue
+    return [f"# profile of {steps} steps", averages.table(row_limit=30)]
 
 
 def main():
@@ -270,6 +299,8 @@ def main():
     p.add_argument("--peak-tflops", type=float, default=989.0)
     p.add_argument("--no-header", action="store_true")
     p.add_argument("--formula", action="store_true", help="print the formula and the header, run nothing")
+    p.add_argument("--profile", action="store_true",
+                   help="instead of rows, print PyTorch's profiler table of the timed steps")
     args = p.parse_args()
 
     if args.device == "auto":
