@@ -106,7 +106,12 @@ struct Args {
     #[arg(long, env = "GPT_WARMUP")]
     warmup: Option<usize>,
     /// Variants to run, comma-separated (`--list` names them).
-    #[arg(long = "variant", value_delimiter = ',', default_value = "mlx", env = "GPT_VARIANTS")]
+    #[arg(
+        long = "variant",
+        value_delimiter = ',',
+        default_value = "mlx",
+        env = "GPT_VARIANTS"
+    )]
     variants: Vec<String>,
     /// Also time the steps issued back to back (one sync at the end): an extra row each.
     #[arg(long, env = "GPT_PIPELINED", action = clap::ArgAction::SetTrue,
@@ -171,10 +176,15 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         .variants
         .iter()
         .map(|name| {
-            Variant::named(name).map(|v| (name.as_str(), v)).ok_or_else(|| {
-                let known: Vec<&str> = Variant::ALL.iter().map(|(n, _)| *n).collect();
-                format!("--variant: unknown variant `{name}`; expected one of {}", known.join(", "))
-            })
+            Variant::named(name)
+                .map(|v| (name.as_str(), v))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = Variant::ALL.iter().map(|(n, _)| *n).collect();
+                    format!(
+                        "--variant: unknown variant `{name}`; expected one of {}",
+                        known.join(", ")
+                    )
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let adamw = AdamWSettings {
@@ -188,14 +198,20 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let gpu = mithril::gpu_available();
     let device = match args.device {
         DeviceArg::Gpu if !gpu => {
-            return Err(format!("--device gpu: the loaded MLX ({}) has no GPU", mithril::runtime_info()).into());
+            return Err(format!(
+                "--device gpu: the loaded MLX ({}) has no GPU",
+                mithril::runtime_info()
+            )
+            .into());
         }
         DeviceArg::Gpu => mlx_rs::Device::gpu(),
         DeviceArg::Auto if gpu => mlx_rs::Device::gpu(),
         DeviceArg::Auto | DeviceArg::Cpu => mlx_rs::Device::cpu(),
     };
     mlx_rs::Device::set_default(&device);
-    let size = args.size.unwrap_or(if gpu { Size::Gpt2Small } else { Size::Tiny });
+    let size = args
+        .size
+        .unwrap_or(if gpu { Size::Gpt2Small } else { Size::Tiny });
     let config = size.config();
     let (batch, warmup, steps) = size.defaults();
     let run = Run {
@@ -223,6 +239,13 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     if run.steps < 1 {
         return Err("--steps: expected at least 1, found 0".into());
     }
+    if !(run.peak_tflops.is_finite() && run.peak_tflops > 0.0) {
+        return Err(format!(
+            "--peak-tflops: expected a positive number, found {}",
+            run.peak_tflops
+        )
+        .into());
+    }
 
     if args.formula || !args.no_header {
         println!("{}; {device:?}", mithril::runtime_info());
@@ -236,10 +259,23 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         match measure(&variant, &run) {
             Ok(m) => {
                 let pass = variant.pass();
-                println!("{}", row(name, pass, &run, m.median_ms, Some(m.peak_bytes), &m.losses));
+                println!(
+                    "{}",
+                    row(name, pass, &run, m.median_ms, Some(m.peak_bytes), &m.losses)
+                );
                 if let Some((ms, last)) = m.pipelined {
                     let losses = [m.losses[0], last];
-                    println!("{}", row(&format!("{name} (pipelined)"), pass, &run, ms, None, &losses));
+                    println!(
+                        "{}",
+                        row(
+                            &format!("{name} (pipelined)"),
+                            pass,
+                            &run,
+                            ms,
+                            None,
+                            &losses
+                        )
+                    );
                 }
             }
             Err(e) => {

@@ -139,7 +139,14 @@ pub fn formula(run: &Run) -> String {
 }
 
 /// One table row.
-pub fn row(name: &str, pass: Pass, run: &Run, ms: f64, peak_bytes: Option<usize>, losses: &[f32]) -> String {
+pub fn row(
+    name: &str,
+    pass: Pass,
+    run: &Run,
+    ms: f64,
+    peak_bytes: Option<usize>,
+    losses: &[f32],
+) -> String {
     let tokens_per_step = run.batch as f64 * run.seq as f64;
     let tokens_per_s = tokens_per_step / (ms / 1e3);
     let flops_per_token = match pass {

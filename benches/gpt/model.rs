@@ -346,12 +346,13 @@ pub fn logits(model: &Gpt, tokens: &Array, n: Numerics) -> Result<Array, Excepti
     };
     let mut x = cast(&tok.add(&pos)?, dt)?;
     for block in &model.blocks {
-        x = x.add(attention(&layer_norm(&x, &block.ln1, dt)?, block, config, n)?)?;
-        let h = gelu_tanh(&linear(
-            &layer_norm(&x, &block.ln2, dt)?,
-            &block.fc,
-            dt,
+        x = x.add(attention(
+            &layer_norm(&x, &block.ln1, dt)?,
+            block,
+            config,
+            n,
         )?)?;
+        let h = gelu_tanh(&linear(&layer_norm(&x, &block.ln2, dt)?, &block.fc, dt)?)?;
         x = x.add(linear(&h, &block.fc_proj, dt)?)?;
     }
     let x = layer_norm(&x, &model.ln_f, dt)?;
