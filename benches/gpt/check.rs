@@ -8,7 +8,10 @@
 //! 2. The benchmark's step (compiled, bf16) on synthetic tokens: the first
 //!    loss within [`FIRST_LOSS_TOL`] of ln(vocab), and the loss falling by
 //!    [`MIN_FALL`] over [`TRAIN_STEPS`] steps.
-//! 3. Every variant runs two steps with a finite first loss near ln(vocab).
+//! 3. Every variant runs two steps with a finite first loss near ln(vocab);
+//!    the training variants' second loss differs from the first (the update
+//!    came back through the compiled state), the others' does not, and the
+//!    compiled and eager steps agree to 1e-5.
 
 use std::collections::HashMap;
 use std::error::Error;
@@ -18,7 +21,7 @@ use mithril::mlx_rs::{self, Array, Dtype, module::ModuleParameters};
 
 use crate::measure::{Run, measure};
 use crate::model::{Attention, Config, Gpt, Numerics};
-use crate::variants::{AdamWSettings, Variant, loss_and_gradients};
+use crate::variants::{AdamWSettings, Pass, Variant, loss_and_gradients};
 
 /// f32 against PyTorch's f32: elementwise `|mlx - torch| <= atol + rtol |torch|`.
 pub const F32_TOL: Tolerance = Tolerance {
@@ -230,20 +233,42 @@ fn check_training(adamw: AdamWSettings) -> CheckResult {
 
 fn check_variants(adamw: AdamWSettings) -> CheckResult {
     let ln_vocab = (Config::TINY.vocab as f32).ln();
+    let mut second_losses = Vec::new();
     for (name, variant) in Variant::ALL {
         let m =
             measure(variant, &tiny_run(2, adamw)).map_err(|e| format!("variant {name}: {e}"))?;
-        let first = m.losses[0];
+        let (first, second) = (m.losses[0], m.losses[1]);
         println!(
             "variant {name}: losses {:?}, {:.2} ms/step",
             m.losses, m.median_ms
         );
-        if !first.is_finite() || (first - ln_vocab).abs() > FIRST_LOSS_TOL {
+        if !first.is_finite() || !second.is_finite() || (first - ln_vocab).abs() > FIRST_LOSS_TOL {
             return Err(format!(
-                "variant {name}: first loss {first}, expected {ln_vocab:.4} +- {FIRST_LOSS_TOL}"
+                "variant {name}: losses {first}, {second}; expected finite, the first {ln_vocab:.4} +- {FIRST_LOSS_TOL}"
             )
             .into());
         }
+        // A training step must have updated the parameters (written back
+        // through the compiled closure's state); the others must not.
+        let updated = second != first;
+        if updated != (variant.pass() == Pass::Train) {
+            return Err(format!("variant {name}: losses {first} then {second}").into());
+        }
+        second_losses.push((*name, second));
+    }
+    // The compiled step and the eager one compute the same update.
+    let second = |name: &str| {
+        second_losses
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, l)| l)
+    };
+    if let (Some(compiled), Some(eager)) = (second("mlx"), second("mlx-eager"))
+        && (compiled - eager).abs() > 1e-5
+    {
+        return Err(
+            format!("after one step, compiled loss {compiled} but eager loss {eager}").into(),
+        );
     }
     Ok(())
 }
