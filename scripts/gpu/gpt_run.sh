@@ -10,6 +10,10 @@
 # MLX_DIR holds the pieces made by shared/tools/mlx-cuda-pack and its
 #   mlx-cuda-unpack (reassembled there on first use); "-" runs on whatever
 #   libmlx the binary finds (the CPU wheel: for a dry run on the CPU machine).
+#   The pieces are more than one call to the GPU machine may carry: copy
+#   libmlx.xz.part-aa and mlx-cuda-unpack into MLX_DIR in a first call, and
+#   libmlx.xz.part-ab and rest.tar.xz in the call that runs this script,
+#   while the machine is still held (docs/gpu.md).
 # GPT_BIN is the bench binary (cargo bench --bench gpt --no-run prints it).
 # OUT_DIR gets gpt_table.md (the table, the formula, failures and skips),
 #   gpt_log.txt (every command's full output) and gpu.txt.
