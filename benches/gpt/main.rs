@@ -258,6 +258,10 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
     for (name, variant) in variants {
         match measure(&variant, &run) {
             Ok(m) => {
+                eprintln!(
+                    "{name} at {}: issuing a step takes {:.3} ms (median) of its {:.3} ms",
+                    run.size, m.host_ms, m.median_ms
+                );
                 let pass = variant.pass();
                 println!(
                     "{}",

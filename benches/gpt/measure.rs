@@ -39,6 +39,10 @@ pub struct Run {
 pub struct Measurement {
     /// Median milliseconds of the timed steps, each synchronised.
     pub median_ms: f64,
+    /// Median milliseconds of the same steps' host part: issuing the step
+    /// (for a compiled step, `compile_with_state`'s bookkeeping and MLX
+    /// replaying the compiled graph into lazy arrays) before `eval`.
+    pub host_ms: f64,
     /// Mean milliseconds per step of the pipelined steps and their last
     /// loss, if timed.
     pub pipelined: Option<(f64, f32)>,
@@ -83,15 +87,17 @@ pub fn measure(variant: &Variant, run: &Run) -> Result<Measurement, Exception> {
     mlx_rs::memory::reset_peak_memory()?;
     let mut runner = variant.runner(run.config, run.seed, run.adamw, &tokens, &targets)?;
     let mut losses = Vec::new();
-    let mut times = Vec::new();
+    let (mut times, mut host_times) = (Vec::new(), Vec::new());
     for i in 0..run.warmup + run.steps {
         let start = Instant::now();
         let out = runner.step()?;
+        let issued = start.elapsed();
         mlx_rs::transforms::eval(&out)?;
         let ms = start.elapsed().as_secs_f64() * 1e3;
         losses.push(out[0].item_exact::<f32>());
         if i >= run.warmup {
             times.push(ms);
+            host_times.push(issued.as_secs_f64() * 1e3);
         }
     }
     let peak_bytes = mlx_rs::memory::peak_memory()?;
@@ -110,6 +116,7 @@ pub fn measure(variant: &Variant, run: &Run) -> Result<Measurement, Exception> {
     };
     Ok(Measurement {
         median_ms: median(times),
+        host_ms: median(host_times),
         pipelined,
         peak_bytes,
         losses,

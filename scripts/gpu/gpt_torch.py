@@ -238,14 +238,18 @@ def measure(name, args, device):
 
     if args.profile:
         return profile(step, warmup, steps, sync, cuda)
-    losses, times = [], []
+    losses, times, host = [], [], []
     for i in range(warmup + steps):
         start = time.perf_counter()
         loss = step()
+        issued = time.perf_counter()
         sync()
         times.append((time.perf_counter() - start) * 1e3)
+        host.append((issued - start) * 1e3)
         losses.append(loss.item())
     median = statistics.median(times[warmup:])
+    print(f"{name} at {args.size}: issuing a step takes {statistics.median(host[warmup:]):.3f} ms (median) "
+          f"of its {median:.3f} ms", file=sys.stderr)
     peak_bytes = torch.cuda.max_memory_allocated() if cuda else None
     pipelined = None
     if args.pipelined:
