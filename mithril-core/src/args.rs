@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::dim::Dim;
+use crate::dim::{Dim, MAX_SIZE};
 use crate::shape::Shape;
 
 /// A string that is `&'static` in generated code and owned while parsing.
@@ -29,6 +29,24 @@ pub enum ArgValue {
     List(List<ArgValue>),
     /// `(3, 3)`
     Tuple(List<ArgValue>),
+    /// A number too large to hold (an integer beyond `i64`, a float beyond
+    /// `f64`), kept as written so that the argument's error can quote it.
+    Overflow(Str),
+}
+
+impl ArgValue {
+    /// The first number in this value (or its items) outside what any
+    /// argument takes: an integer beyond `±MAX_SIZE`, or an [`ArgValue::Overflow`].
+    fn out_of_range(&self) -> Option<&ArgValue> {
+        match self {
+            ArgValue::Int(n) if n.unsigned_abs() > MAX_SIZE as u64 => Some(self),
+            ArgValue::Overflow(_) => Some(self),
+            ArgValue::List(items) | ArgValue::Tuple(items) => {
+                items.iter().find_map(ArgValue::out_of_range)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ArgValue {
@@ -46,7 +64,7 @@ impl fmt::Display for ArgValue {
             ArgValue::Int(n) => write!(f, "{n}"),
             ArgValue::Float(x) => write!(f, "{x:?}"),
             ArgValue::Bool(b) => write!(f, "{b}"),
-            ArgValue::Ident(s) | ArgValue::Path(s) => f.write_str(s),
+            ArgValue::Ident(s) | ArgValue::Path(s) | ArgValue::Overflow(s) => f.write_str(s),
             ArgValue::List(v) => {
                 f.write_str("[")?;
                 items(f, v)?;
@@ -201,6 +219,17 @@ impl<'a> Args<'a> {
             }
         }
         for (def, slot) in defs.iter().zip(&bound) {
+            if let Some((index, value)) = slot
+                && let Some(number) = value.out_of_range()
+            {
+                errors.push(ArgError::at(
+                    ArgSite::Arg(*index),
+                    format!(
+                        "argument `{}` of `{layer}` must be {}, found `{number}`, which is out of range: sizes, counts and axes are at most {MAX_SIZE} (MLX's shapes are 32-bit)",
+                        def.name, def.expects
+                    ),
+                ));
+            }
             if slot.is_none()
                 && def.default.is_none()
                 && !unplaced
@@ -245,12 +274,25 @@ impl<'a> Args<'a> {
         )
     }
 
+    /// [`Args::invalid`] for an argument that takes a literal (a number,
+    /// `true`/`false`): a name there is most likely a Rust constant, which
+    /// the macro cannot read.
+    fn not_literal(&self, name: &str, value: &ArgValue, site: ArgSite, example: &str) -> ArgError {
+        let mut error = self.invalid(name, value, site);
+        if matches!(value, ArgValue::Ident(_) | ArgValue::Path(_)) {
+            error.message.push_str(&format!(
+                "; the macro reads arguments while the crate compiles, before Rust constants have values, so write the literal itself, such as `{example}`"
+            ));
+        }
+        error
+    }
+
     /// A positive integer.
     pub fn positive(&self, name: &str, default: usize) -> Result<usize, ArgError> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Int(n))) if *n > 0 => Ok(*n as usize),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "128")),
         }
     }
 
@@ -259,7 +301,7 @@ impl<'a> Args<'a> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Int(n))) if *n >= 0 => Ok(*n as usize),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "2")),
         }
     }
 
@@ -268,7 +310,7 @@ impl<'a> Args<'a> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Int(n))) => Ok(*n),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "-1")),
         }
     }
 
@@ -278,7 +320,7 @@ impl<'a> Args<'a> {
             None => Ok(default),
             Some((_, ArgValue::Float(x))) => Ok(*x),
             Some((_, ArgValue::Int(n))) => Ok(*n as f64),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "0.1")),
         }
     }
 
@@ -287,7 +329,7 @@ impl<'a> Args<'a> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Bool(b))) => Ok(*b),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "true")),
         }
     }
 
@@ -306,7 +348,7 @@ impl<'a> Args<'a> {
                 }
                 _ => Err(self.invalid(name, v, site)),
             },
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "3")),
         }
     }
 

@@ -24,7 +24,7 @@ pub use activation::{
 pub use attention::{MultiHeadAttention, Rope, ScaledDotProductAttention};
 pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
 pub use conv::{Conv1d, Conv2d, Padding};
-pub use custom::{CustomHandle, Lambda, LambdaShape};
+pub use custom::{CustomFunction, CustomHandle, Lambda, LambdaShape};
 pub use dense::{Embedding, Linear};
 pub use norm::{BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm};
 pub use pool::{AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Pool1d, Pool2d};
@@ -155,6 +155,10 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
     const INPUTS: Arity = Arity::Exactly(1);
     /// One line for docs and `--help`.
     const SUMMARY: &'static str;
+    /// The argument that names a Rust function the layer calls (a custom
+    /// op), if any. The macro resolves its path where the model is defined
+    /// and the backend attaches the function to the graph.
+    const FUNCTION_ARG: Option<&'static str> = None;
 
     /// Builds the layer from bound arguments.
     fn build(args: &Args<'_>) -> Result<Self, ArgError>;
@@ -168,9 +172,24 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
         self.clone()
     }
 
-    /// The parameters it owns for these input shapes (called after `infer` succeeded).
+    /// The parameters it owns for these input shapes. Called after `infer`
+    /// succeeded, and also without shapes (empty ones) for the outline of a
+    /// model that failed: it must not panic then, and its weights' names must
+    /// not depend on shapes (sizes it cannot read count as 1).
     fn weights(&self, _inputs: &[Shape]) -> Vec<WeightSpec> {
         Vec::new()
+    }
+
+    /// The function it calls (see [`LayerRule::FUNCTION_ARG`]), for the
+    /// backend to attach.
+    fn function_mut(&mut self) -> Option<&mut CustomFunction> {
+        None
+    }
+
+    /// Whether running it in training mode draws random numbers, so that
+    /// the backend must give the run a random key.
+    fn draws_random_numbers(&self) -> bool {
+        false
     }
 }
 
@@ -190,6 +209,8 @@ pub struct LayerInfo {
     pub inputs: Arity,
     /// One line.
     pub summary: &'static str,
+    /// The argument that names a Rust function, for custom ops.
+    pub function_arg: Option<&'static str>,
 }
 
 macro_rules! catalogue {
@@ -210,6 +231,7 @@ macro_rules! catalogue {
                 args: <$layer as LayerRule>::ARGS,
                 inputs: <$layer as LayerRule>::INPUTS,
                 summary: <$layer as LayerRule>::SUMMARY,
+                function_arg: <$layer as LayerRule>::FUNCTION_ARG,
             },)*
         ];
 
@@ -256,58 +278,82 @@ macro_rules! catalogue {
                     $(Layer::$layer(l) => l.weights(inputs),)*
                 }
             }
+
+            /// The function it calls, if it is a custom op.
+            pub fn function_mut(&mut self) -> Option<&mut CustomFunction> {
+                match self {
+                    $(Layer::$layer(l) => l.function_mut(),)*
+                }
+            }
+
+            /// Whether it draws random numbers in training mode.
+            pub fn draws_random_numbers(&self) -> bool {
+                match self {
+                    $(Layer::$layer(l) => l.draws_random_numbers(),)*
+                }
+            }
         }
     };
 }
 
-catalogue! {
-    Linear,
-    Embedding,
-    Conv1d,
-    Conv2d,
-    MaxPool1d,
-    AvgPool1d,
-    MaxPool2d,
-    AvgPool2d,
-    Flatten,
-    Reshape,
-    Permute,
-    Transpose,
-    Squeeze,
-    Unsqueeze,
-    Slice,
-    Cast,
-    Relu,
-    LeakyRelu,
-    Gelu,
-    GeluApprox,
-    GeluFast,
-    Silu,
-    Softplus,
-    Sigmoid,
-    Tanh,
-    Softmax,
-    LogSoftmax,
-    Add,
-    Subtract,
-    Multiply,
-    MatMul,
-    Concat,
-    Mean,
-    Sum,
-    Max,
-    Lambda,
-    BatchNorm,
-    LayerNorm,
-    RmsNorm,
-    GroupNorm,
-    Dropout,
-    ScaledDotProductAttention,
-    MultiHeadAttention,
-    Rope,
-    Lstm,
-    Gru,
+/// Calls `$callback! { Linear, Embedding, ... }` with every built-in layer:
+/// the one list of the catalogue. Backends generate their dispatch from it,
+/// so a layer without a lowering is a compile error there.
+#[macro_export]
+macro_rules! for_each_layer {
+    ($($callback:tt)*) => {
+        $($callback)*! {
+            Linear,
+            Embedding,
+            Conv1d,
+            Conv2d,
+            MaxPool1d,
+            AvgPool1d,
+            MaxPool2d,
+            AvgPool2d,
+            Flatten,
+            Reshape,
+            Permute,
+            Transpose,
+            Squeeze,
+            Unsqueeze,
+            Slice,
+            Cast,
+            Relu,
+            LeakyRelu,
+            Gelu,
+            GeluApprox,
+            GeluFast,
+            Silu,
+            Softplus,
+            Sigmoid,
+            Tanh,
+            Softmax,
+            LogSoftmax,
+            Add,
+            Subtract,
+            Multiply,
+            MatMul,
+            Concat,
+            Mean,
+            Sum,
+            Max,
+            Lambda,
+            BatchNorm,
+            LayerNorm,
+            RmsNorm,
+            GroupNorm,
+            Dropout,
+            ScaledDotProductAttention,
+            MultiHeadAttention,
+            Rope,
+            Lstm,
+            Gru,
+        }
+    };
 }
+
+for_each_layer!(catalogue);
 
 /// The catalogue entry called `name`.
 pub fn info(name: &str) -> Option<&'static LayerInfo> {
@@ -344,4 +390,78 @@ pub(crate) fn known_size(
             input.label, input.shape, input.shape.0[axis]
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::ArgValue;
+    use std::borrow::Cow;
+
+    /// Some arguments each layer accepts, found by trying common values for
+    /// its required arguments (so a new layer needs no entry here).
+    fn sample(info: &LayerInfo) -> Option<Layer> {
+        let candidates = [
+            ArgValue::Int(4),
+            ArgValue::Ident(Cow::Borrowed("f16")),
+            ArgValue::List(Cow::Owned(vec![ArgValue::Int(1), ArgValue::Int(0)])),
+            ArgValue::List(Cow::Owned(vec![ArgValue::Int(2), ArgValue::Int(-1)])),
+            ArgValue::Path(Cow::Borrowed("ops::f")),
+        ];
+        let required: Vec<&ArgDef> = info.args.iter().filter(|a| a.default.is_none()).collect();
+        let combinations = candidates.len().pow(required.len() as u32);
+        (0..combinations).find_map(|mut k| {
+            let args: Vec<ArgSpec> = required
+                .iter()
+                .map(|def| {
+                    let value = candidates[k % candidates.len()].clone();
+                    k /= candidates.len();
+                    ArgSpec {
+                        name: Some(Cow::Borrowed(def.name)),
+                        value,
+                    }
+                })
+                .collect();
+            Layer::build(info.name, &args)?.ok()
+        })
+    }
+
+    #[test]
+    fn weights_without_shapes_do_not_panic() {
+        for info in CATALOGUE {
+            let layer =
+                sample(info).unwrap_or_else(|| panic!("no sample arguments build `{}`", info.name));
+            for inputs in [vec![Shape::default()], vec![Shape::default(); 3]] {
+                for w in layer.weights(&inputs) {
+                    assert!(!w.name.is_empty(), "{}", info.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn facts_live_on_the_rules() {
+        let lambda = info("Lambda").unwrap();
+        assert_eq!(lambda.function_arg, Some("function"));
+        assert!(
+            CATALOGUE
+                .iter()
+                .filter(|l| l.function_arg.is_some())
+                .count()
+                == 1
+        );
+        let dropout = |p: f64| {
+            Layer::build(
+                "Dropout",
+                &[ArgSpec {
+                    name: None,
+                    value: ArgValue::Float(p),
+                }],
+            )
+            .unwrap()
+            .unwrap()
+        };
+        assert!(dropout(0.5).draws_random_numbers());
+        assert!(!dropout(0.0).draws_random_numbers());
+    }
 }

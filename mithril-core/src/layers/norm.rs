@@ -106,6 +106,10 @@ impl LayerRule for Dropout {
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
         Ok(inputs[0].shape.clone())
     }
+
+    fn draws_random_numbers(&self) -> bool {
+        self.p > 0.0
+    }
 }
 
 /// Reads a positive `eps`.
