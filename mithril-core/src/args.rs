@@ -222,10 +222,21 @@ impl<'a> Args<'a> {
             if let Some((index, value)) = slot
                 && let Some(number) = value.out_of_range()
             {
+                let limit = match number {
+                    ArgValue::Overflow(text)
+                        if !text
+                            .trim_start_matches('-')
+                            .chars()
+                            .all(|c| c.is_ascii_digit()) =>
+                    {
+                        "the largest 64-bit float".to_string()
+                    }
+                    _ => format!("the largest size or axis MLX takes ({MAX_SIZE})"),
+                };
                 errors.push(ArgError::at(
                     ArgSite::Arg(*index),
                     format!(
-                        "argument `{}` of `{layer}` must be {}, found `{number}`, which is out of range: sizes, counts and axes are at most {MAX_SIZE} (MLX's shapes are 32-bit)",
+                        "argument `{}` of `{layer}` must be {}, found `{number}`, beyond {limit}",
                         def.name, def.expects
                     ),
                 ));
@@ -436,5 +447,49 @@ fn describe_params(layer: &str, defs: &[ArgDef]) -> String {
     } else {
         let names: Vec<String> = defs.iter().map(|d| format!("`{}`", d.name)).collect();
         format!("; it takes {}", names.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    const DEFS: &[ArgDef] = &[
+        ArgDef::required("units", "a positive integer"),
+        ArgDef::optional("slope", "a number", "0.1"),
+    ];
+
+    fn bind(values: Vec<ArgValue>) -> Result<(), Vec<String>> {
+        let specs: Vec<ArgSpec> = values
+            .into_iter()
+            .map(|value| ArgSpec { name: None, value })
+            .collect();
+        let args = Args::bind("Layer", DEFS, &specs)
+            .map_err(|e| e.into_iter().map(|e| e.message).collect::<Vec<_>>())?;
+        args.positive("units", 1).map_err(|e| vec![e.message])?;
+        args.float("slope", 0.1).map_err(|e| vec![e.message])?;
+        Ok(())
+    }
+
+    #[test]
+    fn numbers_beyond_their_range_name_the_argument() {
+        assert_eq!(bind(vec![ArgValue::Int(2147483647)]), Ok(()));
+        assert_eq!(
+            bind(vec![ArgValue::Int(2147483648)]),
+            Err(vec!["argument `units` of `Layer` must be a positive integer, found `2147483648`, beyond the largest size or axis MLX takes (2147483647)".to_string()])
+        );
+        assert_eq!(
+            bind(vec![ArgValue::Int(1), ArgValue::Overflow(Cow::Borrowed("1e999"))]),
+            Err(vec!["argument `slope` of `Layer` must be a number, found `1e999`, beyond the largest 64-bit float".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_name_where_a_literal_belongs_is_explained() {
+        let Err(errors) = bind(vec![ArgValue::Ident(Cow::Borrowed("HIDDEN"))]) else {
+            panic!("a constant is no literal");
+        };
+        assert!(errors[0].starts_with("argument `units` of `Layer` must be a positive integer, found `HIDDEN`; the macro reads arguments while the crate compiles"), "{errors:?}");
     }
 }

@@ -14,7 +14,7 @@ use quote::ToTokens;
 
 use crate::link::Externals;
 use crate::lower::Lowered;
-use crate::names::LayerStructs;
+use crate::names::{LayerName, LayerStructs, ModelLayers};
 
 /// What the check found out about each model of the block.
 pub struct Checked {
@@ -124,6 +124,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
         }
     }
     report_cycles(models, &graphs, &uses, errors);
+    let cyclic = cyclic(models);
     let graphs: Vec<Option<Arc<Graph>>> = graphs.into_iter().map(Option::flatten).collect();
 
     let outlines: Vec<Option<Vec<NodeOutline>>> = models
@@ -132,6 +133,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
         .map(|(model, graph)| {
             graph.is_none().then(|| {
                 let lookup = |key: &str| match local_index(models, key) {
+                    Some(m) if cyclic[m] => None,
                     Some(m) => Some(match &graphs[m] {
                         Some(g) => Nested::Model(Arc::clone(g)),
                         None => Nested::Failed,
@@ -148,6 +150,35 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
         outlines,
         structs,
     }
+}
+
+/// Which models reach themselves through the models of the block they use:
+/// their items cannot name each other's parameters (the types would
+/// contain themselves).
+pub fn cyclic(models: &[Lowered]) -> Vec<bool> {
+    let uses = |i: usize| -> Vec<usize> {
+        models[i]
+            .spec
+            .nodes
+            .iter()
+            .filter_map(|node| local_index(models, &node.layer))
+            .collect()
+    };
+    (0..models.len())
+        .map(|start| {
+            let mut seen = vec![false; models.len()];
+            let mut stack = uses(start);
+            while let Some(m) = stack.pop() {
+                if m == start {
+                    return true;
+                }
+                if !std::mem::replace(&mut seen[m], true) {
+                    stack.extend(uses(m));
+                }
+            }
+            false
+        })
+        .collect()
 }
 
 /// Models left unbuilt nest each other in a cycle: reports each cycle once,
@@ -212,22 +243,39 @@ fn layer_structs(
         .iter()
         .enumerate()
         .map(|(m, model)| {
+            // A second model of a name does not expand (reported already).
+            if models[..m].iter().any(|other| other.spec.name == model.spec.name) {
+                return ModelLayers {
+                    model: model.name.clone(),
+                    layers: Vec::new(),
+                };
+            }
             let user = |source: usize| model.spec.nodes[source].name.is_some();
-            let with_params: Vec<(usize, String, bool)> = match (&graphs[m], &outlines[m]) {
+            let with_params: Vec<LayerName> = match (&graphs[m], &outlines[m]) {
                 (Some(g), _) => g
                     .nodes
                     .iter()
                     .filter(|n| matches!(n.op, mithril_core::graph::Op::Layer(_)) && !n.weights.is_empty())
-                    .map(|n| (n.source, n.name.clone(), user(n.source)))
+                    .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
                     .collect(),
                 (None, Some(outline)) => outline
                     .iter()
                     .filter(|n| matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty()))
-                    .map(|n| (n.source, n.name.clone(), user(n.source)))
+                    .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
                     .collect(),
                 (None, None) => Vec::new(),
             };
-            (model.name.clone(), with_params)
+            // A layer name used twice is reported already: one struct.
+            let mut unique: Vec<LayerName> = Vec::new();
+            for layer in with_params {
+                if !unique.iter().any(|l| l.name == layer.name) {
+                    unique.push(layer);
+                }
+            }
+            ModelLayers {
+                model: model.name.clone(),
+                layers: unique,
+            }
         })
         .collect();
     let (structs, collisions) = LayerStructs::assign(&layers);

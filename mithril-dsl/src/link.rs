@@ -429,7 +429,7 @@ pub fn signature_macro(def: &ModelDef, hidden: &Ident, signature: &Signature) ->
     let next = quote!(#dollar (#dollar next)*);
     let rest = quote!(#dollar (#dollar rest)*);
     let doc = format!(
-        "The signature of model `{}`, for `model!` blocks that use it (hidden).",
+        " The signature of model `{}`, for `model!` blocks that use it (hidden).",
         name.unraw()
     );
     quote! {

@@ -104,6 +104,21 @@ pub struct Owner {
     pub user_name: Option<String>,
 }
 
+/// A layer that has parameters (so a struct): its index in the spec, its
+/// name, and whether the user chose the name.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerName {
+    pub source: usize,
+    pub name: String,
+    pub user: bool,
+}
+
+/// A model's name and its layers that have parameters.
+pub struct ModelLayers {
+    pub model: Ident,
+    pub layers: Vec<LayerName>,
+}
+
 /// The layer structs of a block, with collisions resolved.
 #[derive(Default)]
 pub struct LayerStructs {
@@ -123,14 +138,11 @@ pub struct Collision {
 }
 
 impl LayerStructs {
-    /// Assigns each layer struct its name: `models[m]` is the model's name
-    /// and its layers with parameters as (source index, layer name, user-named).
-    pub fn assign(
-        models: &[(Ident, Vec<(usize, String, bool)>)],
-    ) -> (LayerStructs, Vec<Collision>) {
+    /// Assigns each layer struct its name.
+    pub fn assign(models: &[ModelLayers]) -> (LayerStructs, Vec<Collision>) {
         let mut taken: HashMap<String, Owner> = HashMap::new();
         let mut collisions = Vec::new();
-        for (m, (model, _)) in models.iter().enumerate() {
+        for (m, ModelLayers { model, .. }) in models.iter().enumerate() {
             for suffix in ["", "Params", "Inputs", "Outputs"] {
                 taken
                     .entry(format!("{}{suffix}", model.unraw()))
@@ -143,12 +155,12 @@ impl LayerStructs {
             }
         }
         let mut structs = LayerStructs::default();
-        for (m, (model, layers)) in models.iter().enumerate() {
+        for (m, ModelLayers { model, layers }) in models.iter().enumerate() {
             // Automatic names first: a collision is then reported at a
             // user's name, which the user can change.
-            let mut ordered: Vec<&(usize, String, bool)> = layers.iter().collect();
-            ordered.sort_by_key(|(source, _, user)| (*user, *source));
-            for (source, name, user) in ordered {
+            let mut ordered: Vec<&LayerName> = layers.iter().collect();
+            ordered.sort_by_key(|l| (l.user, l.source));
+            for LayerName { source, name, user } in ordered {
                 let wanted = format!("{}{}Params", model.unraw(), camel(name));
                 let owner = Owner {
                     model: m,
@@ -219,16 +231,24 @@ mod tests {
 
     #[test]
     fn colliding_layer_structs_are_reported_at_the_user_name() {
+        let layer = |source: usize, name: &str, user: bool| LayerName {
+            source,
+            name: name.to_string(),
+            user,
+        };
         let models = vec![
-            (
-                format_ident!("Net"),
-                vec![
-                    (0, "linear_0".to_string(), false),
-                    (1, "linear0".to_string(), true),
-                    (2, "fc".to_string(), true),
+            ModelLayers {
+                model: format_ident!("Net"),
+                layers: vec![
+                    layer(0, "linear_0", false),
+                    layer(1, "linear0", true),
+                    layer(2, "fc", true),
                 ],
-            ),
-            (format_ident!("NetFc"), vec![]),
+            },
+            ModelLayers {
+                model: format_ident!("NetFc"),
+                layers: vec![],
+            },
         ];
         let (structs, collisions) = LayerStructs::assign(&models);
         let reported: Vec<String> = collisions

@@ -25,6 +25,20 @@ pub struct Checked {
     pub output_shapes: Vec<(String, String)>,
 }
 
+/// A doc attribute's text, as `/// text` writes it.
+fn doc(text: &str) -> String {
+    format!(" {text}")
+}
+
+/// [`doc`], or nothing for no text.
+fn doc_line(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        doc(text)
+    }
+}
+
 /// `let __p0 = ...?;` locals, apart from any user name.
 fn local(prefix: &str, i: usize) -> Ident {
     format_ident!("__{}{}", prefix, i, span = Span::mixed_site())
@@ -89,13 +103,14 @@ fn params_impl(ty: &Ident, fields: &[(Ident, TokenStream, usize)]) -> TokenStrea
 fn values_struct(
     vis: &syn::Visibility,
     ty: &Ident,
-    doc: &str,
+    text: &str,
     fields: &[ValueField],
 ) -> TokenStream {
     let p = quote!(::mithril::__private);
+    let doc = doc(text);
     let idents: Vec<&Ident> = fields.iter().map(|f| &f.ident).collect();
     let names = fields.iter().map(|f| &f.name);
-    let docs = fields.iter().map(|f| &f.doc);
+    let docs = fields.iter().map(|f| doc_line(&f.doc));
     let locals: Vec<Ident> = (0..fields.len()).map(|i| local("v", i)).collect();
     let arrays = if fields.is_empty() {
         quote!(_arrays)
@@ -137,9 +152,9 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
 
     let layer_structs = layout.layer_structs.iter().map(|s| {
         let ident = &s.ident;
-        let doc = &s.doc;
+        let doc = doc(&s.doc);
         let fields: Vec<&Ident> = s.fields.iter().map(|(f, _)| f).collect();
-        let docs = s.fields.iter().map(|(_, d)| d);
+        let docs = s.fields.iter().map(|(_, d)| doc_line(d));
         let arrays: Vec<(Ident, TokenStream, usize)> = fields
             .iter()
             .map(|f| ((*f).clone(), TokenStream::new(), 1))
@@ -158,10 +173,11 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
     let param_fields = layout.params.iter().map(
         |ParamField {
              ident,
-             doc,
+             doc: text,
              ty,
              repeat,
          }| {
+            let doc = doc(text);
             if *repeat > 1 {
                 quote!(#[doc = #doc] pub #ident: ::std::vec::Vec<#ty>)
             } else {
@@ -212,9 +228,9 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
             )
         }
     };
-    let params_doc = format!(
+    let params_doc = doc(&format!(
         "Parameters of [`{name_str}`]: a field per layer that has any ({parameter_count} scalars in all). Gradients have the same type."
-    );
+    ));
 
     quote! {
         #(#attrs)*

@@ -7,7 +7,7 @@ mod spec;
 
 use std::sync::Arc;
 
-use mithril_core::graph::{Graph, Nested, Op};
+use mithril_core::graph::{Graph, Nested, Op, OutlineKind};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 
@@ -15,7 +15,7 @@ use crate::ast::ModelDef;
 use crate::check::{Checked, local_index};
 use crate::link::{self, Externals};
 use crate::lower::{Lowered, path_key};
-use crate::names::{self, LayerStructs};
+use crate::names::{self, LayerName, LayerStructs, ModelLayers};
 
 use layout::Paths;
 
@@ -74,7 +74,11 @@ pub fn pending(defs: &[ModelDef], models: &[Lowered]) -> TokenStream {
 }
 
 fn stand_ins(defs: &[ModelDef], models: &[Lowered], hidden_module: bool) -> TokenStream {
-    let lookup = |key: &str| local_index(models, key).map(|_| Nested::Failed);
+    let cyclic = crate::check::cyclic(models);
+    let lookup = |key: &str| match local_index(models, key) {
+        Some(m) if !cyclic[m] => Some(Nested::Failed),
+        _ => None,
+    };
     let outlines: Vec<_> = models
         .iter()
         .map(|m| Graph::outline(&m.spec, &lookup))
@@ -82,15 +86,27 @@ fn stand_ins(defs: &[ModelDef], models: &[Lowered], hidden_module: bool) -> Toke
     let layers: Vec<_> = models
         .iter()
         .zip(&outlines)
-        .map(|(m, outline)| {
-            let with_params = outline
-                .iter()
-                .filter(|n| {
-                    matches!(&n.kind, mithril_core::graph::OutlineKind::Layer { weights, .. } if !weights.is_empty())
-                })
-                .map(|n| (n.source, n.name.clone(), m.spec.nodes[n.source].name.is_some()))
-                .collect();
-            (m.name.clone(), with_params)
+        .enumerate()
+        .map(|(i, (m, outline))| {
+            let mut layers: Vec<LayerName> = Vec::new();
+            for n in outline {
+                let has_params =
+                    matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty());
+                if has_params
+                    && first_of_name(models, i)
+                    && !layers.iter().any(|l| l.name == n.name)
+                {
+                    layers.push(LayerName {
+                        source: n.source,
+                        name: n.name.clone(),
+                        user: m.spec.nodes[n.source].name.is_some(),
+                    });
+                }
+            }
+            ModelLayers {
+                model: m.name.clone(),
+                layers,
+            }
         })
         .collect();
     // Collisions are reported by the check of the second step.
@@ -122,7 +138,7 @@ fn stand_ins(defs: &[ModelDef], models: &[Lowered], hidden_module: bool) -> Toke
         let vis = &def.vis;
         out.extend(quote! {
             #[doc(hidden)]
-            #[allow(dead_code, missing_docs, unreachable_code, clippy::all)]
+            #[allow(dead_code, missing_docs, non_snake_case, unreachable_code, clippy::all)]
             mod #module {
                 #items
             }
