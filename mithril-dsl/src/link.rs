@@ -435,6 +435,9 @@ pub fn signature_macro(def: &ModelDef, hidden: &Ident, signature: &Signature) ->
     quote! {
         #[doc = #doc]
         #[doc(hidden)]
+        // The statements it carries are data: a `crate::` in them is the
+        // model's path as written, read by the caller's `model!`.
+        #[allow(clippy::crate_in_macro_def)]
         #export
         macro_rules! #hidden {
             (#matcher) => { #next ! { #rest #signature } };

@@ -283,3 +283,12 @@ impl LayerRule for Conv1d {
         w
     }
 }
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conv_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Conv1d, Conv2d,] [$($rest)*] }
+    };
+}

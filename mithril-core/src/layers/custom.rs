@@ -111,3 +111,12 @@ impl LayerRule for Lambda {
         })
     }
 }
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __custom_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Lambda,] [$($rest)*] }
+    };
+}

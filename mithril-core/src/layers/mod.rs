@@ -1,9 +1,11 @@
 //! The layer catalogue: each layer's arguments, shape rule and parameters.
 //!
 //! A layer is a struct implementing [`LayerRule`] in one of this module's
-//! files, listed once in `catalogue!`. The macro checks user models with
-//! these rules while the crate compiles; the runtime runs the same rules on
-//! concrete shapes. A backend adds one lowering per layer.
+//! files (one per family), listed at the end of that file for
+//! [`for_each_layer!`](crate::for_each_layer). The macro checks user models
+//! with these rules while the crate compiles; the runtime runs the same
+//! rules on concrete shapes. A backend adds one lowering per layer, in a
+//! file of the same name.
 
 mod activation;
 mod attention;
@@ -18,20 +20,18 @@ mod reduce;
 mod reshape;
 mod shape_ops;
 
-pub use activation::{
-    Gelu, GeluApprox, GeluFast, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
-};
-pub use attention::{MultiHeadAttention, Rope, ScaledDotProductAttention};
-pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
-pub use conv::{Conv1d, Conv2d, Padding};
-pub use custom::{CustomFunction, CustomHandle, Lambda, LambdaShape};
-pub use dense::{Embedding, Linear};
-pub use norm::{BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm};
-pub use pool::{AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Pool1d, Pool2d};
-pub use recurrent::{Gru, Lstm};
-pub use reduce::{Max, Mean, Reduction, Sum};
-pub use reshape::{Flatten, Reshape};
-pub use shape_ops::{Cast, CastDtype, Permute, Slice, Squeeze, Transpose, Unsqueeze};
+pub use activation::*;
+pub use attention::*;
+pub use combine::*;
+pub use conv::*;
+pub use custom::*;
+pub use dense::*;
+pub use norm::*;
+pub use pool::*;
+pub use recurrent::*;
+pub use reduce::*;
+pub use reshape::*;
+pub use shape_ops::*;
 
 use crate::args::{ArgDef, ArgError, ArgSpec, Args};
 use crate::shape::Shape;
@@ -296,60 +296,59 @@ macro_rules! catalogue {
     };
 }
 
-/// Calls `$callback! { Linear, Embedding, ... }` with every built-in layer:
-/// the one list of the catalogue. Backends generate their dispatch from it,
-/// so a layer without a lowering is a compile error there.
+/// Calls `$callback! { Linear, Embedding, ... }` with every built-in layer,
+/// gathered from the lists at the end of each family's file (so adding a
+/// layer touches its own file only). The catalogue and backends' dispatch
+/// are generated from it: a layer without a lowering does not compile.
 #[macro_export]
 macro_rules! for_each_layer {
     ($($callback:tt)*) => {
-        $($callback)*! {
-            Linear,
-            Embedding,
-            Conv1d,
-            Conv2d,
-            MaxPool1d,
-            AvgPool1d,
-            MaxPool2d,
-            AvgPool2d,
-            Flatten,
-            Reshape,
-            Permute,
-            Transpose,
-            Squeeze,
-            Unsqueeze,
-            Slice,
-            Cast,
-            Relu,
-            LeakyRelu,
-            Gelu,
-            GeluApprox,
-            GeluFast,
-            Silu,
-            Softplus,
-            Sigmoid,
-            Tanh,
-            Softmax,
-            LogSoftmax,
-            Add,
-            Subtract,
-            Multiply,
-            MatMul,
-            Concat,
-            Mean,
-            Sum,
-            Max,
-            Lambda,
-            BatchNorm,
-            LayerNorm,
-            RmsNorm,
-            GroupNorm,
-            Dropout,
-            ScaledDotProductAttention,
-            MultiHeadAttention,
-            Rope,
-            Lstm,
-            Gru,
-        }
+        $crate::__gather_layers! { [$($callback)*] [] [dense conv pool reshape shape_ops activation combine reduce custom norm attention recurrent] }
+    };
+}
+
+/// Appends each family's layers in turn, then calls the callback.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gather_layers {
+    ([$($callback:tt)*] [$($layer:ident,)*] []) => {
+        $($callback)*! { $($layer),* }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [dense $($rest:ident)*]) => {
+        $crate::__dense_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [conv $($rest:ident)*]) => {
+        $crate::__conv_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [pool $($rest:ident)*]) => {
+        $crate::__pool_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [reshape $($rest:ident)*]) => {
+        $crate::__reshape_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [shape_ops $($rest:ident)*]) => {
+        $crate::__shape_ops_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [activation $($rest:ident)*]) => {
+        $crate::__activation_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [combine $($rest:ident)*]) => {
+        $crate::__combine_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [reduce $($rest:ident)*]) => {
+        $crate::__reduce_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [custom $($rest:ident)*]) => {
+        $crate::__custom_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [norm $($rest:ident)*]) => {
+        $crate::__norm_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [attention $($rest:ident)*]) => {
+        $crate::__attention_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [recurrent $($rest:ident)*]) => {
+        $crate::__recurrent_layers! { [$($c)*] [$($l)*] [$($rest)*] }
     };
 }
 

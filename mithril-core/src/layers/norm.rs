@@ -287,3 +287,12 @@ impl LayerRule for GroupNorm {
         ]
     }
 }
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __norm_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* BatchNorm, LayerNorm, RmsNorm, GroupNorm, Dropout,] [$($rest)*] }
+    };
+}

@@ -265,6 +265,7 @@ impl Classifier {
 }
 /// The signature of model `Classifier`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! __mithril_model_Classifier_72cd46314994e85d {
     ({ $($next:tt)* } $($rest:tt)*) => {

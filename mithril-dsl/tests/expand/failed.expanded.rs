@@ -161,6 +161,7 @@ impl Net {
 }
 /// The signature of model `Net`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
+#[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! __mithril_failed_Net_df122987cf5c4ed0 {
     ({ $($next:tt)* } $($rest:tt)*) => {

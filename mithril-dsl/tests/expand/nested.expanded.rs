@@ -207,6 +207,7 @@ impl Block {
 }
 /// The signature of model `Block`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! __mithril_model_Block_864bca6d04f6410b {
     ({ $($next:tt)* } $($rest:tt)*) => {
         $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 1" ok Block { input x :
@@ -465,6 +466,7 @@ impl Net {
 }
 /// The signature of model `Net`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
+#[allow(clippy::crate_in_macro_def)]
 macro_rules! __mithril_model_Net_65f57b68dcbb9cc8 {
     ({ $($next:tt)* } $($rest:tt)*) => {
         $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 1" ok Net { input x : [B,

@@ -2,7 +2,7 @@
 //! signature macros (in a chain ending in `::mithril::model!`), and the
 //! block's models have fallback items meanwhile.
 #[doc(hidden)]
-#[allow(dead_code, missing_docs, unreachable_code, clippy::all)]
+#[allow(dead_code, missing_docs, non_snake_case, unreachable_code, clippy::all)]
 mod __mithril_pending_Net_bf5d524459be6151 {
     #[derive(
         ::std::clone::Clone,
