@@ -223,6 +223,17 @@ fn push_node(
             "a layer is named without generic arguments: a built-in layer (`Linear`) or a model (`Block`, `zoo::Block`)",
         ));
     }
+    if let Some(last) = call.layer.segments.last()
+        && matches!(last.ident.to_string().as_str(), "self" | "Self" | "super" | "crate")
+    {
+        errors.push(syn::Error::new_spanned(
+            &call.layer,
+            format!(
+                "expected a layer or a model, found `{}`; a model is named by its name or path, such as `Block` or `blocks::Block`",
+                call.layer.to_token_stream().to_string().replace(' ', "")
+            ),
+        ));
+    }
     let layer = path_key(&call.layer);
     let function_slot = function_arg(&call.layer);
     let mut args = Vec::new();

@@ -194,6 +194,7 @@ fn odd_inputs_expand_without_panics() {
         "Net { input x: [B, 4]; x -> Block<T> => y; output y; }",
         "Net { input x: [B, 4]; x -> Linear(4) * 4097 => y; output y; }",
         "Net { input x: [B, 4]; x -> self: Linear(4) => y; output y; }",
+        "Net { input x: [B, 4]; x -> Self(4) -> crate -> zoo::super => y; output y; }",
         "Net { }",
         "Net",
         "",
