@@ -170,9 +170,12 @@ fn typo(word: &str, name: &str) -> bool {
 /// The first step: asks each referenced model for its signature, the last
 /// answering to `::mithril::model!` with the block.
 pub fn request(refs: &[Reference], body: TokenStream) -> TokenStream {
+    let Some((first, rest)) = refs.split_first() else {
+        return TokenStream::new();
+    };
     let keys = refs.iter().map(|r| Literal::string(&r.key));
-    let first = &refs[0].path;
-    let rest = refs[1..].iter().map(|r| &r.path);
+    let first = &first.path;
+    let rest = rest.iter().map(|r| &r.path);
     quote! {
         #first! {
             #({ #rest })*

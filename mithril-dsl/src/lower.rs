@@ -224,7 +224,10 @@ fn push_node(
         ));
     }
     if let Some(last) = call.layer.segments.last()
-        && matches!(last.ident.to_string().as_str(), "self" | "Self" | "super" | "crate")
+        && matches!(
+            last.ident.to_string().as_str(),
+            "self" | "Self" | "super" | "crate"
+        )
     {
         errors.push(syn::Error::new_spanned(
             &call.layer,
