@@ -1,5 +1,6 @@
-//! Models of other modules as layers: by path, imported, from a child
-//! module, repeated; their symbols bind per use.
+//! Models of other blocks as layers: of the same module, of other modules
+//! (by path, imported, from a child module), repeated; their symbols bind
+//! per use.
 
 use mithril::prelude::*;
 
@@ -36,6 +37,23 @@ mod blocks {
 use blocks::Residual;
 
 mithril::model! {
+    /// A private model, used by the next block of this module.
+    Widen {
+        input x: [B, 8];
+        x -> Linear(16) => y;
+        output y;
+    }
+}
+
+mithril::model! {
+    Wide {
+        input x: [B, 8];
+        x -> Widen -> Relu => y;
+        output y;
+    }
+}
+
+mithril::model! {
     Net {
         input a: [B, 8], b: [B, 3];
         a -> Residual -> blocks::deeper::Stack => h;
@@ -47,6 +65,8 @@ mithril::model! {
 
 fn main() -> Result<(), mithril::Error> {
     assert_eq!(Net::OUTPUT_SHAPES, &[("y", "[B, 2]")]);
+    assert_eq!(Wide::OUTPUT_SHAPES, &[("y", "[B, 16]")]);
+    assert_eq!(Wide::PARAMETER_COUNT, 8 * 16 + 16);
     let paths: Vec<&str> = Net::graph().weights.iter().map(|w| w.path.as_str()).collect();
     assert_eq!(
         paths,
