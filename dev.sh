@@ -127,6 +127,8 @@ case "$cmd" in
     # Data-parallel: two ranks of the main example on loopback (ring backend).
     [[ "$(platform)" == Linux-x86_64 ]] && cargo mithril launch -n 2 -- \
       cargo run --locked --example mnist -- --quick --out target/ci-out-dp
+    # A crate whose model uses blocks of another crate and module (zoo/).
+    cargo run --locked -p zoo-app
     [[ "$(platform)" == Linux-x86_64 ]] && check_user_crates
     cargo clippy --workspace --locked --all-targets --all-features -- -D warnings
     cargo fmt --all --check

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::dim::Dim;
+use crate::dim::{Dim, MAX_SIZE};
 use crate::shape::Shape;
 
 /// A string that is `&'static` in generated code and owned while parsing.
@@ -29,6 +29,24 @@ pub enum ArgValue {
     List(List<ArgValue>),
     /// `(3, 3)`
     Tuple(List<ArgValue>),
+    /// A number too large to hold (an integer beyond `i64`, a float beyond
+    /// `f64`), kept as written so that the argument's error can quote it.
+    Overflow(Str),
+}
+
+impl ArgValue {
+    /// The first number in this value (or its items) outside what any
+    /// argument takes: an integer beyond `±MAX_SIZE`, or an [`ArgValue::Overflow`].
+    fn out_of_range(&self) -> Option<&ArgValue> {
+        match self {
+            ArgValue::Int(n) if n.unsigned_abs() > MAX_SIZE as u64 => Some(self),
+            ArgValue::Overflow(_) => Some(self),
+            ArgValue::List(items) | ArgValue::Tuple(items) => {
+                items.iter().find_map(ArgValue::out_of_range)
+            }
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for ArgValue {
@@ -46,7 +64,7 @@ impl fmt::Display for ArgValue {
             ArgValue::Int(n) => write!(f, "{n}"),
             ArgValue::Float(x) => write!(f, "{x:?}"),
             ArgValue::Bool(b) => write!(f, "{b}"),
-            ArgValue::Ident(s) | ArgValue::Path(s) => f.write_str(s),
+            ArgValue::Ident(s) | ArgValue::Path(s) | ArgValue::Overflow(s) => f.write_str(s),
             ArgValue::List(v) => {
                 f.write_str("[")?;
                 items(f, v)?;
@@ -201,6 +219,28 @@ impl<'a> Args<'a> {
             }
         }
         for (def, slot) in defs.iter().zip(&bound) {
+            if let Some((index, value)) = slot
+                && let Some(number) = value.out_of_range()
+            {
+                let limit = match number {
+                    ArgValue::Overflow(text)
+                        if !text
+                            .trim_start_matches('-')
+                            .chars()
+                            .all(|c| c.is_ascii_digit()) =>
+                    {
+                        "the largest 64-bit float".to_string()
+                    }
+                    _ => format!("the largest size or axis MLX takes ({MAX_SIZE})"),
+                };
+                errors.push(ArgError::at(
+                    ArgSite::Arg(*index),
+                    format!(
+                        "argument `{}` of `{layer}` must be {}, found `{number}`, beyond {limit}",
+                        def.name, def.expects
+                    ),
+                ));
+            }
             if slot.is_none()
                 && def.default.is_none()
                 && !unplaced
@@ -245,12 +285,25 @@ impl<'a> Args<'a> {
         )
     }
 
+    /// [`Args::invalid`] for an argument that takes a literal (a number,
+    /// `true`/`false`): a name there is most likely a Rust constant, which
+    /// the macro cannot read.
+    fn not_literal(&self, name: &str, value: &ArgValue, site: ArgSite, example: &str) -> ArgError {
+        let mut error = self.invalid(name, value, site);
+        if matches!(value, ArgValue::Ident(_) | ArgValue::Path(_)) {
+            error.message.push_str(&format!(
+                "; the macro reads arguments while the crate compiles, before Rust constants have values, so write the literal itself, such as `{example}`"
+            ));
+        }
+        error
+    }
+
     /// A positive integer.
     pub fn positive(&self, name: &str, default: usize) -> Result<usize, ArgError> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Int(n))) if *n > 0 => Ok(*n as usize),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "128")),
         }
     }
 
@@ -259,7 +312,7 @@ impl<'a> Args<'a> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Int(n))) if *n >= 0 => Ok(*n as usize),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "2")),
         }
     }
 
@@ -268,7 +321,7 @@ impl<'a> Args<'a> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Int(n))) => Ok(*n),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "-1")),
         }
     }
 
@@ -278,7 +331,7 @@ impl<'a> Args<'a> {
             None => Ok(default),
             Some((_, ArgValue::Float(x))) => Ok(*x),
             Some((_, ArgValue::Int(n))) => Ok(*n as f64),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "0.1")),
         }
     }
 
@@ -287,7 +340,7 @@ impl<'a> Args<'a> {
         match self.get(name) {
             None => Ok(default),
             Some((_, ArgValue::Bool(b))) => Ok(*b),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "true")),
         }
     }
 
@@ -306,7 +359,7 @@ impl<'a> Args<'a> {
                 }
                 _ => Err(self.invalid(name, v, site)),
             },
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            Some((site, v)) => Err(self.not_literal(name, v, site, "3")),
         }
     }
 
@@ -394,5 +447,49 @@ fn describe_params(layer: &str, defs: &[ArgDef]) -> String {
     } else {
         let names: Vec<String> = defs.iter().map(|d| format!("`{}`", d.name)).collect();
         format!("; it takes {}", names.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    const DEFS: &[ArgDef] = &[
+        ArgDef::required("units", "a positive integer"),
+        ArgDef::optional("slope", "a number", "0.1"),
+    ];
+
+    fn bind(values: Vec<ArgValue>) -> Result<(), Vec<String>> {
+        let specs: Vec<ArgSpec> = values
+            .into_iter()
+            .map(|value| ArgSpec { name: None, value })
+            .collect();
+        let args = Args::bind("Layer", DEFS, &specs)
+            .map_err(|e| e.into_iter().map(|e| e.message).collect::<Vec<_>>())?;
+        args.positive("units", 1).map_err(|e| vec![e.message])?;
+        args.float("slope", 0.1).map_err(|e| vec![e.message])?;
+        Ok(())
+    }
+
+    #[test]
+    fn numbers_beyond_their_range_name_the_argument() {
+        assert_eq!(bind(vec![ArgValue::Int(2147483647)]), Ok(()));
+        assert_eq!(
+            bind(vec![ArgValue::Int(2147483648)]),
+            Err(vec!["argument `units` of `Layer` must be a positive integer, found `2147483648`, beyond the largest size or axis MLX takes (2147483647)".to_string()])
+        );
+        assert_eq!(
+            bind(vec![ArgValue::Int(1), ArgValue::Overflow(Cow::Borrowed("1e999"))]),
+            Err(vec!["argument `slope` of `Layer` must be a number, found `1e999`, beyond the largest 64-bit float".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_name_where_a_literal_belongs_is_explained() {
+        let Err(errors) = bind(vec![ArgValue::Ident(Cow::Borrowed("HIDDEN"))]) else {
+            panic!("a constant is no literal");
+        };
+        assert!(errors[0].starts_with("argument `units` of `Layer` must be a positive integer, found `HIDDEN`; the macro reads arguments while the crate compiles"), "{errors:?}");
     }
 }

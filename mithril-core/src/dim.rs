@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+/// The largest size of an axis: MLX's shapes are `i32`.
+pub const MAX_SIZE: usize = i32::MAX as usize;
+
 /// One dimension of a shape.
 ///
 /// Symbols stand for sizes known only when the model runs (a batch size `B`,
@@ -85,9 +88,12 @@ impl Dim {
     }
 
     /// A sum as its non-constant terms with integer coefficients, and a constant.
-    fn linear(&self) -> (Vec<(Dim, i64)>, i64) {
+    ///
+    /// Coefficients are `i128`: sums of sizes up to `usize::MAX` cannot
+    /// overflow them, and a result that does not fit a size is not folded.
+    fn linear(&self) -> (Vec<(Dim, i128)>, i128) {
         match self {
-            Dim::Lit(n) => (Vec::new(), *n as i64),
+            Dim::Lit(n) => (Vec::new(), *n as i128),
             Dim::Expr(e) => match &**e {
                 DimExpr::Add(a, b) | DimExpr::Sub(a, b) => {
                     let sign = if matches!(**e, DimExpr::Add(..)) {
@@ -111,39 +117,48 @@ impl Dim {
     /// Rebuilds a canonical sum (positive terms first, in order, then
     /// subtracted ones, then the constant); `None` when it cannot be written
     /// without a leading negative term.
-    fn from_linear(mut terms: Vec<(Dim, i64)>, constant: i64) -> Option<Dim> {
+    fn from_linear(mut terms: Vec<(Dim, i128)>, constant: i128) -> Option<Dim> {
         terms.retain(|(_, k)| *k != 0);
         terms.sort();
-        let scaled = |t: &Dim, k: i64| t.mul(&Dim::Lit(k.unsigned_abs() as usize));
+        let size = |k: i128| usize::try_from(k.unsigned_abs()).ok().map(Dim::Lit);
+        let scaled = |t: &Dim, k: i128| Some(t.mul(&size(k)?));
         let mut positive = terms.iter().filter(|(_, k)| *k > 0);
         let Some((first, k)) = positive.next() else {
-            return (terms.is_empty() && constant >= 0).then_some(Dim::Lit(constant as usize));
+            return if terms.is_empty() && constant >= 0 {
+                size(constant)
+            } else {
+                None
+            };
         };
-        let mut acc = scaled(first, *k);
+        let mut acc = scaled(first, *k)?;
         for (t, k) in positive {
-            acc = Dim::Expr(Arc::new(DimExpr::Add(acc, scaled(t, *k))));
+            acc = Dim::Expr(Arc::new(DimExpr::Add(acc, scaled(t, *k)?)));
         }
         for (t, k) in terms.iter().filter(|(_, k)| *k < 0) {
-            acc = Dim::Expr(Arc::new(DimExpr::Sub(acc, scaled(t, *k))));
+            acc = Dim::Expr(Arc::new(DimExpr::Sub(acc, scaled(t, *k)?)));
         }
         Some(match constant {
             0 => acc,
-            c if c > 0 => Dim::Expr(Arc::new(DimExpr::Add(acc, Dim::Lit(c as usize)))),
-            c => Dim::Expr(Arc::new(DimExpr::Sub(
-                acc,
-                Dim::Lit(c.unsigned_abs() as usize),
-            ))),
+            c if c > 0 => Dim::Expr(Arc::new(DimExpr::Add(acc, size(c)?))),
+            c => Dim::Expr(Arc::new(DimExpr::Sub(acc, size(c)?))),
         })
     }
 
     /// `self * other`, simplified: a product is kept as its symbolic factors
     /// in a fixed order times one literal coefficient, so `B*28*28` and
     /// `B*784` compare equal.
+    ///
+    /// A literal product too large for `usize` is left unfolded (an
+    /// expression of literals), which shape rules treat as unknown and the
+    /// graph reports as too large.
     pub fn mul(&self, other: &Dim) -> Dim {
         let (ca, mut fa) = self.factors();
         let (cb, fb) = other.factors();
         fa.extend(fb);
-        Dim::product_of(ca * cb, fa)
+        match ca.checked_mul(cb) {
+            Some(c) => Dim::product_of(c, fa),
+            None => Dim::Expr(Arc::new(DimExpr::Mul(self.clone(), other.clone()))),
+        }
     }
 
     /// Splits a product into its literal coefficient and its other factors.
@@ -154,8 +169,14 @@ impl Dim {
                 DimExpr::Mul(a, b) => {
                     let (ca, mut fa) = a.factors();
                     let (cb, fb) = b.factors();
-                    fa.extend(fb);
-                    (ca * cb, fa)
+                    match ca.checked_mul(cb) {
+                        Some(c) => {
+                            fa.extend(fb);
+                            (c, fa)
+                        }
+                        // An unfolded product of literals stays one factor.
+                        None => (1, vec![self.clone()]),
+                    }
                 }
                 _ => (1, vec![self.clone()]),
             },
@@ -251,7 +272,7 @@ impl Dim {
     }
 }
 
-fn add_term(terms: &mut Vec<(Dim, i64)>, term: Dim, k: i64) {
+fn add_term(terms: &mut Vec<(Dim, i128)>, term: Dim, k: i128) {
     match terms.iter_mut().find(|(t, _)| *t == term) {
         Some((_, existing)) => *existing += k,
         None => terms.push((term, k)),
@@ -361,6 +382,20 @@ mod tests {
         let b28 = Dim::sym("B").mul(&Dim::Lit(28)).mul(&Dim::Lit(28));
         assert_eq!(b28, Dim::sym("B").mul(&Dim::Lit(784)));
         assert_eq!(b28.exact_div(&Dim::sym("B")), Some(Dim::Lit(784)));
+    }
+
+    #[test]
+    fn overflowing_literals_stay_unfolded() {
+        let big = Dim::Lit(usize::MAX / 2);
+        let product = big.mul(&Dim::Lit(3));
+        assert_eq!(product.as_lit(), None);
+        assert_eq!(product.mul(&Dim::sym("B")).as_lit(), None);
+        let sum = big.add(&big).add(&Dim::Lit(5));
+        assert_eq!(sum.as_lit(), None);
+        assert_eq!(
+            Dim::Lit(usize::MAX).sub(&Dim::Lit(1)),
+            Some(Dim::Lit(usize::MAX - 1))
+        );
     }
 
     #[test]

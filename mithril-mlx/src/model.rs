@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use mithril_core::graph::{Graph, ModelSpec};
+use mithril_core::graph::{Graph, ModelSpec, Nested};
 use mithril_core::layers::CustomHandle;
 use mlx_rs::Array;
 use mlx_rs::error::Exception;
@@ -120,7 +120,7 @@ pub fn build_graph(
         nested
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, g)| Arc::clone(g()))
+            .map(|(_, g)| Nested::Model(Arc::clone(g())))
     };
     let mut graph = match Graph::build(spec, &lookup) {
         Ok(g) => g,
@@ -133,7 +133,7 @@ pub fn build_graph(
             )
         }
     };
-    let missing = graph.attach_custom(&|path| {
+    let missing = graph.attach_functions(&|path| {
         customs
             .iter()
             .find(|(p, _)| *p == path)

@@ -7,7 +7,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use mithril_core::graph::{Graph, Op};
-use mithril_core::layers::Layer;
 use mlx_rs::error::Exception;
 use mlx_rs::losses::{
     BinaryCrossEntropy, CrossEntropy, HingeLoss, KlDivLoss, L1Loss, LossReduction, MseLoss,
@@ -384,13 +383,11 @@ fn average_step(
     Ok((loss, grads, buffers))
 }
 
-/// Whether running `graph` in training mode draws random numbers: a
-/// `Dropout` with `p > 0` in it or in a nested model (the only lowering that
-/// calls `LowerCtx::next_key`).
+/// Whether running `graph` in training mode draws random numbers: a layer
+/// whose rule says so, in it or in a nested model.
 fn draws_random_numbers(graph: &Graph) -> bool {
     graph.nodes.iter().any(|node| match &node.op {
-        Op::Layer(Layer::Dropout(dropout)) => dropout.p > 0.0,
-        Op::Layer(_) => false,
+        Op::Layer(layer) => layer.draws_random_numbers(),
         Op::Model(sub) => draws_random_numbers(sub),
     })
 }

@@ -116,3 +116,12 @@ normalising!(
     LogSoftmax,
     "x - logsumexp(x) along an axis (default the last)"
 );
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __activation_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Relu, LeakyRelu, Gelu, GeluApprox, GeluFast, Silu, Softplus, Sigmoid, Tanh, Softmax, LogSoftmax,] [$($rest)*] }
+    };
+}

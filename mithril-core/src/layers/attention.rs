@@ -310,3 +310,12 @@ impl LayerRule for Rope {
         Ok(x.shape.clone())
     }
 }
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __attention_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* ScaledDotProductAttention, MultiHeadAttention, Rope,] [$($rest)*] }
+    };
+}

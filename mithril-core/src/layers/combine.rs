@@ -5,7 +5,11 @@ use crate::shape::Shape;
 
 /// NumPy broadcasting of two shapes, with symbols broadcasting only against
 /// themselves or a literal 1.
-pub fn broadcast(layer: &str, a: &Operand<'_>, b: &Operand<'_>) -> Result<Shape, ShapeError> {
+pub(crate) fn broadcast(
+    layer: &str,
+    a: &Operand<'_>,
+    b: &Operand<'_>,
+) -> Result<Shape, ShapeError> {
     let rank = a.shape.rank().max(b.shape.rank());
     let pad = |s: &Shape| -> Vec<Dim> {
         let mut d = vec![Dim::Lit(1); rank - s.rank()];
@@ -153,4 +157,13 @@ impl LayerRule for Concat {
         }
         Ok(out)
     }
+}
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __combine_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Add, Subtract, Multiply, MatMul, Concat,] [$($rest)*] }
+    };
 }

@@ -166,8 +166,9 @@ impl LayerRule for Conv2d {
     }
 
     fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
-        let channels = inputs[0].0[3].as_lit().unwrap_or(1);
-        let bound = (1.0 / (channels * self.kernel[0] * self.kernel[1]) as f64).sqrt();
+        let channels = inputs[0].0.get(3).and_then(Dim::as_lit).unwrap_or(1);
+        let fan_in = channels as f64 * self.kernel[0] as f64 * self.kernel[1] as f64;
+        let bound = (1.0 / fan_in).sqrt();
         let shape = vec![self.filters, self.kernel[0], self.kernel[1], channels];
         let mut w = vec![WeightSpec::param("weight", shape, Init::Uniform { bound })];
         if self.bias {
@@ -272,8 +273,8 @@ impl LayerRule for Conv1d {
     }
 
     fn weights(&self, inputs: &[Shape]) -> Vec<WeightSpec> {
-        let channels = inputs[0].0[2].as_lit().unwrap_or(1);
-        let bound = (1.0 / (channels * self.kernel) as f64).sqrt();
+        let channels = inputs[0].0.get(2).and_then(Dim::as_lit).unwrap_or(1);
+        let bound = (1.0 / (channels as f64 * self.kernel as f64)).sqrt();
         let shape = vec![self.filters, self.kernel, channels];
         let mut w = vec![WeightSpec::param("weight", shape, Init::Uniform { bound })];
         if self.bias {
@@ -281,4 +282,13 @@ impl LayerRule for Conv1d {
         }
         w
     }
+}
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conv_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Conv1d, Conv2d,] [$($rest)*] }
+    };
 }

@@ -21,12 +21,20 @@ pub enum LambdaShape {
 /// it is traced into compiled steps and differentiated like built-in layers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lambda {
-    /// The function's path as written.
-    pub function: Str,
+    /// The function.
+    pub function: CustomFunction,
     /// Its shape rule.
     pub shape: LambdaShape,
-    /// The function itself, attached by the backend once the graph is built
-    /// (core knows nothing of arrays).
+}
+
+/// A Rust function a layer calls: its path as written (normalised by the
+/// macro: `(f)` and `f` are both `f`) and, once the backend attached it,
+/// the function itself (core knows nothing of arrays).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomFunction {
+    /// The path, `my_ops::swish`.
+    pub path: Str,
+    /// The backend's function value.
     pub handle: Option<CustomHandle>,
 }
 
@@ -56,9 +64,10 @@ impl LayerRule for Lambda {
         ArgDef::optional("shape", "`same` or a shape such as `[B, 10]`", "same"),
     ];
     const SUMMARY: &'static str = "a user function with a declared shape rule (custom op)";
+    const FUNCTION_ARG: Option<&'static str> = Some("function");
 
     fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-        let function = match args.get("function") {
+        let path = match args.get("function") {
             Some((_, ArgValue::Path(p) | ArgValue::Ident(p))) => p.clone(),
             Some((site, v)) => return Err(args.invalid("function", v, site)),
             None => {
@@ -74,10 +83,13 @@ impl LayerRule for Lambda {
             Some(_) => LambdaShape::Fixed(args.declared_shape("shape")?.unwrap_or_default()),
         };
         Ok(Lambda {
-            function,
+            function: CustomFunction { path, handle: None },
             shape,
-            handle: None,
         })
+    }
+
+    fn function_mut(&mut self) -> Option<&mut CustomFunction> {
+        Some(&mut self.function)
     }
 
     fn bind(&self, bindings: &crate::dim::Bindings) -> Self {
@@ -98,4 +110,13 @@ impl LayerRule for Lambda {
             LambdaShape::Fixed(s) => s.clone(),
         })
     }
+}
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __custom_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Lambda,] [$($rest)*] }
+    };
 }

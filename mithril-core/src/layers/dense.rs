@@ -109,3 +109,12 @@ impl LayerRule for Embedding {
         )]
     }
 }
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dense_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Linear, Embedding,] [$($rest)*] }
+    };
+}

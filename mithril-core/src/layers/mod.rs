@@ -1,9 +1,11 @@
 //! The layer catalogue: each layer's arguments, shape rule and parameters.
 //!
 //! A layer is a struct implementing [`LayerRule`] in one of this module's
-//! files, listed once in `catalogue!`. The macro checks user models with
-//! these rules while the crate compiles; the runtime runs the same rules on
-//! concrete shapes. A backend adds one lowering per layer.
+//! files (one per family), listed at the end of that file for
+//! [`for_each_layer!`](crate::for_each_layer). The macro checks user models
+//! with these rules while the crate compiles; the runtime runs the same
+//! rules on concrete shapes. A backend adds one lowering per layer, in a
+//! file of the same name.
 
 mod activation;
 mod attention;
@@ -18,20 +20,18 @@ mod reduce;
 mod reshape;
 mod shape_ops;
 
-pub use activation::{
-    Gelu, GeluApprox, GeluFast, LeakyRelu, LogSoftmax, Relu, Sigmoid, Silu, Softmax, Softplus, Tanh,
-};
-pub use attention::{MultiHeadAttention, Rope, ScaledDotProductAttention};
-pub use combine::{Add, Concat, MatMul, Multiply, Subtract};
-pub use conv::{Conv1d, Conv2d, Padding};
-pub use custom::{CustomHandle, Lambda, LambdaShape};
-pub use dense::{Embedding, Linear};
-pub use norm::{BatchNorm, Dropout, GroupNorm, LayerNorm, RmsNorm};
-pub use pool::{AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Pool1d, Pool2d};
-pub use recurrent::{Gru, Lstm};
-pub use reduce::{Max, Mean, Reduction, Sum};
-pub use reshape::{Flatten, Reshape};
-pub use shape_ops::{Cast, CastDtype, Permute, Slice, Squeeze, Transpose, Unsqueeze};
+pub use activation::*;
+pub use attention::*;
+pub use combine::*;
+pub use conv::*;
+pub use custom::*;
+pub use dense::*;
+pub use norm::*;
+pub use pool::*;
+pub use recurrent::*;
+pub use reduce::*;
+pub use reshape::*;
+pub use shape_ops::*;
 
 use crate::args::{ArgDef, ArgError, ArgSpec, Args};
 use crate::shape::Shape;
@@ -155,6 +155,10 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
     const INPUTS: Arity = Arity::Exactly(1);
     /// One line for docs and `--help`.
     const SUMMARY: &'static str;
+    /// The argument that names a Rust function the layer calls (a custom
+    /// op), if any. The macro resolves its path where the model is defined
+    /// and the backend attaches the function to the graph.
+    const FUNCTION_ARG: Option<&'static str> = None;
 
     /// Builds the layer from bound arguments.
     fn build(args: &Args<'_>) -> Result<Self, ArgError>;
@@ -168,9 +172,24 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
         self.clone()
     }
 
-    /// The parameters it owns for these input shapes (called after `infer` succeeded).
+    /// The parameters it owns for these input shapes. Called after `infer`
+    /// succeeded, and also without shapes (empty ones) for the outline of a
+    /// model that failed: it must not panic then, and its weights' names must
+    /// not depend on shapes (sizes it cannot read count as 1).
     fn weights(&self, _inputs: &[Shape]) -> Vec<WeightSpec> {
         Vec::new()
+    }
+
+    /// The function it calls (see [`LayerRule::FUNCTION_ARG`]), for the
+    /// backend to attach.
+    fn function_mut(&mut self) -> Option<&mut CustomFunction> {
+        None
+    }
+
+    /// Whether running it in training mode draws random numbers, so that
+    /// the backend must give the run a random key.
+    fn draws_random_numbers(&self) -> bool {
+        false
     }
 }
 
@@ -190,6 +209,8 @@ pub struct LayerInfo {
     pub inputs: Arity,
     /// One line.
     pub summary: &'static str,
+    /// The argument that names a Rust function, for custom ops.
+    pub function_arg: Option<&'static str>,
 }
 
 macro_rules! catalogue {
@@ -210,6 +231,7 @@ macro_rules! catalogue {
                 args: <$layer as LayerRule>::ARGS,
                 inputs: <$layer as LayerRule>::INPUTS,
                 summary: <$layer as LayerRule>::SUMMARY,
+                function_arg: <$layer as LayerRule>::FUNCTION_ARG,
             },)*
         ];
 
@@ -256,58 +278,81 @@ macro_rules! catalogue {
                     $(Layer::$layer(l) => l.weights(inputs),)*
                 }
             }
+
+            /// The function it calls, if it is a custom op.
+            pub fn function_mut(&mut self) -> Option<&mut CustomFunction> {
+                match self {
+                    $(Layer::$layer(l) => l.function_mut(),)*
+                }
+            }
+
+            /// Whether it draws random numbers in training mode.
+            pub fn draws_random_numbers(&self) -> bool {
+                match self {
+                    $(Layer::$layer(l) => l.draws_random_numbers(),)*
+                }
+            }
         }
     };
 }
 
-catalogue! {
-    Linear,
-    Embedding,
-    Conv1d,
-    Conv2d,
-    MaxPool1d,
-    AvgPool1d,
-    MaxPool2d,
-    AvgPool2d,
-    Flatten,
-    Reshape,
-    Permute,
-    Transpose,
-    Squeeze,
-    Unsqueeze,
-    Slice,
-    Cast,
-    Relu,
-    LeakyRelu,
-    Gelu,
-    GeluApprox,
-    GeluFast,
-    Silu,
-    Softplus,
-    Sigmoid,
-    Tanh,
-    Softmax,
-    LogSoftmax,
-    Add,
-    Subtract,
-    Multiply,
-    MatMul,
-    Concat,
-    Mean,
-    Sum,
-    Max,
-    Lambda,
-    BatchNorm,
-    LayerNorm,
-    RmsNorm,
-    GroupNorm,
-    Dropout,
-    ScaledDotProductAttention,
-    MultiHeadAttention,
-    Rope,
-    Lstm,
-    Gru,
+/// Calls `$callback! { Linear, Embedding, ... }` with every built-in layer,
+/// gathered from the lists at the end of each family's file (so adding a
+/// layer touches its own file only). The catalogue and backends' dispatch
+/// are generated from it: a layer without a lowering does not compile.
+#[macro_export]
+macro_rules! for_each_layer {
+    ($($callback:tt)*) => {
+        $crate::__gather_layers! { [$($callback)*] [] [dense conv pool reshape shape_ops activation combine reduce custom norm attention recurrent] }
+    };
 }
+
+/// Appends each family's layers in turn, then calls the callback.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gather_layers {
+    ([$($callback:tt)*] [$($layer:ident,)*] []) => {
+        $($callback)*! { $($layer),* }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [dense $($rest:ident)*]) => {
+        $crate::__dense_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [conv $($rest:ident)*]) => {
+        $crate::__conv_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [pool $($rest:ident)*]) => {
+        $crate::__pool_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [reshape $($rest:ident)*]) => {
+        $crate::__reshape_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [shape_ops $($rest:ident)*]) => {
+        $crate::__shape_ops_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [activation $($rest:ident)*]) => {
+        $crate::__activation_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [combine $($rest:ident)*]) => {
+        $crate::__combine_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [reduce $($rest:ident)*]) => {
+        $crate::__reduce_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [custom $($rest:ident)*]) => {
+        $crate::__custom_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [norm $($rest:ident)*]) => {
+        $crate::__norm_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [attention $($rest:ident)*]) => {
+        $crate::__attention_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [recurrent $($rest:ident)*]) => {
+        $crate::__recurrent_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+}
+
+for_each_layer!(catalogue);
 
 /// The catalogue entry called `name`.
 pub fn info(name: &str) -> Option<&'static LayerInfo> {
@@ -344,4 +389,78 @@ pub(crate) fn known_size(
             input.label, input.shape, input.shape.0[axis]
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::ArgValue;
+    use std::borrow::Cow;
+
+    /// Some arguments each layer accepts, found by trying common values for
+    /// its required arguments (so a new layer needs no entry here).
+    fn sample(info: &LayerInfo) -> Option<Layer> {
+        let candidates = [
+            ArgValue::Int(4),
+            ArgValue::Ident(Cow::Borrowed("f16")),
+            ArgValue::List(Cow::Owned(vec![ArgValue::Int(1), ArgValue::Int(0)])),
+            ArgValue::List(Cow::Owned(vec![ArgValue::Int(2), ArgValue::Int(-1)])),
+            ArgValue::Path(Cow::Borrowed("ops::f")),
+        ];
+        let required: Vec<&ArgDef> = info.args.iter().filter(|a| a.default.is_none()).collect();
+        let combinations = candidates.len().pow(required.len() as u32);
+        (0..combinations).find_map(|mut k| {
+            let args: Vec<ArgSpec> = required
+                .iter()
+                .map(|def| {
+                    let value = candidates[k % candidates.len()].clone();
+                    k /= candidates.len();
+                    ArgSpec {
+                        name: Some(Cow::Borrowed(def.name)),
+                        value,
+                    }
+                })
+                .collect();
+            Layer::build(info.name, &args)?.ok()
+        })
+    }
+
+    #[test]
+    fn weights_without_shapes_do_not_panic() {
+        for info in CATALOGUE {
+            let layer =
+                sample(info).unwrap_or_else(|| panic!("no sample arguments build `{}`", info.name));
+            for inputs in [vec![Shape::default()], vec![Shape::default(); 3]] {
+                for w in layer.weights(&inputs) {
+                    assert!(!w.name.is_empty(), "{}", info.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn facts_live_on_the_rules() {
+        let lambda = info("Lambda").unwrap();
+        assert_eq!(lambda.function_arg, Some("function"));
+        assert!(
+            CATALOGUE
+                .iter()
+                .filter(|l| l.function_arg.is_some())
+                .count()
+                == 1
+        );
+        let dropout = |p: f64| {
+            Layer::build(
+                "Dropout",
+                &[ArgSpec {
+                    name: None,
+                    value: ArgValue::Float(p),
+                }],
+            )
+            .unwrap()
+            .unwrap()
+        };
+        assert!(dropout(0.5).draws_random_numbers());
+        assert!(!dropout(0.0).draws_random_numbers());
+    }
 }

@@ -106,6 +106,10 @@ impl LayerRule for Dropout {
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
         Ok(inputs[0].shape.clone())
     }
+
+    fn draws_random_numbers(&self) -> bool {
+        self.p > 0.0
+    }
 }
 
 /// Reads a positive `eps`.
@@ -282,4 +286,13 @@ impl LayerRule for GroupNorm {
             WeightSpec::param("bias", vec![n], Init::Zeros),
         ]
     }
+}
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __norm_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* BatchNorm, LayerNorm, RmsNorm, GroupNorm, Dropout,] [$($rest)*] }
+    };
 }

@@ -161,3 +161,12 @@ pool1d!(
     AvgPool1d,
     "1-D average pooling, NLC: [N, L, C] -> [N, L', C]"
 );
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pool_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* MaxPool1d, AvgPool1d, MaxPool2d, AvgPool2d,] [$($rest)*] }
+    };
+}

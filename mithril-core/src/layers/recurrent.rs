@@ -121,3 +121,12 @@ impl LayerRule for Gru {
         w
     }
 }
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __recurrent_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Lstm, Gru,] [$($rest)*] }
+    };
+}

@@ -97,3 +97,12 @@ reduction!(
     Max,
     "maximum over axes (all by default): [B, T, C] -> Max(axes = 1, keepdims = true) -> [B, 1, C]"
 );
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __reduce_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Mean, Sum, Max,] [$($rest)*] }
+    };
+}

@@ -124,3 +124,12 @@ impl LayerRule for Reshape {
         }
     }
 }
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __reshape_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Flatten, Reshape,] [$($rest)*] }
+    };
+}

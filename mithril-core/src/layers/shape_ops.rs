@@ -437,6 +437,15 @@ impl LayerRule for Cast {
     }
 }
 
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __shape_ops_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Permute, Transpose, Squeeze, Unsqueeze, Slice, Cast,] [$($rest)*] }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use crate::args::{ArgSpec, ArgValue};

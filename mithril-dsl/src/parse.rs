@@ -5,6 +5,7 @@
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::buffer::Cursor;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, braced, bracketed, parenthesized};
@@ -20,7 +21,8 @@ pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ModelDef>
                 attrs: raw.attrs,
                 vis: raw.vis,
                 name: raw.name,
-                stmts: statements(raw.body, errors),
+                stmts: statements(raw.body.clone(), errors),
+                body: raw.body,
             })
             .collect(),
         Err(e) => {
@@ -75,7 +77,7 @@ impl Parse for Models {
 /// Each statement is parsed together with its `;`, so that "expected ..."
 /// errors at the end of a statement point at the `;` rather than at the
 /// whole macro invocation.
-fn statements(body: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<Stmt> {
+pub fn statements(body: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     let mut current = TokenStream::new();
     let flush = |tokens: TokenStream, stmts: &mut Vec<Stmt>, errors: &mut Vec<syn::Error>| {
@@ -352,9 +354,13 @@ fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
     let layer_name = layer
         .segments
         .last()
-        .map(|s| s.ident.to_string())
+        .map(|s| s.ident.unraw().to_string())
         .unwrap_or_default();
-    let info = mithril_core::layers::info(&layer_name);
+    // Only a bare word names a built-in layer; a path names a model.
+    let info = match layer.get_ident() {
+        Some(_) => mithril_core::layers::info(&layer_name),
+        None => None,
+    };
     let single = info.is_some_and(|l| l.inputs == mithril_core::layers::Arity::Exactly(1));
     let (args, inputs) = match (head, groups.len()) {
         (false, 0) => (Vec::new(), None),

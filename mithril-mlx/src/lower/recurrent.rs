@@ -1,84 +1,23 @@
-//! Lowerings of the attention and recurrent layers (mithril-core's
-//! `layers::attention` and `layers::recurrent`), written as mlx.nn writes them.
+//! `Lstm` and `Gru` (mithril-core's `layers/recurrent.rs`), written as
+//! mlx.nn writes them and unrolled over the (concrete) steps.
 
-use mithril_core::layers::{Gru, Lstm, MultiHeadAttention, Rope, ScaledDotProductAttention};
+use mithril_core::layers::{Gru, Lstm};
 use mlx_rs::Array;
 use mlx_rs::error::Exception;
-use mlx_rs::fast::{self, ScaledDotProductAttentionMask};
 use mlx_rs::ops::{self, indexing::IndexOp};
 
-/// mx.fast.scaled_dot_product_attention with scale `1 / sqrt(D)`.
-fn attention(q: &Array, k: &Array, v: &Array, causal: bool) -> Result<Array, Exception> {
-    let d = q.shape()[q.ndim() - 1];
-    let scale = (1.0 / d as f64).sqrt() as f32;
-    let mask = causal.then_some(ScaledDotProductAttentionMask::Causal);
-    fast::scaled_dot_product_attention(q, k, v, scale, mask, None)
-}
+use super::{Call, Lower, linear};
 
-/// `ScaledDotProductAttention`: q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv].
-pub fn sdpa(layer: &ScaledDotProductAttention, inputs: &[&Array]) -> Result<Array, Exception> {
-    attention(inputs[0], inputs[1], inputs[2], layer.causal)
-}
-
-/// `x W^T (+ b)`, mlx.nn.Linear.
-fn linear(x: &Array, weight: &Array, bias: Option<&Array>) -> Result<Array, Exception> {
-    match bias {
-        Some(b) => ops::addmm(b, x, weight.t(), None, None),
-        None => ops::matmul(x, weight.t()),
+impl Lower for Lstm {
+    fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
+        lstm(self, call.x(), call.weights, call.out_shape)
     }
 }
 
-/// mlx.nn.MultiHeadAttention.__call__, with `mask = "causal"` when causal.
-pub fn multi_head(
-    layer: &MultiHeadAttention,
-    inputs: &[&Array],
-    weights: &[Array],
-) -> Result<Array, Exception> {
-    let (q, k, v) = match inputs {
-        [x] => (*x, *x, *x),
-        [q, k, v] => (*q, *k, *v),
-        _ => {
-            return Err(Exception::custom(format!(
-                "`MultiHeadAttention` got {} inputs",
-                inputs.len()
-            )));
-        }
-    };
-    // weight, [bias] per projection: query, key, value, out.
-    let per = if layer.bias { 2 } else { 1 };
-    let proj = |i: usize, x: &Array| {
-        let w = &weights[i * per..(i + 1) * per];
-        linear(x, &w[0], w.get(1))
-    };
-    let heads = layer.heads as i32;
-    // [B, L, dims] -> [B, heads, L, dims / heads]
-    let split_heads = |x: Array| -> Result<Array, Exception> {
-        let s = x.shape();
-        x.reshape(&[s[0], s[1], heads, -1])?
-            .transpose_axes(&[0, 2, 1, 3])
-    };
-    let queries = split_heads(proj(0, q)?)?;
-    let keys = split_heads(proj(1, k)?)?;
-    let values = split_heads(proj(2, v)?)?;
-    let out = attention(&queries, &keys, &values, layer.causal)?;
-    let s = out.shape();
-    let merged = out
-        .transpose_axes(&[0, 2, 1, 3])?
-        .reshape(&[s[0], s[2], s[1] * s[3]])?;
-    proj(3, &merged)
-}
-
-/// mlx.nn.RoPE with offset 0.
-pub fn rope(layer: &Rope, x: &Array) -> Result<Array, Exception> {
-    fast::rope(
-        x,
-        layer.dims as i32,
-        layer.traditional,
-        Some(layer.base as f32),
-        layer.scale as f32,
-        0,
-        None,
-    )
+impl Lower for Gru {
+    fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
+        gru(self, call.x(), call.weights, call.out_shape)
+    }
 }
 
 /// Stacks per-step states [B, hidden] into [B, T, hidden]; an empty sequence
@@ -91,12 +30,7 @@ fn stack_steps(steps: &[Array], like: &Array, out_shape: &[i32]) -> Result<Array
 }
 
 /// mlx.nn.LSTM.__call__ without initial states, unrolled over the (concrete) steps.
-pub fn lstm(
-    layer: &Lstm,
-    x: &Array,
-    weights: &[Array],
-    out_shape: &[i32],
-) -> Result<Array, Exception> {
+fn lstm(layer: &Lstm, x: &Array, weights: &[Array], out_shape: &[i32]) -> Result<Array, Exception> {
     let (wx, wh) = (&weights[0], &weights[1]);
     let xw = linear(x, wx, layer.bias.then(|| &weights[2]))?;
     let steps = x.shape()[1];
@@ -127,12 +61,7 @@ pub fn lstm(
 }
 
 /// mlx.nn.GRU.__call__ without an initial state, unrolled over the (concrete) steps.
-pub fn gru(
-    layer: &Gru,
-    x: &Array,
-    weights: &[Array],
-    out_shape: &[i32],
-) -> Result<Array, Exception> {
+fn gru(layer: &Gru, x: &Array, weights: &[Array], out_shape: &[i32]) -> Result<Array, Exception> {
     let n_hidden = layer.hidden as i32;
     let (wx, wh) = (&weights[0], &weights[1]);
     let (b, bhn) = if layer.bias {

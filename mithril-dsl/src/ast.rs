@@ -8,6 +8,9 @@ pub struct ModelDef {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
+    /// The statements as written, for the model's signature (other blocks
+    /// rebuild its graph from them).
+    pub body: TokenStream,
     pub stmts: Vec<Stmt>,
 }
 

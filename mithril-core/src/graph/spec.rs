@@ -1,0 +1,171 @@
+//! What `model!` writes down: a model as declared, before any checking.
+//!
+//! Every type here can be built in a `static` (its strings and lists are
+//! [`Cow`](std::borrow::Cow)s), which is how generated code embeds the spec:
+//! as data, with no code to run or optimise.
+
+use crate::args::{ArgSpec, List, Str};
+use crate::dim::Dim;
+
+/// A model as written: the macro's parse, and static data in generated code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// The model's name.
+    pub name: Str,
+    /// Declared inputs, in order.
+    pub inputs: List<InputSpec>,
+    /// Layer applications, in source order.
+    pub nodes: List<NodeSpec>,
+    /// Values returned, in order.
+    pub outputs: List<Str>,
+}
+
+/// `input image: [B, 28, 28, 1]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputSpec {
+    /// The value's name.
+    pub name: Str,
+    /// Its declared dims.
+    pub dims: List<DimSpec>,
+}
+
+/// A dimension as declared.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DimSpec {
+    /// `28`
+    Lit(usize),
+    /// `B`
+    Sym(Str),
+}
+
+impl DimSpec {
+    /// The dimension it declares.
+    pub fn dim(&self) -> Dim {
+        match self {
+            DimSpec::Lit(n) => Dim::Lit(*n),
+            DimSpec::Sym(s) => Dim::sym(s),
+        }
+    }
+}
+
+/// One layer application: `fc1: Linear(128)` fed by `inputs`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeSpec {
+    /// The name the user chose, if any.
+    pub name: Option<Str>,
+    /// The layer as written: a built-in layer (`Linear`), a model of the
+    /// same block (`Block`) or a path to a model elsewhere (`zoo::Block`).
+    pub layer: Str,
+    /// Its arguments.
+    pub args: List<ArgSpec>,
+    /// What feeds it.
+    pub inputs: List<ValueRef>,
+    /// The value name it defines (`=> h`), if any.
+    pub output: Option<Str>,
+    /// How many times it is applied in sequence (`Block * 4`).
+    pub repeat: usize,
+}
+
+impl NodeSpec {
+    /// The last segment of the layer's path: `Block` for `zoo::blocks::Block`.
+    pub fn kind(&self) -> &str {
+        self.layer.rsplit("::").next().unwrap_or(&self.layer)
+    }
+
+    /// The call as written, `Linear(128)` or `Block * 2`, for summaries.
+    pub fn call_text(&self) -> String {
+        let mut text = self.layer.to_string();
+        if !self.args.is_empty() {
+            let args: Vec<String> = self
+                .args
+                .iter()
+                .map(|a| match &a.name {
+                    Some(n) => format!("{n} = {}", a.value),
+                    None => a.value.to_string(),
+                })
+                .collect();
+            text = format!("{text}({})", args.join(", "));
+        }
+        if self.repeat != 1 {
+            text = format!("{text} * {}", self.repeat);
+        }
+        text
+    }
+}
+
+/// A reference to a value from a node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ValueRef {
+    /// A named value: an input or a `=> name`.
+    Named(Str),
+    /// The output of the node at this source index (the previous pipeline stage).
+    Node(usize),
+}
+
+/// The automatic name stem of a layer: `MaxPool2d` -> `max_pool2d`.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = name.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let after_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let before_lower = i > 0
+                && chars.get(i + 1).is_some_and(|n| n.is_lowercase())
+                && chars[i - 1].is_uppercase();
+            if after_lower || before_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::ArgValue;
+    use std::borrow::Cow;
+
+    #[test]
+    fn snake_case_splits_words_and_keeps_digits() {
+        assert_eq!(snake_case("Linear"), "linear");
+        assert_eq!(snake_case("MaxPool2d"), "max_pool2d");
+        assert_eq!(snake_case("LogSoftmax"), "log_softmax");
+        assert_eq!(snake_case("GRUCell"), "gru_cell");
+    }
+
+    #[test]
+    fn kind_and_call_text() {
+        let node = NodeSpec {
+            name: None,
+            layer: Cow::Borrowed("zoo::blocks::TransformerBlock"),
+            args: Cow::Borrowed(&[]),
+            inputs: Cow::Borrowed(&[]),
+            output: None,
+            repeat: 2,
+        };
+        assert_eq!(node.kind(), "TransformerBlock");
+        assert_eq!(node.call_text(), "zoo::blocks::TransformerBlock * 2");
+        let linear = NodeSpec {
+            layer: Cow::Borrowed("Linear"),
+            args: Cow::Owned(vec![
+                ArgSpec {
+                    name: None,
+                    value: ArgValue::Int(8),
+                },
+                ArgSpec {
+                    name: Some(Cow::Borrowed("bias")),
+                    value: ArgValue::Bool(false),
+                },
+            ]),
+            repeat: 1,
+            ..node
+        };
+        assert_eq!(linear.kind(), "Linear");
+        assert_eq!(linear.call_text(), "Linear(8, bias = false)");
+    }
+}

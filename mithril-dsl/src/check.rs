@@ -1,0 +1,304 @@
+//! Builds every model of the invocation with mithril-core, the same code the
+//! runtime uses, and turns core's errors into spanned compile errors.
+//!
+//! Models of the block are built in dependency order; models of other
+//! blocks come from their signatures ([`crate::link`]). A model whose
+//! nested model failed is still built, so its own mistakes are reported;
+//! what depends on the failed model is skipped silently.
+
+use std::sync::Arc;
+
+use mithril_core::graph::{Graph, Nested, NodeOutline, OutlineKind, Site};
+use mithril_core::layers::CATALOGUE;
+use quote::ToTokens;
+
+use crate::link::Externals;
+use crate::lower::Lowered;
+use crate::names::{LayerName, LayerStructs, ModelLayers};
+
+/// What the check found out about each model of the block.
+pub struct Checked {
+    /// Each model's graph, `None` where it failed.
+    pub graphs: Vec<Option<Arc<Graph>>>,
+    /// Each failed model's outline, for its items.
+    pub outlines: Vec<Option<Vec<NodeOutline>>>,
+    /// The names of the layer structs.
+    pub structs: LayerStructs,
+}
+
+/// Derive macros of the prelude: a model's signature macro of that name
+/// would hide them in the model's module.
+const PRELUDE_DERIVES: &[&str] = &[
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "Eq",
+    "Hash",
+    "Ord",
+    "PartialEq",
+    "PartialOrd",
+];
+
+/// The model of the block a layer key names: `Block`, or `self::Block`.
+pub fn local_index(models: &[Lowered], key: &str) -> Option<usize> {
+    let name = key.strip_prefix("self::").unwrap_or(key);
+    if name.contains("::") {
+        return None;
+    }
+    models.iter().position(|m| m.spec.name == name)
+}
+
+pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Error>) -> Checked {
+    for (i, m) in models.iter().enumerate() {
+        let name = &*m.spec.name;
+        if models[..i].iter().any(|other| other.spec.name == name) {
+            errors.push(syn::Error::new_spanned(
+                &m.name,
+                format!("model `{name}` is defined twice"),
+            ));
+        } else if CATALOGUE.iter().any(|l| l.name == name) {
+            errors.push(syn::Error::new_spanned(
+                &m.name,
+                format!("model `{name}` has the name of a built-in layer; choose another name"),
+            ));
+        } else if PRELUDE_DERIVES.contains(&name) {
+            errors.push(syn::Error::new_spanned(
+                &m.name,
+                format!(
+                    "a model named `{name}` would hide the derive macro `{name}` in this module; choose another name"
+                ),
+            ));
+        }
+    }
+    let uses = |i: usize| -> Vec<(usize, usize)> {
+        models[i]
+            .spec
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(n, node)| local_index(models, &node.layer).map(|m| (n, m)))
+            .collect()
+    };
+
+    let mut graphs: Vec<Option<Option<Arc<Graph>>>> = vec![None; models.len()];
+    // Build in dependency order: a model waits for the models it nests.
+    loop {
+        let mut progressed = false;
+        for (i, model) in models.iter().enumerate() {
+            if graphs[i].is_some() {
+                continue;
+            }
+            let deps = uses(i);
+            if deps.iter().any(|&(_, m)| graphs[m].is_none() && m != i) {
+                continue;
+            }
+            progressed = true;
+            if let Some(&(n, _)) = deps.iter().find(|&&(_, m)| m == i) {
+                errors.push(syn::Error::new_spanned(
+                    model.tokens(Site::Node(n)),
+                    format!("model `{}` cannot contain itself", model.spec.name),
+                ));
+                graphs[i] = Some(None);
+                continue;
+            }
+            let lookup = |key: &str| match local_index(models, key) {
+                Some(m) => Some(match graphs[m].clone().flatten() {
+                    Some(g) => Nested::Model(g),
+                    None => Nested::Failed,
+                }),
+                None => externals.get(key),
+            };
+            graphs[i] = Some(match Graph::build(&model.spec, &lookup) {
+                Ok(g) => Some(Arc::new(g)),
+                Err(found) => {
+                    for e in found {
+                        errors.push(syn::Error::new_spanned(model.tokens(e.site), e.message));
+                    }
+                    None
+                }
+            });
+        }
+        if !progressed {
+            break;
+        }
+    }
+    report_cycles(models, &graphs, &uses, errors);
+    let cyclic = cyclic(models);
+    let graphs: Vec<Option<Arc<Graph>>> = graphs.into_iter().map(Option::flatten).collect();
+
+    let outlines: Vec<Option<Vec<NodeOutline>>> = models
+        .iter()
+        .zip(&graphs)
+        .map(|(model, graph)| {
+            graph.is_none().then(|| {
+                let lookup = |key: &str| match local_index(models, key) {
+                    Some(m) if cyclic[m] => None,
+                    Some(m) => Some(match &graphs[m] {
+                        Some(g) => Nested::Model(Arc::clone(g)),
+                        None => Nested::Failed,
+                    }),
+                    None => externals.get(key),
+                };
+                Graph::outline(&model.spec, &lookup)
+            })
+        })
+        .collect();
+    let structs = layer_structs(models, &graphs, &outlines, errors);
+    Checked {
+        graphs,
+        outlines,
+        structs,
+    }
+}
+
+/// Which models reach themselves through the models of the block they use:
+/// their items cannot name each other's parameters (the types would
+/// contain themselves).
+pub fn cyclic(models: &[Lowered]) -> Vec<bool> {
+    let uses = |i: usize| -> Vec<usize> {
+        models[i]
+            .spec
+            .nodes
+            .iter()
+            .filter_map(|node| local_index(models, &node.layer))
+            .collect()
+    };
+    (0..models.len())
+        .map(|start| {
+            let mut seen = vec![false; models.len()];
+            let mut stack = uses(start);
+            while let Some(m) = stack.pop() {
+                if m == start {
+                    return true;
+                }
+                if !std::mem::replace(&mut seen[m], true) {
+                    stack.extend(uses(m));
+                }
+            }
+            false
+        })
+        .collect()
+}
+
+/// Models left unbuilt nest each other in a cycle: reports each cycle once,
+/// at the layer call that closes it.
+fn report_cycles(
+    models: &[Lowered],
+    graphs: &[Option<Option<Arc<Graph>>>],
+    uses: &dyn Fn(usize) -> Vec<(usize, usize)>,
+    errors: &mut Vec<syn::Error>,
+) {
+    let pending = |i: usize| -> Vec<(usize, usize)> {
+        uses(i)
+            .into_iter()
+            .filter(|&(_, m)| graphs[m].is_none())
+            .collect()
+    };
+    let mut reported: Vec<usize> = Vec::new();
+    for start in (0..models.len()).filter(|&i| graphs[i].is_none()) {
+        if reported.contains(&start) {
+            continue;
+        }
+        // Follow the first pending model each one uses until one repeats.
+        let mut path: Vec<(usize, usize)> = Vec::new(); // (model, node that uses the next)
+        let mut at = start;
+        while !path.iter().any(|&(m, _)| m == at) {
+            let Some(&(n, next)) = pending(at).first() else {
+                break;
+            };
+            path.push((at, n));
+            at = next;
+        }
+        let Some(begin) = path.iter().position(|&(m, _)| m == at) else {
+            continue;
+        };
+        let cycle = &path[begin..];
+        let mut chain = String::new();
+        for (k, &(m, _)) in cycle.iter().chain(&cycle[..1]).enumerate() {
+            chain += &match k {
+                0 => format!("`{}`", models[m].spec.name),
+                1 => format!(" uses `{}`", models[m].spec.name),
+                _ => format!(", which uses `{}`", models[m].spec.name),
+            };
+        }
+        let (model, node) = cycle[cycle.len() - 1];
+        errors.push(syn::Error::new_spanned(
+            models[model].tokens(Site::Node(node)),
+            format!("models cannot contain each other in a cycle: {chain}"),
+        ));
+        reported.extend(cycle.iter().map(|&(m, _)| m));
+    }
+}
+
+/// Names the layer structs of every model and reports two layers (or a
+/// layer and a model) that would define the same struct.
+fn layer_structs(
+    models: &[Lowered],
+    graphs: &[Option<Arc<Graph>>],
+    outlines: &[Option<Vec<NodeOutline>>],
+    errors: &mut Vec<syn::Error>,
+) -> LayerStructs {
+    let layers: Vec<_> = models
+        .iter()
+        .enumerate()
+        .map(|(m, model)| {
+            // A second model of a name does not expand (reported already).
+            if models[..m].iter().any(|other| other.spec.name == model.spec.name) {
+                return ModelLayers {
+                    model: model.name.clone(),
+                    layers: Vec::new(),
+                };
+            }
+            let user = |source: usize| model.spec.nodes[source].name.is_some();
+            let with_params: Vec<LayerName> = match (&graphs[m], &outlines[m]) {
+                (Some(g), _) => g
+                    .nodes
+                    .iter()
+                    .filter(|n| matches!(n.op, mithril_core::graph::Op::Layer(_)) && !n.weights.is_empty())
+                    .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
+                    .collect(),
+                (None, Some(outline)) => outline
+                    .iter()
+                    .filter(|n| matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty()))
+                    .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
+                    .collect(),
+                (None, None) => Vec::new(),
+            };
+            // A layer name used twice is reported already: one struct.
+            let mut unique: Vec<LayerName> = Vec::new();
+            for layer in with_params {
+                if !unique.iter().any(|l| l.name == layer.name) {
+                    unique.push(layer);
+                }
+            }
+            ModelLayers {
+                model: model.name.clone(),
+                layers: unique,
+            }
+        })
+        .collect();
+    let (structs, collisions) = LayerStructs::assign(&layers);
+    for c in collisions {
+        let (Some(source), model) = (c.owner.node, &models[c.owner.model]) else {
+            continue;
+        };
+        let tokens = model.nodes[source]
+            .name
+            .as_ref()
+            .map(ToTokens::to_token_stream)
+            .unwrap_or_else(|| model.tokens(Site::Node(source)));
+        let message = match (&c.owner.user_name, &c.suggestion) {
+            (Some(name), Some(suggestion)) => format!(
+                "layer name `{name}` gives the parameter struct `{}`, the same as {}; rename the layer, e.g. `{suggestion}`",
+                c.name, c.other.describe
+            ),
+            _ => format!(
+                "{} gives the parameter struct `{}`, the same as {}; give this layer a name (`name: Layer`)",
+                c.owner.describe, c.name, c.other.describe
+            ),
+        };
+        errors.push(syn::Error::new_spanned(tokens, message));
+    }
+    structs
+}

@@ -1,0 +1,289 @@
+//! The items of one model, from its [`Layout`]: the model struct, its
+//! parameters, inputs and outputs with their trait impls, and the
+//! associated consts and functions. A model that failed gets the same
+//! items with placeholder consts and a `graph()` that cannot run (the
+//! crate does not build), like thiserror's fallback impls.
+//!
+//! Generated code is linear in the model: `from_arrays` binds each field in
+//! a statement of its own (a `?` inside a struct literal gives every field
+//! its own exit path, which the optimiser's work grows with quadratically).
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ast::ModelDef;
+use crate::names;
+
+use super::layout::{Layout, ParamField, ValueField};
+
+/// What only a model that checked has.
+pub struct Checked {
+    /// The body of `Model::graph()`.
+    pub graph: TokenStream,
+    pub parameter_count: usize,
+    pub input_shapes: Vec<(String, String)>,
+    pub output_shapes: Vec<(String, String)>,
+}
+
+/// A doc attribute's text, as `/// text` writes it.
+fn doc(text: &str) -> String {
+    format!(" {text}")
+}
+
+/// [`doc`], or nothing for no text.
+fn doc_line(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        doc(text)
+    }
+}
+
+/// `let __p0 = ...?;` locals, apart from any user name.
+fn local(prefix: &str, i: usize) -> Ident {
+    format_ident!("__{}{}", prefix, i, span = Span::mixed_site())
+}
+
+/// `Params` for a struct of arrays or of nested parameter trees.
+fn params_impl(ty: &Ident, fields: &[(Ident, TokenStream, usize)]) -> TokenStream {
+    let p = quote!(::mithril::__private);
+    let visits = fields
+        .iter()
+        .map(|(f, t, repeat)| match (t.is_empty(), *repeat > 1) {
+            (true, _) => quote!(f(&self.#f);),
+            (false, false) => quote!(::mithril::Params::visit(&self.#f, f);),
+            (false, true) => quote!(for item in &self.#f { ::mithril::Params::visit(item, f); }),
+        });
+    let visits_mut = fields
+        .iter()
+        .map(|(f, t, repeat)| match (t.is_empty(), *repeat > 1) {
+            (true, _) => quote!(f(&mut self.#f);),
+            (false, false) => quote!(::mithril::Params::visit_mut(&mut self.#f, f);),
+            (false, true) => {
+                quote!(for item in &mut self.#f { ::mithril::Params::visit_mut(item, f); })
+            }
+        });
+    let locals: Vec<Ident> = (0..fields.len()).map(|i| local("p", i)).collect();
+    let takes =
+        fields
+            .iter()
+            .zip(&locals)
+            .map(|((_, t, repeat), l)| match (t.is_empty(), *repeat > 1) {
+                (true, _) => quote!(let #l = arrays.next()?;),
+                (false, false) => quote!(let #l = <#t as ::mithril::Params>::from_arrays(arrays)?;),
+                (false, true) => quote! {
+                    let #l = (0..#repeat)
+                        .map(|_| <#t as ::mithril::Params>::from_arrays(arrays))
+                        .collect::<::std::option::Option<::std::vec::Vec<_>>>()?;
+                },
+            });
+    let names = fields.iter().map(|(f, _, _)| f);
+    let (f, arrays) = if fields.is_empty() {
+        (quote!(_f), quote!(_arrays))
+    } else {
+        (quote!(f), quote!(arrays))
+    };
+    quote! {
+        impl ::mithril::Params for #ty {
+            fn visit<'a>(&'a self, #f: &mut dyn FnMut(&'a #p::Array)) {
+                #(#visits)*
+            }
+            fn visit_mut(&mut self, #f: &mut dyn FnMut(&mut #p::Array)) {
+                #(#visits_mut)*
+            }
+            fn from_arrays(#arrays: &mut dyn ::std::iter::Iterator<Item = #p::Array>) -> ::std::option::Option<Self> {
+                #(#takes)*
+                ::std::option::Option::Some(Self { #(#names: #locals),* })
+            }
+        }
+    }
+}
+
+/// A struct of named arrays with `Values`.
+fn values_struct(
+    vis: &syn::Visibility,
+    ty: &Ident,
+    text: &str,
+    fields: &[ValueField],
+) -> TokenStream {
+    let p = quote!(::mithril::__private);
+    let doc = doc(text);
+    let idents: Vec<&Ident> = fields.iter().map(|f| &f.ident).collect();
+    let names = fields.iter().map(|f| &f.name);
+    let docs = fields.iter().map(|f| doc_line(&f.doc));
+    let locals: Vec<Ident> = (0..fields.len()).map(|i| local("v", i)).collect();
+    let arrays = if fields.is_empty() {
+        quote!(_arrays)
+    } else {
+        quote!(arrays)
+    };
+    quote! {
+        #[doc = #doc]
+        #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+        #vis struct #ty {
+            #( #[doc = #docs] pub #idents: #p::Array, )*
+        }
+
+        impl ::mithril::Values for #ty {
+            const NAMES: &'static [&'static str] = &[#(#names),*];
+            fn arrays(&self) -> ::std::vec::Vec<&#p::Array> {
+                ::std::vec![#(&self.#idents),*]
+            }
+            fn from_arrays(#arrays: ::std::vec::Vec<#p::Array>) -> ::std::option::Option<Self> {
+                #[allow(unused_mut, unused_variables)]
+                let mut arrays = #arrays.into_iter();
+                #( let #locals = arrays.next()?; )*
+                ::std::option::Option::Some(Self { #(#idents: #locals),* })
+            }
+        }
+    }
+}
+
+/// Every item of the model.
+pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> TokenStream {
+    let name = &def.name;
+    let vis = &def.vis;
+    let attrs = &def.attrs;
+    let params = names::item(name, "Params");
+    let inputs_ty = names::item(name, "Inputs");
+    let outputs_ty = names::item(name, "Outputs");
+    let name_str = crate::lower::text(name).to_string();
+    let p = quote!(::mithril::__private);
+
+    let layer_structs = layout.layer_structs.iter().map(|s| {
+        let ident = &s.ident;
+        let doc = doc(&s.doc);
+        let fields: Vec<&Ident> = s.fields.iter().map(|(f, _)| f).collect();
+        let docs = s.fields.iter().map(|(_, d)| doc_line(d));
+        let arrays: Vec<(Ident, TokenStream, usize)> = fields
+            .iter()
+            .map(|f| ((*f).clone(), TokenStream::new(), 1))
+            .collect();
+        let imp = params_impl(ident, &arrays);
+        quote! {
+            #[doc = #doc]
+            #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+            #vis struct #ident {
+                #( #[doc = #docs] pub #fields: #p::Array, )*
+            }
+            #imp
+        }
+    });
+
+    let param_fields = layout.params.iter().map(
+        |ParamField {
+             ident,
+             doc: text,
+             ty,
+             repeat,
+         }| {
+            let doc = doc(text);
+            if *repeat > 1 {
+                quote!(#[doc = #doc] pub #ident: ::std::vec::Vec<#ty>)
+            } else {
+                quote!(#[doc = #doc] pub #ident: #ty)
+            }
+        },
+    );
+    let tree: Vec<(Ident, TokenStream, usize)> = layout
+        .params
+        .iter()
+        .map(|f| (f.ident.clone(), f.ty.clone(), f.repeat))
+        .collect();
+    let params_impl = params_impl(&params, &tree);
+    let inputs = values_struct(
+        vis,
+        &inputs_ty,
+        &format!("Inputs of [`{name_str}`]."),
+        &layout.inputs,
+    );
+    let outputs = values_struct(
+        vis,
+        &outputs_ty,
+        &format!("Outputs of [`{name_str}`]."),
+        &layout.outputs,
+    );
+
+    let (graph, parameter_count, input_shapes, output_shapes) = match checked {
+        Some(c) => {
+            let graph = &c.graph;
+            let shapes = |list: &[(String, String)]| {
+                let (n, s): (Vec<&String>, Vec<&String>) = list.iter().map(|(a, b)| (a, b)).unzip();
+                quote!(&[#((#n, #s)),*])
+            };
+            (
+                graph.clone(),
+                c.parameter_count,
+                shapes(&c.input_shapes),
+                shapes(&c.output_shapes),
+            )
+        }
+        None => {
+            let message = format!("model `{name_str}` did not compile");
+            (
+                quote!(::std::unreachable!(#message)),
+                0,
+                quote!(&[]),
+                quote!(&[]),
+            )
+        }
+    };
+    let params_doc = doc(&format!(
+        "Parameters of [`{name_str}`]: a field per layer that has any ({parameter_count} scalars in all). Gradients have the same type."
+    ));
+
+    quote! {
+        #(#attrs)*
+        #[derive(::std::clone::Clone, ::std::marker::Copy, ::std::fmt::Debug, ::std::default::Default)]
+        #vis struct #name;
+
+        #[doc = #params_doc]
+        #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+        #vis struct #params {
+            #(#param_fields,)*
+        }
+
+        #params_impl
+
+        #(#layer_structs)*
+
+        #inputs
+
+        #outputs
+
+        impl ::mithril::Model for #name {
+            const NAME: &'static str = #name_str;
+            type Params = #params;
+            type Inputs = #inputs_ty;
+            type Outputs = #outputs_ty;
+
+            fn graph() -> &'static #p::Arc<#p::Graph> {
+                #graph
+            }
+        }
+
+        impl #name {
+            /// Number of scalar parameters.
+            pub const PARAMETER_COUNT: usize = #parameter_count;
+            /// Declared inputs and their shapes.
+            pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = #input_shapes;
+            /// Outputs and their inferred shapes.
+            pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = #output_shapes;
+
+            /// A table of every layer: name, kind, output shape, parameter count, and totals.
+            pub fn summary() -> ::std::string::String {
+                <Self as ::mithril::Model>::graph().summary()
+            }
+
+            /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
+            pub fn init(backend: &::mithril::MlxBackend) -> ::std::result::Result<#params, ::mithril::Error> {
+                ::mithril::init::<Self>(backend)
+            }
+
+            /// Runs the model eagerly. Inputs are checked against the declared shapes first.
+            pub fn forward(params: &#params, inputs: &#inputs_ty) -> ::std::result::Result<#outputs_ty, ::mithril::Error> {
+                ::mithril::forward::<Self>(params, inputs)
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Code generation: each model's items ([`items`], laid out by [`layout`],
+//! with its spec as static data from [`spec`]) and its signature macro.
+
+mod items;
+mod layout;
+mod spec;
+
+use std::sync::Arc;
+
+use mithril_core::graph::{Graph, Nested, Op, OutlineKind};
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+use crate::ast::ModelDef;
+use crate::check::{Checked, local_index};
+use crate::link::{self, Externals};
+use crate::lower::{Lowered, path_key};
+use crate::names::{self, LayerName, LayerStructs, ModelLayers};
+
+use layout::Paths;
+
+/// Whether model `i` is the first of its name (a second definition is an
+/// error; only the first expands).
+fn first_of_name(models: &[Lowered], i: usize) -> bool {
+    !models[..i]
+        .iter()
+        .any(|m| m.spec.name == models[i].spec.name)
+}
+
+/// The items and signature macros of every model of the block, after the check.
+pub fn block(
+    defs: &[ModelDef],
+    models: &[Lowered],
+    checked: &Checked,
+    externals: &Externals,
+) -> TokenStream {
+    let signatures = link::signatures(defs, models, &checked.graphs, externals);
+    let mut out = TokenStream::new();
+    for (i, (def, model)) in defs.iter().zip(models).enumerate() {
+        if !first_of_name(models, i) {
+            continue;
+        }
+        let (layout, parts) = match (&checked.graphs[i], &checked.outlines[i]) {
+            (Some(graph), _) => (
+                layout::of_graph(i, model, graph, &checked.structs),
+                Some(checked_parts(model, graph)),
+            ),
+            (None, Some(outline)) => (
+                layout::of_outline(i, model, outline, &checked.structs, Paths::All),
+                None,
+            ),
+            (None, None) => continue,
+        };
+        out.extend(items::render(def, &layout, parts.as_ref()));
+        let kind = if parts.is_some() { "model" } else { "failed" };
+        let hidden = names::hidden(kind, &def.name, &def.body);
+        out.extend(link::signature_macro(def, &hidden, &signatures[i]));
+    }
+    out
+}
+
+/// Items for every model of a block that failed to parse: no shapes, no
+/// signatures (another block using one of its models finds none).
+pub fn unchecked(defs: &[ModelDef], models: &[Lowered]) -> TokenStream {
+    stand_ins(defs, models, false)
+}
+
+/// The first step of a block that uses models of other blocks: fallback
+/// items for each model, in a hidden module whose glob import the real
+/// items of the second step shadow. They name nothing of the user's, so
+/// they compile whatever the paths in the block refer to.
+pub fn pending(defs: &[ModelDef], models: &[Lowered]) -> TokenStream {
+    stand_ins(defs, models, true)
+}
+
+fn stand_ins(defs: &[ModelDef], models: &[Lowered], hidden_module: bool) -> TokenStream {
+    let cyclic = crate::check::cyclic(models);
+    let lookup = |key: &str| match local_index(models, key) {
+        Some(m) if !cyclic[m] => Some(Nested::Failed),
+        _ => None,
+    };
+    let outlines: Vec<_> = models
+        .iter()
+        .map(|m| Graph::outline(&m.spec, &lookup))
+        .collect();
+    let layers: Vec<_> = models
+        .iter()
+        .zip(&outlines)
+        .enumerate()
+        .map(|(i, (m, outline))| {
+            let mut layers: Vec<LayerName> = Vec::new();
+            for n in outline {
+                let has_params =
+                    matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty());
+                if has_params
+                    && first_of_name(models, i)
+                    && !layers.iter().any(|l| l.name == n.name)
+                {
+                    layers.push(LayerName {
+                        source: n.source,
+                        name: n.name.clone(),
+                        user: m.spec.nodes[n.source].name.is_some(),
+                    });
+                }
+            }
+            ModelLayers {
+                model: m.name.clone(),
+                layers,
+            }
+        })
+        .collect();
+    // Collisions are reported by the check of the second step.
+    let (structs, _) = LayerStructs::assign(&layers);
+    let mut out = TokenStream::new();
+    for (i, (def, model)) in defs.iter().zip(models).enumerate() {
+        if !first_of_name(models, i) {
+            continue;
+        }
+        let paths = if hidden_module {
+            Paths::Own
+        } else {
+            Paths::All
+        };
+        let layout = layout::of_outline(i, model, &outlines[i], &structs, paths);
+        if !hidden_module {
+            out.extend(items::render(def, &layout, None));
+            continue;
+        }
+        let public = ModelDef {
+            attrs: Vec::new(),
+            vis: syn::parse_quote!(pub),
+            name: def.name.clone(),
+            body: TokenStream::new(),
+            stmts: Vec::new(),
+        };
+        let items = items::render(&public, &layout, None);
+        let module = names::hidden("pending", &def.name, &def.body);
+        let vis = &def.vis;
+        out.extend(quote! {
+            #[doc(hidden)]
+            #[allow(dead_code, missing_docs, non_snake_case, unreachable_code, clippy::all)]
+            mod #module {
+                #items
+            }
+            #[allow(unused_imports)]
+            #vis use #module::*;
+        });
+    }
+    out
+}
+
+/// The consts and the `graph()` of a model that checked.
+fn checked_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
+    let p = quote!(::mithril::__private);
+    let spec = spec::tokens(&model.spec);
+    let mut nested_keys: Vec<&str> = Vec::new();
+    let mut nested = Vec::new();
+    let mut custom_keys: Vec<String> = Vec::new();
+    let mut customs = Vec::new();
+    for node in &graph.nodes {
+        let Some(tokens) = model.nodes.get(node.source) else {
+            continue;
+        };
+        let key = &*model.spec.nodes[node.source].layer;
+        if let Op::Model(_) = node.op
+            && !nested_keys.contains(&key)
+        {
+            nested_keys.push(key);
+            let path = &tokens.layer;
+            nested.push(quote!((#key, <#path as ::mithril::Model>::graph as #p::GraphFn)));
+        }
+        if let Some(path) = &tokens.function {
+            let key = path_key(path);
+            if !custom_keys.contains(&key) {
+                // An unknown function is reported at its name.
+                let span = path
+                    .segments
+                    .last()
+                    .map_or(Span::call_site(), |s| s.ident.span());
+                customs.push(quote_spanned!(span=> (#key, #p::custom_op(#path))));
+                custom_keys.push(key);
+            }
+        }
+    }
+    items::Checked {
+        graph: quote! {
+            static SPEC: #p::ModelSpec = #spec;
+            static GRAPH: #p::OnceLock<#p::Arc<#p::Graph>> = #p::OnceLock::new();
+            GRAPH.get_or_init(|| #p::build_graph(&SPEC, &[#(#nested),*], &[#(#customs),*]))
+        },
+        parameter_count: graph.parameter_count(),
+        input_shapes: graph
+            .inputs
+            .iter()
+            .map(|i| (i.name.clone(), i.shape.to_string()))
+            .collect(),
+        output_shapes: graph
+            .outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.shape.to_string()))
+            .collect(),
+    }
+}

@@ -1,0 +1,61 @@
+//! The compiler of mithril's `model!` language, over `proc_macro2` tokens:
+//! [`expand`] is the whole macro, callable outside the compiler (the
+//! expansion snapshot tests call it; so can a fuzzer).
+//!
+//! The pipeline follows the usual shape of a derive crate: `parse` reads
+//! the tokens into the `ast`, `lower` turns that into mithril-core's
+//! `ModelSpec` while remembering spans, `check` builds every model with
+//! mithril-core (the same shape rules the runtime uses) and maps its errors
+//! to the user's tokens, and `expand` generates the typed items. Models of
+//! other blocks (modules, crates) are found through their signature macros
+//! (`link`). Errors from every stage are collected and emitted together; a
+//! model that fails still gets items with every field and trait impl code
+//! around it uses, so that it reports no further errors.
+//!
+//! `mithril-macros` is the proc-macro shell around [`expand`]; use the
+//! macro through the `mithril` crate: `mithril::model! { ... }`.
+
+extern crate proc_macro;
+
+mod ast;
+mod check;
+mod expand;
+mod link;
+mod lower;
+mod names;
+mod parse;
+
+use proc_macro2::TokenStream;
+
+/// Expands one `model!` invocation. Never panics: every problem with the
+/// input is a `compile_error!` in the output, spanned on the input's tokens.
+pub fn expand(input: TokenStream) -> TokenStream {
+    let mut errors = Vec::new();
+    let invocation = link::split(input);
+    let defs = parse::models(invocation.body.clone(), &mut errors);
+    let models: Vec<lower::Lowered> = defs.iter().map(|d| lower::lower(d, &mut errors)).collect();
+
+    let mut out = TokenStream::new();
+    if !errors.is_empty() {
+        // Shape checks wait until the whole block parses.
+        out.extend(expand::unchecked(&defs, &models));
+    } else {
+        let refs = link::references(&models);
+        match invocation.signatures {
+            None if !refs.is_empty() => {
+                out.extend(expand::pending(&defs, &models));
+                out.extend(link::request(&refs, invocation.body));
+            }
+            signatures => {
+                let externals =
+                    link::Externals::read(signatures.unwrap_or_default(), &refs, &mut errors);
+                let checked = check::check(&models, &externals, &mut errors);
+                out.extend(expand::block(&defs, &models, &checked, &externals));
+            }
+        }
+    }
+    for e in errors {
+        out.extend(e.to_compile_error());
+    }
+    out
+}

@@ -1,0 +1,403 @@
+//! From the syntax tree to mithril-core's [`ModelSpec`], remembering which
+//! tokens each part came from so core's errors can point at them.
+//!
+//! Names are read once here: raw identifiers lose their `r#` (the model
+//! sees `type`, the generated field is `r#type`), layer paths and the
+//! function paths of custom ops are normalised to one spelling
+//! (`zoo::Block`, `ops::swish`; parentheses dropped), and literals are
+//! checked against the sizes MLX takes.
+
+use std::borrow::Cow;
+
+use mithril_core::args::{ArgSpec, ArgValue};
+use mithril_core::dim::MAX_SIZE;
+use mithril_core::graph::{
+    DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, Site, ValueRef, repeat_out_of_range,
+    size_out_of_range,
+};
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::ext::IdentExt;
+use syn::{Expr, Ident, Lit, Path, UnOp};
+
+use crate::ast::{Call, DimTok, Head, ModelDef, Stmt};
+
+/// A model's spec and the tokens behind each of its sites.
+pub struct Lowered {
+    pub spec: ModelSpec,
+    pub name: Ident,
+    pub inputs: Vec<Ident>,
+    pub nodes: Vec<NodeTokens>,
+    pub outputs: Vec<Ident>,
+}
+
+pub struct NodeTokens {
+    /// The call as written, `fc1: Linear(128)`.
+    pub call: TokenStream,
+    /// The user's name for the layer, `fc1`.
+    pub name: Option<Ident>,
+    /// The layer's path as written, `Linear` or `zoo::Block`.
+    pub layer: Path,
+    pub args: Vec<TokenStream>,
+    pub inputs: Vec<TokenStream>,
+    pub output: Option<Ident>,
+    pub repeat: Option<TokenStream>,
+    /// The function a custom op calls, normalised (see [`function_arg`]).
+    pub function: Option<Path>,
+}
+
+impl Lowered {
+    /// The tokens to underline for a site.
+    pub fn tokens(&self, site: Site) -> TokenStream {
+        let node = |i: usize| self.nodes.get(i);
+        let found = match site {
+            Site::Model => None,
+            Site::Input(i) => self.inputs.get(i).map(ToTokens::to_token_stream),
+            Site::Node(i) => node(i).map(|n| n.call.clone()),
+            Site::NodeArg { node: i, arg } => node(i).and_then(|n| n.args.get(arg).cloned()),
+            Site::NodeInput { node: i, input } => {
+                node(i).and_then(|n| n.inputs.get(input).cloned())
+            }
+            Site::NodeOutput(i) => node(i).map(|n| n.output.to_token_stream()),
+            Site::NodeRepeat(i) => node(i).map(|n| n.repeat.clone().unwrap_or(n.call.clone())),
+            Site::Output(i) => self.outputs.get(i).map(ToTokens::to_token_stream),
+        };
+        found
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| self.name.to_token_stream())
+    }
+}
+
+/// An identifier as the model sees it: `r#type` is `type`.
+pub fn text(ident: &Ident) -> Cow<'static, str> {
+    Cow::Owned(ident.unraw().to_string())
+}
+
+/// A path as one string: `zoo::blocks::Block`, `::ops::f`, `ops::f::<f32>`.
+/// Layer keys and custom-op keys are written this way on both sides (the
+/// spec the macro checks and the table generated code hands the runtime).
+pub fn path_key(path: &Path) -> String {
+    let mut key = String::new();
+    if path.leading_colon.is_some() {
+        key.push_str("::");
+    }
+    for (i, segment) in path.segments.iter().enumerate() {
+        if i > 0 {
+            key.push_str("::");
+        }
+        key.push_str(&segment.ident.unraw().to_string());
+        if !segment.arguments.is_none() {
+            key.push_str(
+                &segment
+                    .arguments
+                    .to_token_stream()
+                    .to_string()
+                    .replace(' ', ""),
+            );
+        }
+    }
+    key
+}
+
+pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
+    let mut inputs = Vec::new();
+    let mut input_tokens = Vec::new();
+    let mut nodes: Vec<NodeSpec> = Vec::new();
+    let mut node_tokens: Vec<NodeTokens> = Vec::new();
+    let mut outputs = Vec::new();
+    let mut output_tokens = Vec::new();
+    let mut output_statements = 0;
+
+    for stmt in &def.stmts {
+        match stmt {
+            Stmt::Input(decls) => {
+                for decl in decls {
+                    let dims: Vec<DimSpec> = decl.dims.iter().map(|d| dim(d, errors)).collect();
+                    if dims.is_empty() {
+                        errors.push(syn::Error::new(
+                            decl.span,
+                            format!("input `{}` needs at least one dimension", decl.name),
+                        ));
+                    }
+                    inputs.push(InputSpec {
+                        name: text(&decl.name),
+                        dims: dims.into(),
+                    });
+                    input_tokens.push(decl.name.clone());
+                }
+            }
+            Stmt::Output(keyword, names) => {
+                output_statements += 1;
+                if output_statements == 2 {
+                    errors.push(syn::Error::new_spanned(
+                        keyword,
+                        "a model has one `output` statement; list every output in it",
+                    ));
+                }
+                for n in names {
+                    outputs.push(text(n));
+                    output_tokens.push(n.clone());
+                }
+            }
+            Stmt::Flow(flow) => {
+                let mut previous: Option<(usize, TokenStream)> = None;
+                let mut first_input: Option<&Ident> = None;
+                match &flow.head {
+                    Head::Value(v) => first_input = Some(v),
+                    Head::Apply(call) => {
+                        let ins: Vec<ValueRef> = call
+                            .inputs
+                            .iter()
+                            .map(|i| ValueRef::Named(text(i)))
+                            .collect();
+                        let toks = call.inputs.iter().map(ToTokens::to_token_stream).collect();
+                        let index =
+                            push_node(call, ins, toks, &mut nodes, &mut node_tokens, errors);
+                        previous = Some((index, node_tokens[index].call.clone()));
+                    }
+                }
+                for stage in &flow.stages {
+                    let (ins, toks) = match (&previous, first_input) {
+                        (Some((j, toks)), _) => (vec![ValueRef::Node(*j)], vec![toks.clone()]),
+                        (None, Some(v)) => {
+                            (vec![ValueRef::Named(text(v))], vec![v.to_token_stream()])
+                        }
+                        // The parser gives every flow a head.
+                        (None, None) => (Vec::new(), Vec::new()),
+                    };
+                    let index = push_node(stage, ins, toks, &mut nodes, &mut node_tokens, errors);
+                    previous = Some((index, node_tokens[index].call.clone()));
+                }
+                if let Some((last, _)) = previous {
+                    nodes[last].output = Some(text(&flow.target));
+                    node_tokens[last].output = Some(flow.target.clone());
+                }
+            }
+        }
+    }
+
+    Lowered {
+        spec: ModelSpec {
+            name: text(&def.name),
+            inputs: inputs.into(),
+            nodes: nodes.into(),
+            outputs: outputs.into(),
+        },
+        name: def.name.clone(),
+        inputs: input_tokens,
+        nodes: node_tokens,
+        outputs: output_tokens,
+    }
+}
+
+/// A declared dimension; a size outside `1..=MAX_SIZE` is reported here, at
+/// the literal, and replaced by 1.
+fn dim(d: &DimTok, errors: &mut Vec<syn::Error>) -> DimSpec {
+    match d {
+        DimTok::Sym(s) => DimSpec::Sym(text(s)),
+        DimTok::Lit(n) => match n.base10_parse::<u64>() {
+            Ok(v) if (1..=MAX_SIZE as u64).contains(&v) => DimSpec::Lit(v as usize),
+            _ => {
+                errors.push(syn::Error::new_spanned(
+                    n,
+                    size_out_of_range(n.base10_digits()),
+                ));
+                DimSpec::Lit(1)
+            }
+        },
+    }
+}
+
+fn push_node(
+    call: &Call,
+    inputs: Vec<ValueRef>,
+    input_tokens: Vec<TokenStream>,
+    nodes: &mut Vec<NodeSpec>,
+    tokens: &mut Vec<NodeTokens>,
+    errors: &mut Vec<syn::Error>,
+) -> usize {
+    let generic = call.layer.segments.iter().find(|s| !s.arguments.is_none());
+    if let Some(segment) = generic {
+        errors.push(syn::Error::new_spanned(
+            &segment.arguments,
+            "a layer is named without generic arguments: a built-in layer (`Linear`) or a model (`Block`, `zoo::Block`)",
+        ));
+    }
+    if let Some(last) = call.layer.segments.last()
+        && matches!(
+            last.ident.to_string().as_str(),
+            "self" | "Self" | "super" | "crate"
+        )
+    {
+        errors.push(syn::Error::new_spanned(
+            &call.layer,
+            format!(
+                "expected a layer or a model, found `{}`; a model is named by its name or path, such as `Block` or `blocks::Block`",
+                call.layer.to_token_stream().to_string().replace(' ', "")
+            ),
+        ));
+    }
+    let layer = path_key(&call.layer);
+    let function_slot = function_arg(&call.layer);
+    let mut args = Vec::new();
+    let mut arg_tokens = Vec::new();
+    let mut function = None;
+    for (position, arg) in call.args.iter().enumerate() {
+        let is_function = function_slot.is_some_and(|(name, index)| match &arg.name {
+            None => position == index,
+            Some(n) => n.unraw() == name,
+        });
+        let value = if is_function {
+            // A path, however it is written: `f`, `(f)`, `ops::f`.
+            match function_path(&arg.value) {
+                Some(path) => {
+                    let key = path_key(path);
+                    function = Some(path.clone());
+                    match path.get_ident() {
+                        Some(_) => ArgValue::Ident(Cow::Owned(key)),
+                        None => ArgValue::Path(Cow::Owned(key)),
+                    }
+                }
+                // Not a path: the rule reports what it expected.
+                None => arg_value(&arg.value).unwrap_or_else(|e| {
+                    errors.push(e);
+                    ArgValue::Int(0)
+                }),
+            }
+        } else {
+            arg_value(&arg.value).unwrap_or_else(|e| {
+                errors.push(e);
+                ArgValue::Int(0)
+            })
+        };
+        args.push(ArgSpec {
+            name: arg.name.as_ref().map(text),
+            value,
+        });
+        arg_tokens.push(match &arg.name {
+            Some(n) => {
+                let v = &arg.value;
+                quote::quote!(#n = #v)
+            }
+            None => arg.value.to_token_stream(),
+        });
+    }
+    let repeat = match &call.repeat {
+        None => 1,
+        Some(n) => match n.base10_parse::<usize>() {
+            Ok(v) if (1..=MAX_REPEAT).contains(&v) => v,
+            _ => {
+                errors.push(syn::Error::new_spanned(
+                    n,
+                    repeat_out_of_range(n.base10_digits()),
+                ));
+                1
+            }
+        },
+    };
+    nodes.push(NodeSpec {
+        name: call.name.as_ref().map(text),
+        layer: Cow::Owned(layer),
+        args: args.into(),
+        inputs: inputs.into(),
+        output: None,
+        repeat,
+    });
+    tokens.push(NodeTokens {
+        call: call.tokens.clone(),
+        name: call.name.clone(),
+        layer: call.layer.clone(),
+        args: arg_tokens,
+        inputs: input_tokens,
+        output: None,
+        // `Linear(32) * 3`: errors about the repeat point at the whole call.
+        repeat: call.repeat.as_ref().map(|n| {
+            let call = &call.tokens;
+            quote::quote!(#call * #n)
+        }),
+        function,
+    });
+    nodes.len() - 1
+}
+
+/// The argument of a built-in layer that names a Rust function (a custom
+/// op), with its position: the fact is on the layer's rule.
+fn function_arg(layer: &Path) -> Option<(&'static str, usize)> {
+    let info = mithril_core::layers::info(&layer.get_ident()?.unraw().to_string())?;
+    let name = info.function_arg?;
+    let index = info.args.iter().position(|a| a.name == name)?;
+    Some((name, index))
+}
+
+/// The path in `f`, `(f)`, `((ops::f))`; `None` for anything else.
+fn function_path(expr: &Expr) -> Option<&Path> {
+    match expr {
+        Expr::Paren(p) => function_path(&p.expr),
+        Expr::Group(g) => function_path(&g.expr),
+        Expr::Path(p) if p.qself.is_none() => Some(&p.path),
+        _ => None,
+    }
+}
+
+/// A layer argument: literals, `-1`, words, paths, tuples and shape lists.
+fn arg_value(expr: &Expr) -> syn::Result<ArgValue> {
+    Ok(match expr {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Int(n) => match n.base10_parse::<i64>() {
+                Ok(v) => ArgValue::Int(v),
+                // Too large for any argument; the argument's range check
+                // names it and quotes the literal.
+                Err(_) => ArgValue::Overflow(Cow::Owned(n.base10_digits().to_string())),
+            },
+            Lit::Float(x) => match x.base10_parse::<f64>() {
+                Ok(v) if v.is_finite() => ArgValue::Float(v),
+                _ => ArgValue::Overflow(Cow::Owned(x.base10_digits().to_string())),
+            },
+            Lit::Bool(b) => ArgValue::Bool(b.value),
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    format!(
+                        "unsupported literal `{}`; layer arguments are numbers, `true`/`false`, words, tuples or shapes",
+                        other.to_token_stream()
+                    ),
+                ));
+            }
+        },
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match arg_value(&u.expr)? {
+            ArgValue::Int(n) => ArgValue::Int(-n),
+            ArgValue::Float(x) => ArgValue::Float(-x),
+            ArgValue::Overflow(text) => ArgValue::Overflow(Cow::Owned(format!("-{text}"))),
+            _ => return Err(syn::Error::new_spanned(expr, "only numbers can be negated")),
+        },
+        Expr::Path(p) if p.qself.is_none() => match p.path.get_ident() {
+            Some(id) => ArgValue::Ident(text(id)),
+            None => ArgValue::Path(Cow::Owned(path_key(&p.path))),
+        },
+        Expr::Tuple(t) => ArgValue::Tuple(
+            t.elems
+                .iter()
+                .map(arg_value)
+                .collect::<syn::Result<Vec<_>>>()?
+                .into(),
+        ),
+        Expr::Paren(p) => arg_value(&p.expr)?,
+        Expr::Group(g) => arg_value(&g.expr)?,
+        Expr::Array(a) => ArgValue::List(
+            a.elems
+                .iter()
+                .map(arg_value)
+                .collect::<syn::Result<Vec<_>>>()?
+                .into(),
+        ),
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                format!(
+                    "unsupported layer argument `{}`: the macro reads arguments while the crate compiles, before Rust expressions and constants have values; use a literal (`128`, `0.1`, `true`), a word (`same`), a tuple `(3, 3)`, a shape `[B, 10]` or a function path",
+                    other.to_token_stream()
+                ),
+            ));
+        }
+    })
+}

@@ -1,0 +1,85 @@
+//! The attention layers and RoPE (mithril-core's `layers/attention.rs`),
+//! written as mlx.nn writes them.
+
+use mithril_core::layers::{MultiHeadAttention, Rope, ScaledDotProductAttention};
+use mlx_rs::Array;
+use mlx_rs::error::Exception;
+use mlx_rs::fast::{self, ScaledDotProductAttentionMask};
+
+use super::{Call, Lower, linear};
+
+/// mx.fast.scaled_dot_product_attention with scale `1 / sqrt(D)`.
+fn attention(q: &Array, k: &Array, v: &Array, causal: bool) -> Result<Array, Exception> {
+    let d = q.shape()[q.ndim() - 1];
+    let scale = (1.0 / d as f64).sqrt() as f32;
+    let mask = causal.then_some(ScaledDotProductAttentionMask::Causal);
+    fast::scaled_dot_product_attention(q, k, v, scale, mask, None)
+}
+
+/// q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv].
+impl Lower for ScaledDotProductAttention {
+    fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
+        attention(call.x(), call.inputs[1], call.inputs[2], self.causal)
+    }
+}
+
+/// mlx.nn.MultiHeadAttention.__call__, with `mask = "causal"` when causal.
+impl Lower for MultiHeadAttention {
+    fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
+        multi_head(self, call.inputs, call.weights)
+    }
+}
+
+fn multi_head(
+    layer: &MultiHeadAttention,
+    inputs: &[&Array],
+    weights: &[Array],
+) -> Result<Array, Exception> {
+    let (q, k, v) = match inputs {
+        [x] => (*x, *x, *x),
+        [q, k, v] => (*q, *k, *v),
+        _ => {
+            return Err(Exception::custom(format!(
+                "`MultiHeadAttention` got {} inputs",
+                inputs.len()
+            )));
+        }
+    };
+    // weight, [bias] per projection: query, key, value, out.
+    let per = if layer.bias { 2 } else { 1 };
+    let proj = |i: usize, x: &Array| {
+        let w = &weights[i * per..(i + 1) * per];
+        linear(x, &w[0], w.get(1))
+    };
+    let heads = layer.heads as i32;
+    // [B, L, dims] -> [B, heads, L, dims / heads]
+    let split_heads = |x: Array| -> Result<Array, Exception> {
+        let s = x.shape();
+        x.reshape(&[s[0], s[1], heads, -1])?
+            .transpose_axes(&[0, 2, 1, 3])
+    };
+    let queries = split_heads(proj(0, q)?)?;
+    let keys = split_heads(proj(1, k)?)?;
+    let values = split_heads(proj(2, v)?)?;
+    let out = attention(&queries, &keys, &values, layer.causal)?;
+    let s = out.shape();
+    let merged = out
+        .transpose_axes(&[0, 2, 1, 3])?
+        .reshape(&[s[0], s[2], s[1] * s[3]])?;
+    proj(3, &merged)
+}
+
+/// mlx.nn.RoPE with offset 0.
+impl Lower for Rope {
+    fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
+        fast::rope(
+            call.x(),
+            self.dims as i32,
+            self.traditional,
+            Some(self.base as f32),
+            self.scale as f32,
+            0,
+            None,
+        )
+    }
+}
