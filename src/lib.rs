@@ -92,7 +92,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use mithril_core::args::{ArgSpec, ArgValue};
-    pub use mithril_core::graph::{DimSpec, Graph, InputSpec, ModelSpec, NodeSpec, ValueRef};
+    pub use mithril_core::graph::{
+        DimSpec, Graph, InputSpec, ModelSpec, NodeSpec, ShareSpec, ValueRef,
+    };
     pub use mithril_mlx::mlx_rs::Array;
     pub use mithril_mlx::{GraphFn, build_graph, custom_op};
     pub use std::sync::{Arc, OnceLock};

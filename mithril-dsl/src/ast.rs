@@ -21,6 +21,29 @@ pub enum Stmt {
     Output(Ident, Vec<Ident>),
     /// `x -> Linear(64) -> Relu => h;`
     Flow(Flow),
+    /// `share head.weight = embed.weight;`
+    Share(Share),
+}
+
+/// `share target = source;`: two parameter paths.
+pub struct Share {
+    pub target: ParamPath,
+    pub source: ParamPath,
+}
+
+/// A dotted parameter path as written, `blocks.0.fc.weight`.
+pub struct ParamPath {
+    /// The segments, `r#` removed.
+    pub segments: Vec<String>,
+    /// The tokens, for errors.
+    pub tokens: TokenStream,
+}
+
+impl ParamPath {
+    /// The path as the graph names parameters: `blocks.0.fc.weight`.
+    pub fn dotted(&self) -> String {
+        self.segments.join(".")
+    }
 }
 
 pub struct InputDecl {

@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use mithril_core::args::{ArgSpec, ArgValue};
 use mithril_core::dim::MAX_SIZE;
 use mithril_core::graph::{
-    DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, Site, ValueRef, repeat_out_of_range,
-    size_out_of_range,
+    DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, ShareSpec, Site, ValueRef,
+    repeat_out_of_range, size_out_of_range,
 };
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -29,6 +29,8 @@ pub struct Lowered {
     pub inputs: Vec<Ident>,
     pub nodes: Vec<NodeTokens>,
     pub outputs: Vec<Ident>,
+    /// Each `share` statement's target and source paths as written.
+    pub shares: Vec<(TokenStream, TokenStream)>,
 }
 
 pub struct NodeTokens {
@@ -61,6 +63,8 @@ impl Lowered {
             Site::NodeOutput(i) => node(i).map(|n| n.output.to_token_stream()),
             Site::NodeRepeat(i) => node(i).map(|n| n.repeat.clone().unwrap_or(n.call.clone())),
             Site::Output(i) => self.outputs.get(i).map(ToTokens::to_token_stream),
+            Site::ShareTarget(i) => self.shares.get(i).map(|(t, _)| t.clone()),
+            Site::ShareSource(i) => self.shares.get(i).map(|(_, s)| s.clone()),
         };
         found
             .filter(|t| !t.is_empty())
@@ -107,6 +111,8 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
     let mut outputs = Vec::new();
     let mut output_tokens = Vec::new();
     let mut output_statements = 0;
+    let mut shares = Vec::new();
+    let mut share_tokens = Vec::new();
 
     for stmt in &def.stmts {
         match stmt {
@@ -138,6 +144,13 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                     outputs.push(text(n));
                     output_tokens.push(n.clone());
                 }
+            }
+            Stmt::Share(share) => {
+                shares.push(ShareSpec {
+                    target: Cow::Owned(share.target.dotted()),
+                    source: Cow::Owned(share.source.dotted()),
+                });
+                share_tokens.push((share.target.tokens.clone(), share.source.tokens.clone()));
             }
             Stmt::Flow(flow) => {
                 let mut previous: Option<(usize, TokenStream)> = None;
@@ -182,11 +195,13 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
             inputs: inputs.into(),
             nodes: nodes.into(),
             outputs: outputs.into(),
+            shares: shares.into(),
         },
         name: def.name.clone(),
         inputs: input_tokens,
         nodes: node_tokens,
         outputs: output_tokens,
+        shares: share_tokens,
     }
 }
 

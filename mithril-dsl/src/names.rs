@@ -62,14 +62,23 @@ pub fn item(model: &Ident, suffix: &str) -> Ident {
 
 /// Where a model is written, for hidden names: its file, line and column
 /// when the compiler tells (inside a macro), so that two models of one name
-/// in different modules get different hidden items.
+/// in different modules get different hidden items. The file is named
+/// relative to the crate (else by its file name), so the names do not
+/// depend on where the crate is checked out.
 fn site(span: Span) -> String {
-    if proc_macro::is_available() {
-        let span = span.unwrap();
-        format!("{}:{}:{}", span.file(), span.line(), span.column())
-    } else {
-        String::new()
+    if !proc_macro::is_available() {
+        return String::new();
     }
+    let span = span.unwrap();
+    let file = span.file();
+    let path = std::path::Path::new(&file);
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
+    let relative = crate_dir
+        .as_deref()
+        .and_then(|dir| path.strip_prefix(dir).ok())
+        .or_else(|| path.file_name().map(std::path::Path::new))
+        .unwrap_or(path);
+    format!("{}:{}:{}", relative.display(), span.line(), span.column())
 }
 
 /// A hash of the model's name, place and statements.

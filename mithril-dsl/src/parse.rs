@@ -10,7 +10,9 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, braced, bracketed, parenthesized};
 
-use crate::ast::{Arg, Call, DimTok, Flow, Head, InputDecl, ModelDef, Stmt};
+use quote::ToTokens;
+
+use crate::ast::{Arg, Call, DimTok, Flow, Head, InputDecl, ModelDef, ParamPath, Share, Stmt};
 
 /// Parses every model of the invocation, collecting statement errors.
 pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ModelDef> {
@@ -121,7 +123,7 @@ impl Parse for Stmt {
         // Every statement starts with a name: `input`, `output`, a value or a layer.
         if !input.peek(Ident) {
             return Err(input.error(format!(
-                "expected a statement: `input x: [B, 784];`, `x -> Layer => y;`, `Layer(a, b) => y;` or `output y;`, found `{}`",
+                "expected a statement: `input x: [B, 784];`, `x -> Layer => y;`, `Layer(a, b) => y;`, `share a.weight = b.weight;` or `output y;`, found `{}`",
                 next_token(input)
             )));
         }
@@ -144,6 +146,20 @@ impl Parse for Stmt {
             let decls = Punctuated::<InputDecl, Token![,]>::parse_separated_nonempty(input)?;
             expect_end(input)?;
             return Ok(Stmt::Input(decls.into_iter().collect()));
+        }
+        if is_keyword_decl(input, "share") {
+            input.parse::<Ident>()?;
+            let target: ParamPath = input.parse()?;
+            if !input.peek(Token![=]) || input.peek(Token![=>]) {
+                return Err(input.error(format!(
+                    "expected `=` and the parameter it shares, as in `share head.weight = embed.weight;`, found `{}`",
+                    next_token(input)
+                )));
+            }
+            input.parse::<Token![=]>()?;
+            let source: ParamPath = input.parse()?;
+            expect_end(input)?;
+            return Ok(Stmt::Share(Share { target, source }));
         }
         if is_keyword_decl(input, "output") {
             let keyword: Ident = input.parse()?;
@@ -194,6 +210,55 @@ fn next_token(input: ParseStream) -> String {
         }
         Some((tt, _)) => tt.to_string(),
         None => String::new(),
+    }
+}
+
+impl Parse for ParamPath {
+    /// `layer.weight`, `attn.query_proj.weight`, `blocks.0.fc.bias`.
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut segments = Vec::new();
+        let mut tokens = TokenStream::new();
+        let first: Ident = input.call(Ident::parse_any).map_err(|_| {
+            input.error(format!(
+                "expected a parameter such as `head.weight`, found `{}`",
+                next_token(input)
+            ))
+        })?;
+        segments.push(first.unraw().to_string());
+        first.to_tokens(&mut tokens);
+        while input.peek(Token![.]) {
+            let dot: Token![.] = input.parse()?;
+            dot.to_tokens(&mut tokens);
+            if input.peek(syn::LitInt) {
+                let index: syn::LitInt = input.parse()?;
+                segments.push(index.base10_digits().to_string());
+                index.to_tokens(&mut tokens);
+            } else if input.peek(syn::LitFloat) {
+                // `blocks.0.1` lexes its last part as the float `0.1`.
+                let index: syn::LitFloat = input.parse()?;
+                segments.extend(index.base10_digits().split('.').map(String::from));
+                index.to_tokens(&mut tokens);
+            } else {
+                let part: Ident = input.call(Ident::parse_any).map_err(|_| {
+                    input.error(format!(
+                        "expected a name or an index after `.`, found `{}`",
+                        next_token(input)
+                    ))
+                })?;
+                segments.push(part.unraw().to_string());
+                part.to_tokens(&mut tokens);
+            }
+        }
+        if segments.len() < 2 {
+            return Err(syn::Error::new_spanned(
+                &tokens,
+                format!(
+                    "`{}` is a layer; name one of its parameters, as in `{}.weight`",
+                    segments[0], segments[0]
+                ),
+            ));
+        }
+        Ok(ParamPath { segments, tokens })
     }
 }
 

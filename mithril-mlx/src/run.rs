@@ -120,7 +120,15 @@ fn run(
         let mut out: Option<Array> = None;
         for rep in 0..node.repeat {
             let first = rep * per_application;
-            let w = &node_weights[first..first + per_application];
+            // A layer that shares parameters (applied once) gets them in place.
+            let gathered;
+            let w = match node.shared.is_empty() {
+                true => &node_weights[first..first + per_application],
+                false => {
+                    gathered = node.layer_weights(weights, rep);
+                    &gathered[..]
+                }
+            };
             let current: Vec<&Array> = match &out {
                 Some(prev) => vec![prev],
                 None => args.clone(),

@@ -35,6 +35,10 @@ pub enum Site {
     NodeRepeat(usize),
     /// Output `i` of the `output` list.
     Output(usize),
+    /// The target (left) parameter of `share` statement `i`.
+    ShareTarget(usize),
+    /// The source (right) parameter of `share` statement `i`.
+    ShareSource(usize),
 }
 
 /// A problem found while building a [`Graph`](super::Graph).

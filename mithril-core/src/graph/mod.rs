@@ -23,7 +23,7 @@ pub use build::{
     size_out_of_range,
 };
 pub use error::{BuildError, ConcreteShapeError, InputShapeError, Site};
-pub use spec::{DimSpec, InputSpec, ModelSpec, NodeSpec, ValueRef, snake_case};
+pub use spec::{DimSpec, InputSpec, ModelSpec, NodeSpec, ShareSpec, ValueRef, snake_case};
 
 /// A value in a built graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -89,12 +89,48 @@ pub struct Node {
     pub shape: Shape,
     /// Applications in sequence.
     pub repeat: usize,
-    /// Its parameters, as a range of [`Graph::weights`].
+    /// The parameters it owns, as a range of [`Graph::weights`].
     pub weights: Range<usize>,
+    /// Parameters of other nodes it uses as its own (`share`): its layer's
+    /// parameter at this position (of one application) is this index of
+    /// [`Graph::weights`]. Sorted by position.
+    pub shared: Vec<(usize, usize)>,
     /// The call as written, `Linear(128)`, for summaries.
     pub call: String,
     /// Its index in the [`ModelSpec`].
     pub source: usize,
+}
+
+impl Node {
+    /// The parameters application `rep` of this node computes with, in its
+    /// layer's order: its own, with those it shares from other nodes put in
+    /// their places. `all` is indexed like [`Graph::weights`].
+    pub fn layer_weights<T: Clone>(&self, all: &[T], rep: usize) -> Vec<T> {
+        let owned = &all[self.weights.clone()];
+        let per_application = owned.len() / self.repeat.max(1);
+        let mut own = owned[rep * per_application..(rep + 1) * per_application].iter();
+        let mut shared = self.shared.iter().peekable();
+        let mut out = Vec::with_capacity(per_application + self.shared.len());
+        for position in 0.. {
+            match shared.peek() {
+                Some(&&(at, index)) if at == position => {
+                    out.push(all[index].clone());
+                    shared.next();
+                }
+                _ => match own.next() {
+                    Some(w) => out.push(w.clone()),
+                    None if shared.peek().is_none() => break,
+                    None => {
+                        // A position past the owned ones: the rest are shared.
+                        if let Some(&(_, index)) = shared.next() {
+                            out.push(all[index].clone());
+                        }
+                    }
+                },
+            }
+        }
+        out
+    }
 }
 
 /// A parameter of a built graph.

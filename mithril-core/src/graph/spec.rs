@@ -18,6 +18,19 @@ pub struct ModelSpec {
     pub nodes: List<NodeSpec>,
     /// Values returned, in order.
     pub outputs: List<Str>,
+    /// Parameters that are another's (`share head.weight = embed.weight;`).
+    pub shares: List<ShareSpec>,
+}
+
+/// `share head.weight = embed.weight;`: the layer parameter `target` is not
+/// a parameter of its own but `source` (weight tying). Both are dotted
+/// parameter paths, as mlx.nn names them (`blocks.0.fc.weight`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShareSpec {
+    /// The parameter that is not its own.
+    pub target: Str,
+    /// The parameter it is.
+    pub source: Str,
 }
 
 /// `input image: [B, 28, 28, 1]`

@@ -96,5 +96,9 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
         quote!(#p::NodeSpec { name: #name, layer: #layer, args: #args, inputs: #inputs, output: #output, repeat: #repeat })
     }));
     let outputs = list_tokens(spec.outputs.iter().map(|o| str_tokens(o)));
-    quote!(#p::ModelSpec { name: #name, inputs: #inputs, nodes: #nodes, outputs: #outputs })
+    let shares = list_tokens(spec.shares.iter().map(|s| {
+        let (target, source) = (str_tokens(&s.target), str_tokens(&s.source));
+        quote!(#p::ShareSpec { target: #target, source: #source })
+    }));
+    quote!(#p::ModelSpec { name: #name, inputs: #inputs, nodes: #nodes, outputs: #outputs, shares: #shares })
 }

@@ -226,6 +226,7 @@ impl ::mithril::Model for Classifier {
                     ::std::borrow::Cow::Borrowed("probs"),
                 ],
             ),
+            shares: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,

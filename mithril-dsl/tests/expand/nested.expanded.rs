@@ -164,6 +164,7 @@ impl ::mithril::Model for Block {
                 ],
             ),
             outputs: ::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("y")]),
+            shares: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,
@@ -417,6 +418,7 @@ impl ::mithril::Model for Net {
             outputs: ::std::borrow::Cow::Borrowed(
                 &[::std::borrow::Cow::Borrowed("logits")],
             ),
+            shares: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,

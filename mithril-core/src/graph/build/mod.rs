@@ -9,7 +9,8 @@
 //! 4. [`order`]: the execution order (a cycle is an error);
 //! 5. [`ops`]: each node's layer or nested model, and its number of inputs;
 //! 6. [`shapes`]: every node's output shape, in execution order;
-//! 7. [`weights`]: every parameter with its dotted path.
+//! 7. [`weights`]: every parameter with its dotted path;
+//! 8. [`shares`]: parameters that are another's (`share a.weight = b.weight;`).
 //!
 //! [`outline`] runs the passes that do not need shapes, for the items of a
 //! model that failed.
@@ -19,6 +20,7 @@ mod ops;
 mod order;
 mod outline;
 mod shapes;
+mod shares;
 mod values;
 mod weights;
 mod wiring;
@@ -72,7 +74,8 @@ impl Graph {
             &names,
             &mut errors,
         );
-        let (nodes, weights) = weights::assign(spec, &names, shaped, &mut errors);
+        let (mut nodes, weights) = weights::assign(spec, &names, shaped, &mut errors);
+        let weights = shares::apply(spec, &mut nodes, weights, &mut errors);
 
         let position = |source: usize| nodes.iter().position(|n| n.source == source);
         let mut outputs = Vec::new();

@@ -53,7 +53,18 @@ pub(super) fn outline(spec: &ModelSpec, models: ModelLookup<'_>) -> Vec<NodeOutl
                     // Names do not depend on shapes; sizes a rule cannot
                     // read count as 1.
                     let unknown = vec![Shape::default(); node.inputs.len().max(1)];
-                    let weights = layer.weights(&unknown).iter().map(|w| w.name).collect();
+                    // A parameter another's `share` replaces is not the layer's own.
+                    let shared = |w: &str| {
+                        spec.shares
+                            .iter()
+                            .any(|s| *s.target == format!("{name}.{w}"))
+                    };
+                    let weights = layer
+                        .weights(&unknown)
+                        .iter()
+                        .map(|w| w.name)
+                        .filter(|w| !shared(w))
+                        .collect();
                     OutlineKind::Layer { layer, weights }
                 }
                 Some(crate::graph::Op::Model(graph)) => OutlineKind::Model(Some(graph)),

@@ -17,6 +17,7 @@ pub(crate) fn spec(inputs: &[InputSpec], nodes: Vec<NodeSpec>, outputs: &[&str])
             .map(|o| Cow::Owned(o.to_string()))
             .collect::<Vec<_>>()
             .into(),
+        shares: Vec::new().into(),
     }
 }
 

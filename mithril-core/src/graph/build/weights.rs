@@ -58,6 +58,7 @@ pub(super) fn assign(
             shape: s.shape,
             repeat: node.repeat,
             weights: start..weights.len(),
+            shared: Vec::new(),
             call: node.call_text(),
             source: s.source,
         });
