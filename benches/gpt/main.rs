@@ -24,6 +24,7 @@
 //! ln(vocab), the loss falling over training, and every variant's step.
 
 mod check;
+mod dsl;
 mod measure;
 mod model;
 mod variants;

@@ -2,9 +2,8 @@
 //! GPT's training step (one compiled closure over explicit state), and the
 //! cheap diagnostic rows derived from it.
 //!
-//! The DSL variant plugs in here: a `Variant::Dsl` arm in [`Variant::ALL`]
-//! and [`Variant::runner`], and a `StepRunner` holding the `model!`'s
-//! parameters and a `mithril::train::Trainer` whose `step` it calls.
+//! The DSL variant (`dsl.rs`) is the zoo's `model!` GPT trained by
+//! `mithril::train::Trainer`, from the same weights.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -81,6 +80,9 @@ pub struct Hand {
 pub enum Variant {
     /// The model hand-written against mlx-rs.
     Hand(Hand),
+    /// The zoo's `model!` GPT through `Trainer` (training, compiled), in
+    /// this precision (fused attention).
+    Dsl(Numerics),
 }
 
 const fn hand(pass: Pass, compiled: bool, numerics: Numerics) -> Variant {
@@ -96,6 +98,7 @@ impl Variant {
     /// the diagnostic rows.
     pub const ALL: &[(&str, Variant)] = &[
         ("mlx", hand(Pass::Train, true, Numerics::BF16)),
+        ("dsl", Variant::Dsl(Numerics::BF16)),
         (
             "mlx-unfused-attention",
             hand(
@@ -108,6 +111,7 @@ impl Variant {
             ),
         ),
         ("mlx-f32", hand(Pass::Train, true, Numerics::F32)),
+        ("dsl-f32", Variant::Dsl(Numerics::F32)),
         ("mlx-eager", hand(Pass::Train, false, Numerics::BF16)),
         ("mlx-fwd-bwd", hand(Pass::Gradients, true, Numerics::BF16)),
         ("mlx-forward", hand(Pass::Forward, true, Numerics::BF16)),
@@ -134,6 +138,10 @@ impl Variant {
                     Attention::Unfused => "unfused",
                 }
             ),
+            Variant::Dsl(n) => format!(
+                "model! (mithril_zoo::gpt) through Trainer, train, compiled, {:?} compute, fused attention",
+                n.compute
+            ),
         }
     }
 
@@ -141,6 +149,7 @@ impl Variant {
     pub fn pass(&self) -> Pass {
         match self {
             Variant::Hand(h) => h.pass,
+            Variant::Dsl(_) => Pass::Train,
         }
     }
 
@@ -156,6 +165,7 @@ impl Variant {
     ) -> Result<Box<dyn StepRunner>, Exception> {
         match *self {
             Variant::Hand(h) => hand_runner(h, Gpt::init(config, seed)?, adamw, tokens, targets),
+            Variant::Dsl(n) => crate::dsl::runner(config, seed, n, adamw, tokens, targets),
         }
     }
 }

@@ -724,10 +724,17 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             let mut out = out.into_iter();
             let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
             let flags = out.next();
-            let step = format!("step {}", self.steps + 1);
-            self.group.guarded(&step, || {
-                mlx_rs::transforms::eval(state.0.iter().chain([&loss]).chain(&flags))
-            })?;
+            let outputs = state.0.iter().chain([&loss]).chain(&flags);
+            if flags.is_none() && self.group.size() == 1 {
+                // Nothing to inspect before the next step: let MLX run this
+                // one while the caller prepares the next (reading the loss
+                // waits for it).
+                mlx_rs::transforms::async_eval(outputs)?;
+            } else {
+                let step = format!("step {}", self.steps + 1);
+                self.group
+                    .guarded(&step, || mlx_rs::transforms::eval(outputs))?;
+            }
             if let Some(flags) = &flags {
                 self.check_finite(flags, &loss, &weights, &state.0, &args)?;
             }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPT-2 benchmark in one sitting on the GPU machine (no Rust, no network):
-# the hand-written mlx-rs step (benches/gpt, built on the CPU machine and
+# the DSL's model (mithril_zoo::gpt through Trainer) and the hand-written
+# mlx-rs step (benches/gpt, built on the CPU machine and
 # pointed at MLX's CUDA libmlx.so at run time) and PyTorch eager and
 # torch.compile (scripts/gpu/gpt_torch.py), at GPT-2 small and at the small
 # launch-bound size, then the diagnostic rows while time is left.
@@ -101,8 +102,8 @@ steps_for() { # the diagnostic rows' steps (fewer than the main rows')
 # first, then torch.compile (its compilation is the slowest part of the
 # sitting), so a slow compile cannot crowd out the other main rows.
 for size in $sizes; do
-  if [[ $size == gpt2-small ]]; then lim=(150 90); else lim=(90 60); fi
-  row "${lim[0]}" "mlx $size" "${mlx[@]}" --size "$size" --variant mlx --pipelined --no-header
+  if [[ $size == gpt2-small ]]; then lim=(200 90); else lim=(120 60); fi
+  row "${lim[0]}" "mlx and dsl $size" "${mlx[@]}" --size "$size" --variant mlx,dsl --pipelined --no-header
   row "${lim[1]}" "torch-eager $size" "${torch[@]}" --size "$size" --variant torch-eager --pipelined --no-header
 done
 for size in $sizes; do
@@ -139,7 +140,7 @@ row 60 "torch-eager profile ${sizes%% *}" "${torch[@]}" --size "${sizes%% *}" --
   echo "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
   cat "$table"
   echo
-  echo "mlx* rows: benches/gpt (hand-written mlx-rs; $(grep '^MLX ' "$out/gpu.txt" | head -1));" \
+  echo "dsl rows: mithril_zoo::gpt (model!) through mithril::train::Trainer; mlx* rows: benches/gpt (hand-written mlx-rs; $(grep '^MLX ' "$out/gpu.txt" | head -1));" \
     "torch* rows: scripts/gpu/gpt_torch.py ($(grep '^torch ' "$out/gpu.txt" | head -1))." \
     "Synchronised steps, median; (pipelined): steps back to back, mean."
   echo "Wall time of the sitting: $((SECONDS - start)) s."

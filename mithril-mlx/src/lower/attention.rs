@@ -58,9 +58,31 @@ fn multi_head(
         x.reshape(&[s[0], s[1], heads, -1])?
             .transpose_axes(&[0, 2, 1, 3])
     };
-    let queries = split_heads(proj(0, q)?)?;
-    let keys = split_heads(proj(1, k)?)?;
-    let values = split_heads(proj(2, v)?)?;
+    let (queries, keys, values) = match inputs {
+        // Self-attention: one matrix product with the three projections
+        // side by side (as GPT-2's `c_attn`), the same numbers as three.
+        [x] => {
+            let part = |i: usize, j: usize| &weights[i * per + j];
+            let w = mlx_rs::ops::concatenate(&[part(0, 0), part(1, 0), part(2, 0)], 0)?;
+            let b = match layer.bias {
+                true => Some(mlx_rs::ops::concatenate(
+                    &[part(0, 1), part(1, 1), part(2, 1)],
+                    0,
+                )?),
+                false => None,
+            };
+            let (dq, dk) = (part(0, 0).shape()[0], part(1, 0).shape()[0]);
+            let qkv = linear(x, &w, b.as_ref())?.split_at_indices(&[dq, dq + dk], -1)?;
+            let [q, k, v] = <[Array; 3]>::try_from(qkv)
+                .map_err(|_| Exception::custom("the projections did not split in three"))?;
+            (split_heads(q)?, split_heads(k)?, split_heads(v)?)
+        }
+        _ => (
+            split_heads(proj(0, q)?)?,
+            split_heads(proj(1, k)?)?,
+            split_heads(proj(2, v)?)?,
+        ),
+    };
     let out = attention(&queries, &keys, &values, layer.causal)?;
     let s = out.shape();
     let merged = out

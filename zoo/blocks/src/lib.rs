@@ -19,5 +19,6 @@
 //! ```
 
 pub mod blocks;
+pub mod gpt;
 pub mod ops;
 pub mod transformer;
