@@ -25,6 +25,7 @@
 
 mod check;
 mod dsl;
+mod kernels;
 mod measure;
 mod model;
 mod variants;
@@ -142,6 +143,10 @@ struct Args {
     /// List the variants and exit.
     #[arg(long)]
     list: bool,
+    /// Time the step's operations one by one at GPT-2 small's shapes
+    /// (matrix products, attention, layer norm, cross-entropy, AdamW).
+    #[arg(long)]
+    kernels: bool,
     /// Check the model on the CPU at the tiny size (see the module docs).
     #[arg(long)]
     check: bool,
@@ -210,6 +215,13 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         DeviceArg::Auto | DeviceArg::Cpu => mlx_rs::Device::cpu(),
     };
     mlx_rs::Device::set_default(&device);
+    if args.kernels {
+        let shapes = match args.size {
+            Some(Size::Tiny) => kernels::Shapes::TINY,
+            _ => kernels::Shapes::GPT2_SMALL,
+        };
+        return Ok(kernels::run(shapes)?);
+    }
     let size = args
         .size
         .unwrap_or(if gpu { Size::Gpt2Small } else { Size::Tiny });

@@ -287,6 +287,70 @@ def profile(step, warmup, steps, sync, cuda):
     return [f"# profile of {steps} steps", averages.table(row_limit=30)]
 
 
+def kernels(device, tiny):
+    """The step's operations one by one at GPT-2 small's shapes, in bf16 (as
+    autocast runs them), as `benches/gpt --kernels` times MLX's."""
+    import torch.nn.functional as F
+    batch, seq, vocab, n_params = (2, 64, 512, 100_000) if tiny else (16, 1024, 50_304, 124_475_904)
+    tokens, d = batch * seq, 768
+    g = torch.Generator(device=device).manual_seed(0)
+    randn = lambda *shape, dtype=torch.bfloat16, grad=False: (
+        torch.randn(*shape, generator=g, device=device) * 0.02).to(dtype).requires_grad_(grad)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+    def median_ms(f):
+        times = []
+        for i in range(13):
+            sync()
+            t0 = time.perf_counter()
+            f()
+            sync()
+            if i >= 3:
+                times.append((time.perf_counter() - t0) * 1e3)
+        return sorted(times)[len(times) // 2]
+
+    def row(name, ms, flops=0.0, bytes_=0.0):
+        rate = f"{flops / ms / 1e9:.0f} TFLOP/s" if flops else f"{bytes_ / ms / 1e6:.0f} GB/s"
+        print(f"| torch | {name} | {ms:.3f} | {rate} |", flush=True)
+
+    print(f"| side | operation (bf16, d 768, 12 heads of 64, batch {batch} x {seq}, vocabulary {vocab}) | ms (median) | rate |")
+    print("| --- | --- | ---: | ---: |")
+    for name, k, n in [("qkv", d, 3 * d), ("attention out", d, d), ("mlp in", d, 4 * d),
+                       ("mlp out", 4 * d, d), ("lm head", d, vocab)]:
+        x, w, dy = randn(tokens, k), randn(n, k), randn(tokens, n)
+        flops = 2.0 * tokens * k * n
+        row(f"matmul {name} [{tokens}x{k}]·[{k}x{n}]", median_ms(lambda: x @ w.t()), flops)
+        row(f"matmul {name} backward (dx, dW)", median_ms(lambda: (dy @ w, dy.t() @ x)), 2 * flops)
+    shape = (batch, 12, seq, 64)
+    q, k, v = (randn(*shape, grad=True) for _ in range(3))
+    att = 2.0 * batch * 12 * seq * seq * 64
+    with torch.no_grad():
+        row("attention forward (fused, causal)",
+            median_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True)), att)
+    dout = randn(*shape)
+    row("attention forward + backward",
+        median_ms(lambda: torch.autograd.grad(F.scaled_dot_product_attention(q, k, v, is_causal=True), (q, k, v), dout)),
+        3.5 * att)
+    x = randn(tokens, d, grad=True)
+    norm = torch.nn.LayerNorm(d, device=device, dtype=torch.bfloat16)
+    bytes_ = 2.0 * 2.0 * tokens * d
+    with torch.no_grad():
+        row("layer norm forward", median_ms(lambda: norm(x)), 0.0, bytes_)
+    dy = randn(tokens, d)
+    row("layer norm forward + backward",
+        median_ms(lambda: torch.autograd.grad(norm(x), [x, norm.weight, norm.bias], dy)), 0.0, 3 * bytes_)
+    logits = randn(tokens, vocab, grad=True)
+    targets = torch.randint(0, vocab, (tokens,), generator=g, device=device)
+    row("cross-entropy forward + backward (f32)",
+        median_ms(lambda: torch.autograd.grad(F.cross_entropy(logits.float(), targets), logits)),
+        0.0, 4.0 * 2.0 * tokens * vocab)
+    p_ = torch.zeros(n_params, device=device, requires_grad=True)
+    p_.grad = randn(n_params, dtype=torch.float32)
+    opt = torch.optim.AdamW([p_], lr=6e-4, betas=(0.9, 0.95), weight_decay=0.1,
+                            fused=device.type == "cuda")
+    row(f"AdamW update, {n_params} f32 parameters (fused)", median_ms(opt.step), 0.0, 7.0 * 4.0 * n_params)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--size", choices=SIZES, default=None, help="default: gpt2-small on CUDA, tiny on the CPU")
@@ -303,6 +367,8 @@ def main():
     p.add_argument("--peak-tflops", type=float, default=989.0)
     p.add_argument("--no-header", action="store_true")
     p.add_argument("--formula", action="store_true", help="print the formula and the header, run nothing")
+    p.add_argument("--kernels", action="store_true",
+                   help="time the step's operations one by one at GPT-2 small's shapes (tiny: CPU-sized)")
     p.add_argument("--profile", action="store_true",
                    help="instead of rows, print PyTorch's profiler table of the timed steps")
     args = p.parse_args()
@@ -313,6 +379,9 @@ def main():
         device = torch.device(args.device)
     if args.size is None:
         args.size = "gpt2-small" if device.type == "cuda" else "tiny"
+    if args.kernels:
+        kernels(device, args.size == "tiny")
+        return 0
     names = [n for n in args.variant.split(",") if n]
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
