@@ -8,15 +8,18 @@
 
 mod activation;
 mod attention;
+mod buffer;
 mod combine;
 mod conv;
 mod custom;
 mod dense;
+mod math;
 mod norm;
 mod pool;
 mod recurrent;
 mod reduce;
 mod reshape;
+mod select;
 mod shape_ops;
 
 use mithril_core::layers::Layer;

@@ -3,7 +3,7 @@
 //! missing `output` statement, and inputs or values nobody reads.
 
 use crate::graph::error::Errors;
-use crate::graph::{ModelSpec, Site, ValueRef};
+use crate::graph::{ModelSpec, Scalar, Site, ValueRef};
 
 use super::values::Values;
 
@@ -14,6 +14,8 @@ pub(super) enum Slot {
     Input(usize),
     /// The output of the node at this source index.
     Node(usize),
+    /// A number written as an operand.
+    Literal(Scalar),
 }
 
 /// Every value read, resolved; `None` where the name is unknown (reported).
@@ -34,6 +36,7 @@ pub(super) fn resolve(spec: &ModelSpec, values: &Values<'_>, errors: &mut Errors
         for (k, input) in node.inputs.iter().enumerate() {
             slots.push(match input {
                 ValueRef::Node(j) => Some(Slot::Node(*j)),
+                ValueRef::Literal(x) => Some(Slot::Literal(*x)),
                 ValueRef::Named(n) => {
                     used.push(n);
                     let slot = values.named.get(&**n).copied();
