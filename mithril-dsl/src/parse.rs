@@ -648,8 +648,7 @@ fn inputs_of(tokens: TokenStream) -> syn::Result<Vec<Operand>> {
 /// numbers (`-> Multiply(0.5)`); `None` otherwise.
 fn numbers_of(tokens: TokenStream) -> Option<Vec<Operand>> {
     let operands = inputs_of(tokens).ok()?;
-    let numbers = !operands.is_empty()
-        && operands.iter().all(|o| matches!(o, Operand::Literal(_)));
+    let numbers = !operands.is_empty() && operands.iter().all(|o| matches!(o, Operand::Literal(_)));
     numbers.then_some(operands)
 }
 

@@ -98,14 +98,8 @@ reduction!(
     Max,
     "maximum over axes (all by default): [B, T, C] -> Max(axes = 1, keepdims = true) -> [B, 1, C]"
 );
-reduction!(
-    Min,
-    "minimum over axes (all by default), like `Max`"
-);
-reduction!(
-    Prod,
-    "product over axes (all by default), like `Sum`"
-);
+reduction!(Min, "minimum over axes (all by default), like `Max`");
+reduction!(Prod, "product over axes (all by default), like `Sum`");
 reduction!(
     LogSumExp,
     "log(sum(exp(x))) over axes (all by default), computed stably (mx.logsumexp)"

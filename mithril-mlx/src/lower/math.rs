@@ -60,18 +60,22 @@ fn threshold(given: Threshold, cutoff: Cutoff, like: &Array) -> Result<Array, Ex
     scalar(given.value(cutoff, bits), like)
 }
 
-/// robust_log: `where(|x| < t, log(t) + |x| / t - 1, log(where(|x| < t, 1, |x|)))`.
 impl Lower for RobustLog {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
-        let x = call.x();
-        let t = threshold(self.threshold, Self::CUTOFF, x)?;
-        let a = x.abs()?;
-        let small = a.lt(&t)?;
-        let one = scalar(1.0, x)?;
-        let near = t.log()?.add(a.divide(&t)?)?.subtract(&one)?;
-        let far = ops::select(&small, &one, &a)?.log()?;
-        ops::select(&small, &near, &far)
+        robust_log(call.x(), self.threshold)
     }
+}
+
+/// robust_log: `where(|x| < t, log(t) + |x| / t - 1, log(where(|x| < t, 1,
+/// |x|)))`; also the robust losses' log.
+pub(crate) fn robust_log(x: &Array, threshold: Threshold) -> Result<Array, Exception> {
+    let t = self::threshold(threshold, RobustLog::CUTOFF, x)?;
+    let a = x.abs()?;
+    let small = a.lt(&t)?;
+    let one = scalar(1.0, x)?;
+    let near = t.log()?.add(a.divide(&t)?)?.subtract(&one)?;
+    let far = ops::select(&small, &one, &a)?.log()?;
+    ops::select(&small, &near, &far)
 }
 
 /// robust_sqrt: `where(|x| < t, |x| / sqrt(t), sqrt(where(|x| < t, 1, |x|)))`.
@@ -117,14 +121,7 @@ impl Lower for RobustPower {
         let one = scalar(1.0, base)?;
         let log_t = t.log()?;
         let steep = one.subtract(
-            log_t.divide(
-                log_t.add(
-                    mlx_rs::stop_gradient(base)?
-                        .abs()?
-                        .divide(&t)?
-                        .log()?,
-                )?,
-            )?,
+            log_t.divide(log_t.add(mlx_rs::stop_gradient(base)?.abs()?.divide(&t)?.log()?)?)?,
         )?;
         let small = mlx_rs::stop_gradient(exponent.lt(&steep)?.logical_and(base.abs()?.lt(&t)?)?)?;
         let shape = call.out_shape;

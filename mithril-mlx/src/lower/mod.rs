@@ -144,6 +144,8 @@ macro_rules! dispatch {
 
 mithril_core::for_each_layer!(dispatch);
 
+pub(crate) use math::robust_log;
+
 /// A scalar of `like`'s dtype, as a Python float is in MLX arithmetic.
 fn scalar(value: f64, like: &Array) -> Result<Array, Exception> {
     if like.dtype() == Dtype::Float64 {

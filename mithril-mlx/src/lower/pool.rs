@@ -44,7 +44,9 @@ fn batched(
     if x.ndim() == rank {
         return pool(x, call.out_shape);
     }
-    let out: Vec<i32> = std::iter::once(1).chain(call.out_shape.iter().copied()).collect();
+    let out: Vec<i32> = std::iter::once(1)
+        .chain(call.out_shape.iter().copied())
+        .collect();
     pool(&x.expand_dims(0)?, &out)?.squeeze_axes(&[0])
 }
 
@@ -70,7 +72,12 @@ fn pad_axes(x: &Array, pads: &[Sides], value: f32) -> Result<Array, Exception> {
     for (i, &(a, b)) in pads.iter().enumerate() {
         widths[1 + i] = (a as i32, b as i32);
     }
-    ops::pad(x, &widths[..], Array::from_f32(value).as_dtype(x.dtype())?, None)
+    ops::pad(
+        x,
+        &widths[..],
+        Array::from_f32(value).as_dtype(x.dtype())?,
+        None,
+    )
 }
 
 /// Sliding windows of an NHWC array, and the two axes that span each window.

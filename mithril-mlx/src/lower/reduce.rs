@@ -1,9 +1,9 @@
 //! Reductions over axes (mithril-core's `layers/reduce.rs`): MLX's own.
 
 use mithril_core::layers::{ArgMax, LogSumExp, Max, Mean, Min, Prod, Std, Sum, Var};
-use mlx_rs::ops;
 use mlx_rs::Array;
 use mlx_rs::error::Exception;
+use mlx_rs::ops;
 
 use super::{Call, Lower};
 
