@@ -142,7 +142,13 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
         inputs: graph
             .inputs
             .iter()
-            .map(|i| value(&i.name, format!("Shape `{}`.", i.shape)))
+            .map(|i| match i.differentiable {
+                true => value(&i.name, format!("Shape `{}`.", i.shape)),
+                false => value(
+                    &i.name,
+                    format!("Shape `{}`; static: no gradient flows into it.", i.shape),
+                ),
+            })
             .collect(),
         outputs: graph
             .outputs
