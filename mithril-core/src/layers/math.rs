@@ -140,17 +140,10 @@ impl Threshold {
         match args.get("threshold") {
             None => Ok(Threshold::Auto),
             Some((_, ArgValue::Ident(w))) if w == "auto" => Ok(Threshold::Auto),
-            Some(_) => {
-                let t = args.float("threshold", 0.0)?;
-                if t > 0.0 {
-                    Ok(Threshold::Given(t))
-                } else {
-                    Err(args.error(
-                        "threshold",
-                        format!("`threshold` must be a positive number, found {t:?}"),
-                    ))
-                }
-            }
+            Some((site, value)) => match args.float("threshold", 0.0)? {
+                t if t > 0.0 => Ok(Threshold::Given(t)),
+                _ => Err(args.invalid("threshold", value, site)),
+            },
         }
     }
 }

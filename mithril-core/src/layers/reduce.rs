@@ -110,7 +110,7 @@ const SPREAD_ARGS: &[ArgDef] = &[
     REDUCE_ARGS[1],
     ArgDef::optional(
         "ddof",
-        "a non-negative integer: the divisor is N - ddof",
+        "a non-negative integer (the divisor is N - ddof)",
         "0",
     ),
 ];
