@@ -23,9 +23,7 @@ pub use build::{
     size_out_of_range,
 };
 pub use error::{BuildError, ConcreteShapeError, InputShapeError, Site};
-pub use spec::{
-    DimSpec, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef, snake_case,
-};
+pub use spec::{DimSpec, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef, snake_case};
 
 /// A value in a built graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

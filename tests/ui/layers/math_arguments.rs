@@ -9,7 +9,11 @@ mithril::model! {
         x -> Var(axes = 1, ddof = -1) => c;
         x -> ArgMax(axis = 2) => d;
         x -> Prod(axes = [1, -1]) => e;
-        output a, b, c, d, e;
+        x -> Min(axes = 2) => f;
+        x -> LogSumExp(axes = [0, 0]) => g;
+        x -> Std(keepdims = 1) => h;
+        x -> Max(axes = -3) => i;
+        output a, b, c, d, e, f, g, h, i;
     }
 }
 
