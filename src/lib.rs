@@ -93,7 +93,7 @@ pub mod prelude {
 pub mod __private {
     pub use mithril_core::args::{ArgSpec, ArgValue};
     pub use mithril_core::graph::{
-        DimSpec, Graph, InputSpec, ModelSpec, NodeSpec, ShareSpec, ValueRef,
+        DimSpec, Graph, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef,
     };
     pub use mithril_mlx::mlx_rs::Array;
     pub use mithril_mlx::{GraphFn, build_graph, custom_op};

@@ -269,6 +269,6 @@ fn reshape_fixture_with_literal_batch() {
         "reshape, Reshape([2, 6, 10]): vs MLX {}, compiled/eager {}, VJP vs FD {}",
         errors.fixture.unwrap_or_default(),
         errors.modes.unwrap_or_default(),
-        errors.fd
+        errors.fd.unwrap_or_default()
     );
 }

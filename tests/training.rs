@@ -6,7 +6,7 @@ use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::mlx_rs::builder::Builder;
 use mithril::optimizers::{Adam, Sgd, SgdBuilder};
 use mithril::prelude::*;
-use mithril::train::{Loss, Objective, Reduction, Trainer, accuracy, loss_value};
+use mithril::train::{Loss, Objective, Reduction, Scores, Trainer, accuracy, loss_value};
 
 mithril::model! {
     /// The guide's classifier (logits only; softmax lives in the loss).
@@ -49,6 +49,7 @@ fn losses_match_hand_computed_values() {
     let ce_hot = loss_value(&Loss::cross_entropy(), Reduction::Sum, &logits, &one_hot).unwrap();
     assert!((scalar(&ce_hot) - (l0 + l1)).abs() < 1e-5);
     let weighted = Loss::CrossEntropy {
+        scores: Scores::Logits,
         class_weights: Some(vec![1.0, 1.0, 3.0]),
     };
     let ce_w = loss_value(&weighted, Reduction::Mean, &logits, &labels).unwrap();
@@ -58,7 +59,7 @@ fn losses_match_hand_computed_values() {
     let z = Array::from_slice(&[0.5f32, -1.0], &[2]);
     let y = Array::from_slice(&[1.0f32, 0.0], &[2]);
     let sig = |x: f32| 1.0 / (1.0 + (-x).exp());
-    let bce = loss_value(&Loss::BinaryCrossEntropy, Reduction::Mean, &z, &y).unwrap();
+    let bce = loss_value(&Loss::binary_cross_entropy(), Reduction::Mean, &z, &y).unwrap();
     let expected = -(sig(0.5).ln() + (1.0 - sig(-1.0)).ln()) / 2.0;
     assert!((scalar(&bce) - expected).abs() < 1e-6);
     let pm = Array::from_slice(&[1.0f32, -1.0], &[2]);
@@ -69,6 +70,195 @@ fn losses_match_hand_computed_values() {
     let kl = loss_value(&Loss::KlDivergence, Reduction::Sum, &logp, &logq).unwrap();
     let expected = 0.5 * (0.5f32 / 0.25).ln() + 0.5 * (0.5f32 / 0.75).ln();
     assert!((scalar(&kl) - expected).abs() < 1e-6);
+}
+
+/// The loss and its gradient with respect to the prediction (cotangent 1).
+fn loss_and_gradient(loss: &Loss, reduction: Reduction, p: &Array, t: &Array) -> (f64, Vec<f64>) {
+    let f = |x: &[Array]| -> Result<Vec<Array>, mithril::mlx_rs::error::Exception> {
+        Ok(vec![loss_value(loss, reduction, &x[0], t)?])
+    };
+    let (value, grads) = mithril::mlx_rs::transforms::fallible_vjp(
+        f,
+        std::slice::from_ref(p),
+        &[Array::from_f32(1.0)],
+    )
+    .unwrap();
+    let value = f64::from(value[0].item_exact::<f32>());
+    let grad = grads[0]
+        .as_slice::<f32>()
+        .iter()
+        .map(|&g| f64::from(g))
+        .collect();
+    (value, grad)
+}
+
+fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
+    assert!(
+        (got - want).abs() <= tol * want.abs().max(1.0),
+        "{what}: {got} vs {want}"
+    );
+}
+
+/// The losses of Mithril's catalogue that the trainer gained (quantile,
+/// squared hinge, the cross-entropies of probabilities and
+/// log-probabilities, robust logs, class weights with one-hot and
+/// probability targets, a positive weight), against values and gradients
+/// worked out by hand from their formulas.
+#[test]
+fn mithrils_losses_match_hand_computed_values() {
+    // Quantile 0.4, errors e = t - y = [0.5, -2, 2, -2]: max(0.4 e, -0.6 e),
+    // gradient -0.4 where e > 0 and 0.6 where e < 0 (Mithril's
+    // test_quantile_loss_4 has the same values where e != 0).
+    let y = Array::from_slice(&[1.0f32, 2.0, 0.0, 1.0], &[2, 2]);
+    let t = Array::from_slice(&[1.5f32, 0.0, 2.0, -1.0], &[2, 2]);
+    let (value, grad) =
+        loss_and_gradient(&Loss::Quantile { quantile: 0.4 }, Reduction::Sum, &y, &t);
+    assert_close("quantile", value, 0.2 + 1.2 + 0.8 + 1.2, 1e-6);
+    for (g, want) in grad.iter().zip([-0.4, 0.6, -0.4, 0.6]) {
+        assert_close("quantile gradient", *g, want, 1e-6);
+    }
+
+    // Squared hinge: max(0, 1 - z t)^2 = [0, 1.25^2, 1.5^2], gradient
+    // -2 t max(0, 1 - z t) (Mithril's test_quad_hinge_loss_1: 0 and 1.5625).
+    let z = Array::from_slice(&[2.0f32, 0.25, -0.5], &[3]);
+    let pm = Array::from_slice(&[1.0f32, -1.0, 1.0], &[3]);
+    let (value, grad) = loss_and_gradient(&Loss::SquaredHinge, Reduction::Mean, &z, &pm);
+    assert_close("squared hinge", value, (0.0 + 1.5625 + 2.25) / 3.0, 1e-6);
+    for (g, want) in grad.iter().zip([0.0, 2.5 / 3.0, -3.0 / 3.0]) {
+        assert_close("squared hinge gradient", *g, want, 1e-6);
+    }
+
+    // Cross-entropy of probabilities, one of them 0 for its label: the plain
+    // log gives infinity, the robust log log(t) + 0 / t - 1 with Mithril's
+    // f32 cutoff t = 1.1754944e-38, and a finite gradient.
+    let probs = Array::from_slice(&[0.7f32, 0.2, 0.1, 0.0, 0.5, 0.5], &[2, 3]);
+    let labels = Array::from_slice(&[0i32, 0], &[2]);
+    let plain = Loss::CrossEntropy {
+        scores: Scores::Probabilities { robust: false },
+        class_weights: None,
+    };
+    let robust = Loss::CrossEntropy {
+        scores: Scores::Probabilities { robust: true },
+        class_weights: None,
+    };
+    let inf = loss_value(&plain, Reduction::Mean, &probs, &labels).unwrap();
+    assert!(scalar(&inf).is_infinite());
+    let cutoff = 1.1754944e-38f64;
+    let (value, grad) = loss_and_gradient(&robust, Reduction::Mean, &probs, &labels);
+    assert_close(
+        "robust cross-entropy",
+        value,
+        (-(0.7f64.ln()) - (cutoff.ln() - 1.0)) / 2.0,
+        1e-6,
+    );
+    assert!(grad.iter().all(|g| g.is_finite()), "{grad:?}");
+    assert_close(
+        "robust cross-entropy gradient",
+        grad[0],
+        -1.0 / 0.7 / 2.0,
+        1e-5,
+    );
+
+    // Class weights with one-hot and with probability targets, from
+    // log-probabilities: loss_i = -sum_c w_c t_ic log p_ic, weight_i =
+    // sum_c w_c t_ic, mean = sum loss_i / sum weight_i.
+    let p = [[0.6f64, 0.3, 0.1], [0.2, 0.5, 0.3]];
+    let log_p: Vec<f32> = p.iter().flatten().map(|x| x.ln() as f32).collect();
+    let log_p = Array::from_slice(&log_p, &[2, 3]);
+    let w = [1.0f64, 2.0, 3.0];
+    let weighted = Loss::CrossEntropy {
+        scores: Scores::LogProbabilities,
+        class_weights: Some(w.iter().map(|&x| x as f32).collect()),
+    };
+    for targets in [
+        [[0.0f64, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        [[0.5, 0.5, 0.0], [0.0, 0.25, 0.75]],
+    ] {
+        let (mut losses, mut weights) = (0.0, 0.0);
+        for (row, t) in targets.iter().enumerate() {
+            for c in 0..3 {
+                losses -= w[c] * t[c] * p[row][c].ln();
+                weights += w[c] * t[c];
+            }
+        }
+        let t: Vec<f32> = targets.iter().flatten().map(|&x| x as f32).collect();
+        let t = Array::from_slice(&t, &[2, 3]);
+        let mean = loss_value(&weighted, Reduction::Mean, &log_p, &t).unwrap();
+        assert_close(
+            "weighted cross-entropy",
+            f64::from(scalar(&mean)),
+            losses / weights,
+            1e-6,
+        );
+        let sum = loss_value(&weighted, Reduction::Sum, &log_p, &t).unwrap();
+        assert_close(
+            "weighted cross-entropy sum",
+            f64::from(scalar(&sum)),
+            losses,
+            1e-6,
+        );
+    }
+    // One-hot targets give what their indices give, from logits too.
+    let logits = Array::from_slice(&[2.0f32, 0.0, -1.0, 0.5, 1.0, 3.0], &[2, 3]);
+    let one_hot = Array::from_slice(&[0.0f32, 1.0, 0.0, 0.0, 0.0, 1.0], &[2, 3]);
+    let indices = Array::from_slice(&[1i32, 2], &[2]);
+    let by_logits = Loss::CrossEntropy {
+        scores: Scores::Logits,
+        class_weights: Some(vec![1.0, 2.0, 3.0]),
+    };
+    let a = loss_value(&by_logits, Reduction::Mean, &logits, &one_hot).unwrap();
+    let b = loss_value(&by_logits, Reduction::Mean, &logits, &indices).unwrap();
+    assert_close(
+        "one-hot vs indices",
+        f64::from(scalar(&a)),
+        f64::from(scalar(&b)),
+        1e-6,
+    );
+
+    // Binary cross-entropy of probabilities with a positive weight 2, plain
+    // and robust (a probability of exactly 0 for a positive target), and from
+    // logits with the same weight: -2 t log p - (1 - t) log(1 - p).
+    let bce = |p: f64, t: f64| -2.0 * t * p.ln() - (1.0 - t) * (1.0 - p).ln();
+    let probs = Array::from_slice(&[0.8f32, 0.3, 0.0], &[3]);
+    let targets = Array::from_slice(&[1.0f32, 0.0, 1.0], &[3]);
+    let robust_bce = Loss::BinaryCrossEntropy {
+        scores: Scores::Probabilities { robust: true },
+        positive_weight: 2.0,
+    };
+    let (value, grad) = loss_and_gradient(&robust_bce, Reduction::Sum, &probs, &targets);
+    let zero = -2.0 * (cutoff.ln() - 1.0);
+    assert_close(
+        "robust binary cross-entropy",
+        value,
+        bce(0.8, 1.0) + bce(0.3, 0.0) + zero,
+        1e-6,
+    );
+    assert_close("its gradient at 0.8", grad[0], -2.0 / 0.8, 1e-5);
+    assert!(grad[2].is_finite(), "{grad:?}");
+    let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let x = [1.5f64, -0.5, 0.0];
+    let logits = Array::from_slice(&x.map(|v| v as f32), &[3]);
+    let weighted_logits = Loss::BinaryCrossEntropy {
+        scores: Scores::Logits,
+        positive_weight: 2.0,
+    };
+    let value = loss_value(&weighted_logits, Reduction::Sum, &logits, &targets).unwrap();
+    let want: f64 = x
+        .iter()
+        .zip([1.0, 0.0, 1.0])
+        .map(|(&x, t)| bce(sig(x), t))
+        .sum();
+    assert_close(
+        "weighted binary cross-entropy from logits",
+        f64::from(scalar(&value)),
+        want,
+        1e-6,
+    );
+    let refused = Loss::BinaryCrossEntropy {
+        scores: Scores::LogProbabilities,
+        positive_weight: 1.0,
+    };
+    assert!(loss_value(&refused, Reduction::Sum, &logits, &targets).is_err());
 }
 
 #[test]

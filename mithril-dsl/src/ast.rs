@@ -15,8 +15,11 @@ pub struct ModelDef {
 }
 
 pub enum Stmt {
-    /// `input x: [B, 784], y: [B, 10];`
+    /// `input x: [B, 784], y: [B, 10];`, or `static mask: [B, T];` (inputs
+    /// kept out of gradients).
     Input(Vec<InputDecl>),
+    /// `buffer centers: [8, 2], scale: [1] = 0.5;`
+    Buffer(Vec<BufferDecl>),
     /// `output logits, probs;` (with the keyword's token)
     Output(Ident, Vec<Ident>),
     /// `x -> Linear(64) -> Relu => h;`
@@ -50,6 +53,32 @@ pub struct InputDecl {
     pub name: Ident,
     pub dims: Vec<DimTok>,
     pub span: Span,
+    /// `false` for a `static` input.
+    pub differentiable: bool,
+}
+
+/// `centers: [8, 2]` or `scale: [1] = 0.5` in a `buffer` statement.
+pub struct BufferDecl {
+    /// The whole declaration, for errors about the buffer.
+    pub tokens: TokenStream,
+    pub name: Ident,
+    /// The bracketed shape as written.
+    pub shape: TokenStream,
+    pub dims: Vec<DimTok>,
+    /// The initial value, after `=`.
+    pub fill: Option<Number>,
+}
+
+/// A number as written, `0.5` or `-2`, with its value.
+pub struct Number {
+    pub tokens: TokenStream,
+    pub value: f64,
+}
+
+/// An operand of a layer at the head of a flow: a named value or a number.
+pub enum Operand {
+    Value(Ident),
+    Literal(Number),
 }
 
 pub enum DimTok {
@@ -78,7 +107,10 @@ pub struct Call {
     pub name: Option<Ident>,
     pub layer: Path,
     pub args: Vec<Arg>,
-    pub inputs: Vec<Ident>,
+    /// Its operands at the head of a flow (`Add(x, h)`, `Multiply(x, 0.5)`);
+    /// in a pipeline stage, the numbers that follow the previous value
+    /// (`-> Multiply(0.5)`).
+    pub inputs: Vec<Operand>,
     pub repeat: Option<LitInt>,
 }
 

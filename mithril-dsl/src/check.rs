@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use mithril_core::graph::{Graph, Nested, NodeOutline, OutlineKind, Site};
-use mithril_core::layers::CATALOGUE;
+use mithril_core::layers::{CATALOGUE, LAYER_ITSELF};
 use quote::ToTokens;
 
 use crate::link::Externals;
@@ -255,12 +255,12 @@ fn layer_structs(
                 (Some(g), _) => g
                     .nodes
                     .iter()
-                    .filter(|n| matches!(n.op, mithril_core::graph::Op::Layer(_)) && !n.weights.is_empty())
+                    .filter(|n| matches!(n.op, mithril_core::graph::Op::Layer(_)) && !n.weights.is_empty() && !g.weight_is_node(n))
                     .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
                     .collect(),
                 (None, Some(outline)) => outline
                     .iter()
-                    .filter(|n| matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty()))
+                    .filter(|n| matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty() && weights[..] != [LAYER_ITSELF]))
                     .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
                     .collect(),
                 (None, None) => Vec::new(),

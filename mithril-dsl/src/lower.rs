@@ -12,15 +12,16 @@ use std::borrow::Cow;
 use mithril_core::args::{ArgSpec, ArgValue};
 use mithril_core::dim::MAX_SIZE;
 use mithril_core::graph::{
-    DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, ShareSpec, Site, ValueRef,
+    DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, Scalar, ShareSpec, Site, ValueRef,
     repeat_out_of_range, size_out_of_range,
 };
+use mithril_core::layers::{Buffer, LayerRule};
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{Expr, Ident, Lit, Path, UnOp};
 
-use crate::ast::{Call, DimTok, Head, ModelDef, Stmt};
+use crate::ast::{BufferDecl, Call, DimTok, Head, ModelDef, Operand, Stmt};
 
 /// A model's spec and the tokens behind each of its sites.
 pub struct Lowered {
@@ -128,8 +129,14 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                     inputs.push(InputSpec {
                         name: text(&decl.name),
                         dims: dims.into(),
+                        differentiable: decl.differentiable,
                     });
                     input_tokens.push(decl.name.clone());
+                }
+            }
+            Stmt::Buffer(decls) => {
+                for decl in decls {
+                    push_buffer(decl, &mut nodes, &mut node_tokens, errors);
                 }
             }
             Stmt::Output(keyword, names) => {
@@ -158,19 +165,14 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                 match &flow.head {
                     Head::Value(v) => first_input = Some(v),
                     Head::Apply(call) => {
-                        let ins: Vec<ValueRef> = call
-                            .inputs
-                            .iter()
-                            .map(|i| ValueRef::Named(text(i)))
-                            .collect();
-                        let toks = call.inputs.iter().map(ToTokens::to_token_stream).collect();
+                        let (ins, toks) = operands(&call.inputs);
                         let index =
                             push_node(call, ins, toks, &mut nodes, &mut node_tokens, errors);
                         previous = Some((index, node_tokens[index].call.clone()));
                     }
                 }
                 for stage in &flow.stages {
-                    let (ins, toks) = match (&previous, first_input) {
+                    let (mut ins, mut toks) = match (&previous, first_input) {
                         (Some((j, toks)), _) => (vec![ValueRef::Node(*j)], vec![toks.clone()]),
                         (None, Some(v)) => {
                             (vec![ValueRef::Named(text(v))], vec![v.to_token_stream()])
@@ -178,6 +180,10 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                         // The parser gives every flow a head.
                         (None, None) => (Vec::new(), Vec::new()),
                     };
+                    // `-> Multiply(0.5)`: numbers after the previous value.
+                    let (numbers, number_tokens) = operands(&stage.inputs);
+                    ins.extend(numbers);
+                    toks.extend(number_tokens);
                     let index = push_node(stage, ins, toks, &mut nodes, &mut node_tokens, errors);
                     previous = Some((index, node_tokens[index].call.clone()));
                 }
@@ -203,6 +209,67 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
         outputs: output_tokens,
         shares: share_tokens,
     }
+}
+
+/// A call's operands as value references, with their tokens.
+fn operands(operands: &[Operand]) -> (Vec<ValueRef>, Vec<TokenStream>) {
+    operands
+        .iter()
+        .map(|o| match o {
+            Operand::Value(v) => (ValueRef::Named(text(v)), v.to_token_stream()),
+            Operand::Literal(n) => (ValueRef::Literal(Scalar::new(n.value)), n.tokens.clone()),
+        })
+        .unzip()
+}
+
+/// `buffer centers: [8, 2] = 0.5` as a node of the `Buffer` layer named
+/// after the buffer and defining the value of that name: its shape and
+/// fill are the layer's arguments.
+fn push_buffer(
+    decl: &BufferDecl,
+    nodes: &mut Vec<NodeSpec>,
+    tokens: &mut Vec<NodeTokens>,
+    errors: &mut Vec<syn::Error>,
+) {
+    let dims = decl
+        .dims
+        .iter()
+        .map(|d| match dim(d, errors) {
+            DimSpec::Lit(n) => ArgValue::Int(n as i64),
+            DimSpec::Sym(s) => ArgValue::Ident(s),
+        })
+        .collect::<Vec<_>>();
+    let mut args = vec![ArgSpec {
+        name: Some(Cow::Borrowed("shape")),
+        value: ArgValue::List(dims.into()),
+    }];
+    let mut arg_tokens = vec![decl.shape.clone()];
+    if let Some(fill) = &decl.fill {
+        args.push(ArgSpec {
+            name: Some(Cow::Borrowed("fill")),
+            value: ArgValue::Float(fill.value),
+        });
+        arg_tokens.push(fill.tokens.clone());
+    }
+    let layer = Ident::new(Buffer::NAME, decl.name.span());
+    nodes.push(NodeSpec {
+        name: Some(text(&decl.name)),
+        layer: Cow::Borrowed(Buffer::NAME),
+        args: args.into(),
+        inputs: Cow::Borrowed(&[]),
+        output: Some(text(&decl.name)),
+        repeat: 1,
+    });
+    tokens.push(NodeTokens {
+        call: decl.tokens.clone(),
+        name: Some(decl.name.clone()),
+        layer: layer.into(),
+        args: arg_tokens,
+        inputs: Vec::new(),
+        output: Some(decl.name.clone()),
+        repeat: None,
+        function: None,
+    });
 }
 
 /// A declared dimension; a size outside `1..=MAX_SIZE` is reported here, at

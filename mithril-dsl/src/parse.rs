@@ -12,7 +12,10 @@ use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, braced, bracketed, 
 
 use quote::ToTokens;
 
-use crate::ast::{Arg, Call, DimTok, Flow, Head, InputDecl, ModelDef, ParamPath, Share, Stmt};
+use crate::ast::{
+    Arg, BufferDecl, Call, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand, ParamPath,
+    Share, Stmt,
+};
 
 /// Parses every model of the invocation, collecting statement errors.
 pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ModelDef> {
@@ -120,21 +123,40 @@ fn is_keyword_decl(input: ParseStream, keyword: &str) -> bool {
 
 impl Parse for Stmt {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        // Every statement starts with a name: `input`, `output`, a value or a layer.
+        if input.peek(Token![static]) {
+            let keyword: Token![static] = input.parse()?;
+            if input.peek(Token![;]) {
+                return Err(syn::Error::new_spanned(
+                    keyword,
+                    "`static` needs at least one name, as in `static mask: [B, T];`",
+                ));
+            }
+            let decls = Punctuated::<InputDecl, Token![,]>::parse_separated_nonempty(input)?;
+            expect_end(input)?;
+            let decls = decls
+                .into_iter()
+                .map(|d| InputDecl {
+                    differentiable: false,
+                    ..d
+                })
+                .collect();
+            return Ok(Stmt::Input(decls));
+        }
+        // Every other statement starts with a name: `input`, `buffer`,
+        // `output`, a value or a layer.
         if !input.peek(Ident) {
             return Err(input.error(format!(
                 "expected a statement: `input x: [B, 784];`, `x -> Layer => y;`, `Layer(a, b) => y;`, `share a.weight = b.weight;` or `output y;`, found `{}`",
                 next_token(input)
             )));
         }
-        for keyword in ["input", "output"] {
+        for (keyword, example) in [
+            ("input", "`input x: [B, 784];`"),
+            ("buffer", "`buffer centers: [8, 2];`"),
+            ("output", "`output logits;`"),
+        ] {
             let fork = input.fork();
             if matches!(fork.parse::<Ident>(), Ok(id) if id == keyword) && fork.peek(Token![;]) {
-                let example = if keyword == "input" {
-                    "`input x: [B, 784];`"
-                } else {
-                    "`output logits;`"
-                };
                 return Err(syn::Error::new_spanned(
                     input.parse::<Ident>()?,
                     format!("`{keyword}` needs at least one name, as in {example}"),
@@ -160,6 +182,12 @@ impl Parse for Stmt {
             let source: ParamPath = input.parse()?;
             expect_end(input)?;
             return Ok(Stmt::Share(Share { target, source }));
+        }
+        if is_keyword_decl(input, "buffer") {
+            input.parse::<Ident>()?;
+            let decls = Punctuated::<BufferDecl, Token![,]>::parse_separated_nonempty(input)?;
+            expect_end(input)?;
+            return Ok(Stmt::Buffer(decls.into_iter().collect()));
         }
         if is_keyword_decl(input, "output") {
             let keyword: Ident = input.parse()?;
@@ -292,7 +320,109 @@ impl Parse for InputDecl {
             name,
             dims: dims.into_iter().collect(),
             span: bracket.span.join(),
+            differentiable: true,
         })
+    }
+}
+
+impl Parse for BufferDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let begin = input.cursor();
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "expected a buffer name, as in `buffer centers: [8, 2];`, found `{}`",
+                    next_token(input)
+                ),
+            )
+        })?;
+        input.parse::<Token![:]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected `:` and a shape after buffer `{name}`, as in `{name}: [8, 2]`"),
+            )
+        })?;
+        if !input.peek(syn::token::Bracket) {
+            return Err(input.error(format!(
+                "expected the shape of buffer `{name}` in brackets, as in `{name}: [8, 2]`, found `{}`",
+                next_token(input)
+            )));
+        }
+        let shape_begin = input.cursor();
+        let content;
+        bracketed!(content in input);
+        let dims = Punctuated::<DimTok, Token![,]>::parse_terminated(&content)?;
+        let shape = tokens_between(shape_begin, input.cursor());
+        let fill = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(number(input).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!(
+                        "expected the initial value of buffer `{name}`, a number such as `0.5`, found `{}`",
+                        next_token(input)
+                    ),
+                )
+            })?)
+        } else {
+            None
+        };
+        Ok(BufferDecl {
+            tokens: tokens_between(begin, input.cursor()),
+            name,
+            shape,
+            dims: dims.into_iter().collect(),
+            fill,
+        })
+    }
+}
+
+/// A number, `0.5`, `2` or `-1e-3`, as a finite `f64`.
+fn number(input: ParseStream) -> syn::Result<Number> {
+    let begin = input.cursor();
+    let negative = input.peek(Token![-]);
+    if negative {
+        input.parse::<Token![-]>()?;
+    }
+    let lit: syn::Lit = if input.peek(syn::LitInt) || input.peek(syn::LitFloat) {
+        input.parse()?
+    } else {
+        return Err(input.error("expected a number"));
+    };
+    let tokens = tokens_between(begin, input.cursor());
+    let parsed = match &lit {
+        syn::Lit::Int(n) => n.base10_parse::<f64>(),
+        syn::Lit::Float(x) => x.base10_parse::<f64>(),
+        _ => unreachable!("peeked a number"),
+    };
+    match parsed {
+        Ok(v) if v.is_finite() => Ok(Number {
+            value: if negative { -v } else { v },
+            tokens,
+        }),
+        _ => Err(syn::Error::new_spanned(
+            &tokens,
+            format!(
+                "the number `{}` is beyond the largest 64-bit float",
+                tokens.to_string().replace(' ', "")
+            ),
+        )),
+    }
+}
+
+impl Parse for Operand {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Ident) {
+            return Ok(Operand::Value(input.parse()?));
+        }
+        if input.peek(Token![-]) || input.peek(syn::LitInt) || input.peek(syn::LitFloat) {
+            return Ok(Operand::Literal(number(input)?));
+        }
+        Err(input.error(format!(
+            "expected a value name or a number, such as `x` or `0.5`, found `{}`",
+            next_token(input)
+        )))
     }
 }
 
@@ -430,15 +560,28 @@ fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
     let (args, inputs) = match (head, groups.len()) {
         (false, 0) => (Vec::new(), None),
         (false, 1) => {
-            // `x -> Add(x, h)`: a multi-input layer given its inputs in a pipeline.
+            // `x -> Add(x, h)`: a multi-input layer given its inputs in a
+            // pipeline. Numbers alone complete its operands after the
+            // previous value: `x -> Multiply(0.5)`.
             let takes_inputs = info.is_some_and(|l| !single && l.args.is_empty());
             if takes_inputs {
-                return Err(syn::Error::new_spanned(
-                    &tokens,
-                    format!(
-                        "a pipeline stage takes the previous value as its only input, so `{layer_name}` cannot list inputs here; start a statement with it instead: `{layer_name}(a, b) => c;`"
-                    ),
-                ));
+                let group = groups.remove(0);
+                return match numbers_of(group) {
+                    Some(numbers) => Ok(Call {
+                        tokens,
+                        name,
+                        layer,
+                        args: Vec::new(),
+                        inputs: numbers,
+                        repeat,
+                    }),
+                    None => Err(syn::Error::new_spanned(
+                        &tokens,
+                        format!(
+                            "a pipeline stage takes the previous value as its only input, so `{layer_name}` cannot list inputs here; start a statement with it instead: `{layer_name}(a, b) => c;` (numbers alone may follow the previous value: `-> {layer_name}(0.5)`)"
+                        ),
+                    )),
+                };
             }
             (args_of(groups.remove(0))?, None)
         }
@@ -495,10 +638,18 @@ fn needs_input(layer: &str, takes_no_args: bool) -> String {
     }
 }
 
-fn inputs_of(tokens: TokenStream) -> syn::Result<Vec<Ident>> {
-    let names =
-        syn::parse::Parser::parse2(Punctuated::<Ident, Token![,]>::parse_terminated, tokens)?;
-    Ok(names.into_iter().collect())
+fn inputs_of(tokens: TokenStream) -> syn::Result<Vec<Operand>> {
+    let operands =
+        syn::parse::Parser::parse2(Punctuated::<Operand, Token![,]>::parse_terminated, tokens)?;
+    Ok(operands.into_iter().collect())
+}
+
+/// The operands of a pipeline stage's parentheses when they are all
+/// numbers (`-> Multiply(0.5)`); `None` otherwise.
+fn numbers_of(tokens: TokenStream) -> Option<Vec<Operand>> {
+    let operands = inputs_of(tokens).ok()?;
+    let numbers = !operands.is_empty() && operands.iter().all(|o| matches!(o, Operand::Literal(_)));
+    numbers.then_some(operands)
 }
 
 fn args_of(tokens: TokenStream) -> syn::Result<Vec<Arg>> {

@@ -4,7 +4,7 @@
 use mithril_core::graph::{Graph, Op, ValueId};
 use mithril_core::layers::Init;
 use mlx_rs::error::Exception;
-use mlx_rs::{Array, Dtype, random};
+use mlx_rs::{Array, Dtype, ops, random};
 
 use crate::backend::MlxBackend;
 use crate::error::{Error, Result};
@@ -101,15 +101,29 @@ fn run(
     let bindings = graph
         .bind_inputs(&sizes)
         .map_err(|e| Exception::custom(e.to_string()))?;
+    // `static` inputs are data: no gradient flows into them.
+    let inputs: Vec<Array> = graph
+        .inputs
+        .iter()
+        .zip(inputs)
+        .map(|(declared, a)| match declared.differentiable {
+            true => Ok(a.clone()),
+            false => mlx_rs::stop_gradient(a),
+        })
+        .collect::<Result<_, Exception>>()?;
     let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
+        let array = |v: &ValueId| match *v {
+            ValueId::Input(i) => Some(&inputs[i]),
+            ValueId::Node(i) => Some(&values[i]),
+            ValueId::Literal(_) => None,
+        };
+        let literals = literal_operands(node, &array, &ctx.options)?;
         let args: Vec<&Array> = node
             .inputs
             .iter()
-            .map(|v| match *v {
-                ValueId::Input(i) => &inputs[i],
-                ValueId::Node(i) => &values[i],
-            })
+            .zip(&literals)
+            .filter_map(|(v, literal)| array(v).or(literal.as_ref()))
             .collect();
         let node_weights = &weights[node.weights.clone()];
         let per_application = node_weights.len() / node.repeat;
@@ -173,8 +187,36 @@ fn run(
         .map(|o| match o.value {
             ValueId::Input(i) => inputs[i].clone(),
             ValueId::Node(i) => values[i].clone(),
+            // `output` lists named values only.
+            ValueId::Literal(x) => Array::from_f64(x.value()),
         })
         .collect())
+}
+
+/// The arrays of a node's literal operands (`None` for its other operands):
+/// each a scalar of the dtype of the node's first floating-point operand,
+/// as MLX types a Python number against an array, else of the model's
+/// dtype (the backend's compute dtype, f32 by default).
+fn literal_operands<'a>(
+    node: &mithril_core::graph::Node,
+    array: &dyn Fn(&ValueId) -> Option<&'a Array>,
+    options: &RunOptions,
+) -> Result<Vec<Option<Array>>, Exception> {
+    let like = node
+        .inputs
+        .iter()
+        .filter_map(array)
+        .map(Array::dtype)
+        .find(|d| d.is_float())
+        .or(options.compute)
+        .unwrap_or(Dtype::Float32);
+    node.inputs
+        .iter()
+        .map(|v| match v {
+            ValueId::Literal(x) => Some(Array::from_f64(x.value()).as_dtype(like)).transpose(),
+            _ => Ok(None),
+        })
+        .collect()
 }
 
 /// `prefix` + the node's name, with `[rep]` where it is applied repeatedly.
@@ -312,6 +354,7 @@ pub fn init<M: Model>(backend: &MlxBackend) -> Result<M::Params> {
             Init::Normal { std } => random::normal::<f32>(&shape[..], 0.0, std as f32, &sub)?,
             Init::Zeros => Array::zeros::<f32>(&shape)?,
             Init::Ones => Array::ones::<f32>(&shape)?,
+            Init::Fill { value } => ops::full::<f32>(&shape[..], Array::from_f32(value as f32))?,
         };
         arrays.push(a.as_dtype(backend.param_dtype().mlx())?);
     }

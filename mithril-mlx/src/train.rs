@@ -20,9 +20,10 @@ use crate::backend::MlxBackend;
 use crate::compile::{Program, program};
 use crate::distributed::{Group, average_gradients};
 use crate::error::{Error, Result};
-use crate::lower::RunOptions;
+use crate::lower::{RunOptions, robust_log};
 use crate::model::{Model, Params, Values};
 use crate::run::{check_arrays, run_graph_training};
+use mithril_core::layers::Threshold;
 
 mod divergence;
 mod optimizer_state;
@@ -35,11 +36,18 @@ const GRADIENT_BUCKET_BYTES: usize = 32 << 20;
 /// A loss between one model output and the targets.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Loss {
-    /// Softmax cross-entropy from logits. Targets are class indices (one rank
-    /// less than the logits) or one-hot / probability rows (same rank).
-    /// Optional per-class weights; with them, the mean is
-    /// `sum(w_i * l_i) / sum(w_i)` (PyTorch's convention).
+    /// Categorical cross-entropy along the last axis, from scores of any
+    /// [`Scores`] kind (Mithril's `CrossEntropy` and its `input_type`).
+    /// Targets are class indices (one rank less than the scores) or one-hot
+    /// / probability rows (same rank). With per-class weights `w`, a
+    /// sample's loss is `-sum_c w_c t_c log p_c` (`-w_y log p_y` for an
+    /// index `y`, Mithril's and PyTorch's formula) and its weight
+    /// `sum_c w_c t_c`; the mean is `sum(loss_i) / sum(weight_i)`
+    /// (PyTorch's convention; Mithril divides by the batch size, which is
+    /// [`Reduction::Sum`] over the batch size).
     CrossEntropy {
+        /// What the model output is.
+        scores: Scores,
         /// One weight per class.
         class_weights: Option<Vec<f32>>,
     },
@@ -47,19 +55,63 @@ pub enum Loss {
     SquaredError,
     /// `|y - t|`.
     AbsoluteError,
-    /// Sigmoid cross-entropy from logits, targets in [0, 1].
-    BinaryCrossEntropy,
+    /// Binary cross-entropy of targets in [0, 1], from logits (sigmoid
+    /// inside) or probabilities (Mithril's `BinaryCrossEntropy`):
+    /// `-w t log p - (1 - t) log(1 - p)` with `positive_weight` w.
+    BinaryCrossEntropy {
+        /// Logits or probabilities (log-probabilities are refused).
+        scores: Scores,
+        /// The weight of the positive term (1: none).
+        positive_weight: f32,
+    },
     /// KL(targets || outputs) with both as log-probabilities along the last axis.
     KlDivergence,
     /// `max(0, 1 - y * t)` with targets in {-1, 1}.
     Hinge,
+    /// `max(0, 1 - y * t)^2` with targets in {-1, 1} (Mithril's `QuadHingeLoss`).
+    SquaredHinge,
+    /// The pinball loss of quantile q: `max(q e, (q - 1) e)` with the error
+    /// `e = t - y` (Mithril's `QuantileLoss`; q = 0.5 is half the absolute
+    /// error).
+    Quantile {
+        /// The quantile, in [0, 1].
+        quantile: f32,
+    },
+}
+
+/// What a classification loss's input is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Scores {
+    /// Unnormalised scores: the loss applies the softmax (or sigmoid) itself,
+    /// stably. The default.
+    #[default]
+    Logits,
+    /// Probabilities (after a `Softmax` or `Sigmoid`). With `robust`, the
+    /// log is Mithril's robust log (`RobustLog`), finite at 0, so a
+    /// probability that underflowed gives a large finite loss and gradient
+    /// rather than infinity.
+    Probabilities {
+        /// Take the robust log.
+        robust: bool,
+    },
+    /// Log-probabilities (after a `LogSoftmax`).
+    LogProbabilities,
 }
 
 impl Loss {
-    /// Cross-entropy without class weights.
+    /// Cross-entropy from logits without class weights.
     pub fn cross_entropy() -> Loss {
         Loss::CrossEntropy {
+            scores: Scores::Logits,
             class_weights: None,
+        }
+    }
+
+    /// Binary cross-entropy from logits without a positive weight.
+    pub fn binary_cross_entropy() -> Loss {
+        Loss::BinaryCrossEntropy {
+            scores: Scores::Logits,
+            positive_weight: 1.0,
         }
     }
 }
@@ -240,41 +292,145 @@ pub fn loss_value(
 ) -> Result<Array, Exception> {
     let none = || LossReduction::None;
     let per_element = match loss {
-        Loss::CrossEntropy { class_weights } => {
-            let per_sample = CrossEntropy::new()
-                .map_err(|e| Exception::custom(e.to_string()))?
-                .apply(prediction, targets)?;
-            if let Some(w) = class_weights {
-                let w = Array::from_slice(w, &[w.len() as i32]);
-                let sample_weights = if targets.ndim() == prediction.ndim() {
-                    targets.multiply(&w)?.sum_axis(-1, None)?
-                } else {
-                    w.take(targets)?
-                };
-                let weighted = per_sample.multiply(&sample_weights)?;
-                return match reduction {
-                    Reduction::Sum => weighted.sum(None),
-                    Reduction::Mean => weighted.sum(None)?.divide(sample_weights.sum(None)?),
-                };
-            }
-            per_sample
+        Loss::CrossEntropy {
+            scores,
+            class_weights,
+        } => {
+            return cross_entropy(
+                *scores,
+                class_weights.as_deref(),
+                reduction,
+                prediction,
+                targets,
+            );
         }
         Loss::SquaredError => MseLoss { reduction: none() }.apply(prediction, targets)?,
         Loss::AbsoluteError => L1Loss { reduction: none() }.apply(prediction, targets)?,
-        Loss::BinaryCrossEntropy => BinaryCrossEntropy {
-            weights: None,
-            inputs_are_logits: true,
-            reduction: none(),
-        }
-        .apply(prediction, targets)?,
+        Loss::BinaryCrossEntropy {
+            scores,
+            positive_weight,
+        } => binary_cross_entropy(*scores, *positive_weight, prediction, targets)?,
         Loss::KlDivergence => KlDivLoss {
             axis: -1,
             reduction: none(),
         }
         .apply(prediction, targets)?,
         Loss::Hinge => HingeLoss { reduction: none() }.apply(prediction, targets)?,
+        Loss::SquaredHinge => HingeLoss { reduction: none() }
+            .apply(prediction, targets)?
+            .square()?,
+        Loss::Quantile { quantile } => {
+            let error = targets.subtract(prediction)?;
+            let q = scalar(f64::from(*quantile), prediction)?;
+            let below = q.subtract(scalar(1.0, prediction)?)?;
+            ops::maximum(q.multiply(&error)?, below.multiply(&error)?)?
+        }
     };
     reduce(per_element, reduction)
+}
+
+/// `log p`, or Mithril's robust log of `p` with its cutoff for `p`'s dtype.
+fn log_of(p: &Array, robust: bool) -> Result<Array, Exception> {
+    match robust {
+        true => robust_log(p, Threshold::Auto),
+        false => p.log(),
+    }
+}
+
+/// Categorical cross-entropy (see [`Loss::CrossEntropy`]).
+fn cross_entropy(
+    scores: Scores,
+    class_weights: Option<&[f32]>,
+    reduction: Reduction,
+    prediction: &Array,
+    targets: &Array,
+) -> Result<Array, Exception> {
+    let indices = targets.ndim() + 1 == prediction.ndim();
+    if scores == Scores::Logits && class_weights.is_none() {
+        // mlx-rs's own, as before scores had kinds.
+        let per_sample = CrossEntropy::new()
+            .map_err(|e| Exception::custom(e.to_string()))?
+            .apply(prediction, targets)?;
+        return reduce(per_sample, reduction);
+    }
+    let log_p = match scores {
+        Scores::Logits => mlx_rs::nn::log_softmax(prediction, -1)?,
+        Scores::Probabilities { robust } => log_of(prediction, robust)?,
+        Scores::LogProbabilities => prediction.clone(),
+    };
+    let weights = class_weights
+        .map(|w| Array::from_slice(w, &[w.len() as i32]).as_dtype(log_p.dtype()))
+        .transpose()?;
+    let (per_sample, sample_weights) = if indices {
+        let picked = ops::indexing::take_along_axis(&log_p, targets.expand_dims(-1)?, -1)?
+            .squeeze_axes(&[-1])?;
+        match &weights {
+            Some(w) => {
+                let sw = w.take(targets)?;
+                (picked.multiply(&sw)?.negative()?, Some(sw))
+            }
+            None => (picked.negative()?, None),
+        }
+    } else {
+        let weighted = match &weights {
+            Some(w) => targets.multiply(w)?,
+            None => targets.clone(),
+        };
+        let per_sample = weighted.multiply(&log_p)?.sum_axis(-1, None)?.negative()?;
+        let sw = weights
+            .as_ref()
+            .map(|_| weighted.sum_axis(-1, None))
+            .transpose()?;
+        (per_sample, sw)
+    };
+    match (reduction, sample_weights) {
+        (Reduction::Mean, Some(sw)) => per_sample.sum(None)?.divide(sw.sum(None)?),
+        (reduction, _) => reduce(per_sample, reduction),
+    }
+}
+
+/// Binary cross-entropy (see [`Loss::BinaryCrossEntropy`]), elementwise.
+fn binary_cross_entropy(
+    scores: Scores,
+    positive_weight: f32,
+    prediction: &Array,
+    targets: &Array,
+) -> Result<Array, Exception> {
+    let one = scalar(1.0, prediction)?;
+    let w = scalar(f64::from(positive_weight), prediction)?;
+    match scores {
+        Scores::Logits if positive_weight == 1.0 => BinaryCrossEntropy {
+            weights: None,
+            inputs_are_logits: true,
+            reduction: LossReduction::None,
+        }
+        .apply(prediction, targets),
+        // Mithril's: (1 - t) x - ((w - 1) t + 1) log(sigmoid(x)), with
+        // log(sigmoid(x)) = min(0, x) - log1p(exp(-|x|)).
+        Scores::Logits => {
+            let log_sigmoid = ops::minimum(prediction, scalar(0.0, prediction)?)?
+                .subtract(prediction.abs()?.negative()?.exp()?.log1p()?)?;
+            let scale = w.subtract(&one)?.multiply(targets)?.add(&one)?;
+            one.subtract(targets)?
+                .multiply(prediction)?
+                .subtract(scale.multiply(&log_sigmoid)?)
+        }
+        Scores::Probabilities { robust } => {
+            let positive = w.multiply(targets)?.multiply(log_of(prediction, robust)?)?;
+            let negative = one
+                .subtract(targets)?
+                .multiply(log_of(&one.subtract(prediction)?, robust)?)?;
+            positive.add(&negative)?.negative()
+        }
+        Scores::LogProbabilities => Err(Exception::custom(
+            "binary cross-entropy takes logits or probabilities, not log-probabilities",
+        )),
+    }
+}
+
+/// A scalar of `like`'s dtype.
+fn scalar(value: f64, like: &Array) -> Result<Array, Exception> {
+    Array::from_f64(value).as_dtype(like.dtype())
 }
 
 /// What one training-mode evaluation of the objective needs.

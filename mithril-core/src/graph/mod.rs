@@ -23,7 +23,7 @@ pub use build::{
     size_out_of_range,
 };
 pub use error::{BuildError, ConcreteShapeError, InputShapeError, Site};
-pub use spec::{DimSpec, InputSpec, ModelSpec, NodeSpec, ShareSpec, ValueRef, snake_case};
+pub use spec::{DimSpec, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef, snake_case};
 
 /// A value in a built graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,7 +32,12 @@ pub enum ValueId {
     Input(usize),
     /// The output of node `i` (execution order).
     Node(usize),
+    /// A number written as an operand (shape `[]`).
+    Literal(Scalar),
 }
+
+/// The shape of a [`ValueId::Literal`].
+static SCALAR_SHAPE: Shape = Shape(Vec::new());
 
 /// What a node computes.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,6 +171,8 @@ pub struct GraphInput {
     pub name: String,
     /// Its declared shape.
     pub shape: Shape,
+    /// Whether gradients flow into it (`false` for a `static` input).
+    pub differentiable: bool,
 }
 
 /// A returned value of a built graph.
@@ -272,6 +279,7 @@ impl Graph {
                 .map(|v| match *v {
                     ValueId::Input(i) => &input_shapes[i],
                     ValueId::Node(i) => &node_shapes[i],
+                    ValueId::Literal(_) => &SCALAR_SHAPE,
                 })
                 .collect();
             let labels: Vec<String> = node.inputs.iter().map(|v| self.label(*v)).collect();
@@ -305,11 +313,19 @@ impl Graph {
             .collect())
     }
 
+    /// Whether the node's one weight is the node itself
+    /// ([`LAYER_ITSELF`](crate::layers::LAYER_ITSELF), a `buffer`): its path
+    /// is the node's name and its typed field the array.
+    pub fn weight_is_node(&self, node: &Node) -> bool {
+        matches!(&self.weights[node.weights.clone()], [w] if w.path == node.name)
+    }
+
     /// How errors name a value.
     pub fn label(&self, value: ValueId) -> String {
         match value {
             ValueId::Input(i) => format!("`{}`", self.inputs[i].name),
             ValueId::Node(i) => format!("the output of `{}`", self.nodes[i].name),
+            ValueId::Literal(x) => format!("`{x}`"),
         }
     }
 
@@ -318,6 +334,7 @@ impl Graph {
         match value {
             ValueId::Input(i) => &self.inputs[i].shape,
             ValueId::Node(i) => &self.nodes[i].shape,
+            ValueId::Literal(_) => &SCALAR_SHAPE,
         }
     }
 

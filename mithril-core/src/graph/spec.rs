@@ -40,6 +40,10 @@ pub struct InputSpec {
     pub name: Str,
     /// Its declared dims.
     pub dims: List<DimSpec>,
+    /// Whether gradients flow into it: `false` for a `static` input (data,
+    /// such as labels or masks, kept out of gradients as Mithril's static
+    /// keys are).
+    pub differentiable: bool,
 }
 
 /// A dimension as declared.
@@ -113,6 +117,38 @@ pub enum ValueRef {
     Named(Str),
     /// The output of the node at this source index (the previous pipeline stage).
     Node(usize),
+    /// A number written as an operand: `0.5` in `Multiply(x, 0.5)`.
+    Literal(Scalar),
+}
+
+/// A number written in a model as an operand: a scalar (shape `[]`) that
+/// takes the model's dtype when it runs (see the backend). Stored as the
+/// bits of an `f64`, so that values referring to it compare and hash.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Scalar(u64);
+
+impl Scalar {
+    /// The scalar `value` (a `const fn`, for the static spec).
+    pub const fn new(value: f64) -> Scalar {
+        Scalar(value.to_bits())
+    }
+
+    /// Its value.
+    pub fn value(self) -> f64 {
+        f64::from_bits(self.0)
+    }
+}
+
+impl std::fmt::Debug for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scalar({})", self.value())
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.value())
+    }
 }
 
 /// The automatic name stem of a layer: `MaxPool2d` -> `max_pool2d`.

@@ -1,7 +1,30 @@
+//! The layers of several inputs: elementwise arithmetic with NumPy
+//! broadcasting, matrix products and concatenation.
+
 use super::{Arity, LayerRule, Operand, ShapeError};
 use crate::args::{ArgDef, ArgError, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
+
+/// NumPy broadcasting of any number of shapes: each pair must broadcast
+/// (then all of them do), and the first pair that does not is the error.
+pub(crate) fn broadcast_all(layer: &str, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+    let mut out = inputs[0].shape.clone();
+    for (i, b) in inputs.iter().enumerate().skip(1) {
+        for a in &inputs[..i] {
+            broadcast(layer, a, b)?;
+        }
+        out = broadcast(
+            layer,
+            &Operand {
+                label: inputs[0].label,
+                shape: &out,
+            },
+            b,
+        )?;
+    }
+    Ok(out)
+}
 
 /// NumPy broadcasting of two shapes, with symbols broadcasting only against
 /// themselves or a literal 1.
@@ -62,6 +85,19 @@ binary!(
 );
 binary!(Subtract, "a - b, elementwise with broadcasting");
 binary!(Multiply, "a * b, elementwise with broadcasting (gating)");
+binary!(Divide, "a / b, elementwise with broadcasting");
+binary!(
+    Power,
+    "a ** b (mx.power), elementwise with broadcasting: `Power(x, 2)` squares"
+);
+binary!(
+    Maximum,
+    "max(a, b), elementwise with broadcasting (mx.maximum)"
+);
+binary!(
+    Minimum,
+    "min(a, b), elementwise with broadcasting (mx.minimum)"
+);
 
 /// Matrix product over the last two axes, batch axes broadcast.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,6 +200,6 @@ impl LayerRule for Concat {
 #[macro_export]
 macro_rules! __combine_layers {
     ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
-        $crate::__gather_layers! { [$($callback)*] [$($layer)* Add, Subtract, Multiply, MatMul, Concat,] [$($rest)*] }
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Add, Subtract, Multiply, Divide, Power, Maximum, Minimum, MatMul, Concat,] [$($rest)*] }
     };
 }

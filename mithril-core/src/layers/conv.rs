@@ -3,6 +3,10 @@ use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
+/// The zeros (or -inf, for max pooling) added before and after one
+/// spatial axis: `(before, after)`, equal unless given as a pair.
+pub type Sides = (usize, usize);
+
 /// How a convolution or pool pads its input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Padding {
@@ -10,73 +14,93 @@ pub enum Padding {
     Same,
     /// No padding.
     Valid,
-    /// This many zeros before and after, per spatial axis.
-    Explicit([usize; 2]),
+    /// This much before and after, per spatial axis (a 1-D layer uses the first).
+    Explicit([Sides; 2]),
 }
 
 impl Padding {
-    /// Reads `same`, `valid`, `N` or `(N, M)`.
-    pub(crate) fn read(args: &Args<'_>, name: &str) -> Result<Padding, ArgError> {
+    /// Reads `same`, `valid` or an explicit padding (see [`read_sides`]).
+    pub(crate) fn read(args: &Args<'_>, name: &str, axes: usize) -> Result<Padding, ArgError> {
         Ok(match args.get(name) {
             None => Padding::Valid,
             Some((_, ArgValue::Ident(w))) if w == "same" => Padding::Same,
             Some((_, ArgValue::Ident(w))) if w == "valid" => Padding::Valid,
-            Some(_) => Padding::Explicit(args.pair_or_zero(name)?),
+            Some(_) => Padding::Explicit(read_sides(args, name, axes)?),
         })
     }
 
-    /// The padding per side for this kernel and dilation.
-    pub fn amounts(self, kernel: [usize; 2], dilation: [usize; 2]) -> [usize; 2] {
+    /// The padding per side of each axis for this kernel and dilation.
+    pub fn amounts(self, kernel: [usize; 2], dilation: [usize; 2]) -> [Sides; 2] {
         match self {
-            Padding::Same => [
-                dilation[0] * (kernel[0] - 1) / 2,
-                dilation[1] * (kernel[1] - 1) / 2,
-            ],
-            Padding::Valid => [0, 0],
+            Padding::Same => [0, 1].map(|i| {
+                let p = dilation[i] * (kernel[i] - 1) / 2;
+                (p, p)
+            }),
+            Padding::Valid => [(0, 0); 2],
             Padding::Explicit(p) => p,
         }
     }
 }
 
-impl Args<'_> {
-    /// A non-negative integer or pair (paddings may be zero).
-    /// Errors name the layer, what it accepts (its own `expects`: pools take
-    /// no `same`) and the value found.
-    pub(crate) fn pair_or_zero(&self, name: &str) -> Result<[usize; 2], ArgError> {
-        match self.get(name) {
-            None => Ok([0, 0]),
-            Some((_, ArgValue::Int(n))) if *n >= 0 => Ok([*n as usize; 2]),
-            Some((site, v @ ArgValue::Tuple(items))) => match &items[..] {
-                [ArgValue::Int(a), ArgValue::Int(b)] if *a >= 0 && *b >= 0 => {
-                    Ok([*a as usize, *b as usize])
-                }
-                _ => Err(self.invalid(name, v, site)),
-            },
-            Some((site, v)) => Err(self.invalid(name, v, site)),
-        }
-    }
+/// An explicit padding of `axes` spatial axes (1 or 2), as Mithril writes
+/// it: one number for every side; for 1-D, a pair `(before, after)`; for
+/// 2-D, a pair per axis, each a number (both sides) or a pair:
+/// `(1, 2)` is 1 on both sides of H and 2 on both sides of W,
+/// `((1, 0), (2, 1))` is 1 above, 0 below, 2 left and 1 right. Unused axes
+/// are `(0, 0)`.
+pub(crate) fn read_sides(args: &Args<'_>, name: &str, axes: usize) -> Result<[Sides; 2], ArgError> {
+    let Some((site, value)) = args.get(name) else {
+        return Ok([(0, 0); 2]);
+    };
+    let count = |v: &ArgValue| match v {
+        ArgValue::Int(n) if *n >= 0 => Some(*n as usize),
+        _ => None,
+    };
+    let sides = |v: &ArgValue| match v {
+        ArgValue::Tuple(items) => match &items[..] {
+            [a, b] => Some((count(a)?, count(b)?)),
+            _ => None,
+        },
+        other => count(other).map(|n| (n, n)),
+    };
+    let found = match (value, axes) {
+        (ArgValue::Int(_), _) => count(value).map(|n| [(n, n); 2]),
+        (ArgValue::Tuple(_), 1) => sides(value).map(|s| [s, (0, 0)]),
+        (ArgValue::Tuple(items), _) => match &items[..] {
+            [h, w] => sides(h).zip(sides(w)).map(|(h, w)| [h, w]),
+            _ => None,
+        },
+        _ => None,
+    };
+    found.ok_or_else(|| args.invalid(name, value, site))
 }
 
 /// The output size of a sliding window along one axis:
-/// `(size + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1`.
+/// `(size + before + after - dilation * (kernel - 1) - 1) / stride + 1`.
 pub(crate) fn window_output(
     layer: &str,
     input: &Operand<'_>,
     axis: usize,
     kernel: usize,
     stride: usize,
-    pad: usize,
+    pad: Sides,
     dilation: usize,
 ) -> Result<Dim, ShapeError> {
     let size = &input.shape.0[axis];
     let span = dilation * (kernel - 1) + 1;
-    let padded = size.add(&Dim::Lit(2 * pad));
+    let padded = size.add(&Dim::Lit(pad.0 + pad.1));
     match padded.sub(&Dim::Lit(span)) {
         Some(rest) => Ok(rest.floor_div(stride).add(&Dim::Lit(1))),
-        None => Err(ShapeError::new(format!(
-            "`{layer}` window of {span} does not fit axis {axis} of {} (shape {}, size {} with padding {pad})",
-            input.label, input.shape, size
-        ))),
+        None => {
+            let padding = match pad {
+                (a, b) if a == b => a.to_string(),
+                (a, b) => format!("({a}, {b})"),
+            };
+            Err(ShapeError::new(format!(
+                "`{layer}` window of {span} does not fit axis {axis} of {} (shape {}, size {} with padding {padding})",
+                input.label, input.shape, size
+            )))
+        }
     }
 }
 
@@ -105,7 +129,7 @@ impl LayerRule for Conv2d {
         ArgDef::optional("stride", "a positive integer or a pair of them", "1"),
         ArgDef::optional(
             "padding",
-            "`same`, `valid`, a non-negative integer or a pair of them",
+            "`same`, `valid`, a non-negative integer, a pair `(h, w)` of them, or a pair per axis `((top, bottom), (left, right))`",
             "valid",
         ),
         ArgDef::optional("dilation", "a positive integer or a pair of them", "1"),
@@ -118,7 +142,7 @@ impl LayerRule for Conv2d {
             filters: args.positive("filters", 0)?,
             kernel: args.pair("kernel", None)?.unwrap_or([1, 1]),
             stride: args.pair("stride", Some([1, 1]))?.unwrap_or([1, 1]),
-            padding: Padding::read(args, "padding")?,
+            padding: Padding::read(args, "padding", 2)?,
             dilation: args.pair("dilation", Some([1, 1]))?.unwrap_or([1, 1]),
             bias: args.bool("bias", true)?,
         };
@@ -178,24 +202,6 @@ impl LayerRule for Conv2d {
     }
 }
 
-impl Padding {
-    /// Reads a 1-D padding: `same`, `valid` or `N` (a pair is refused).
-    pub(crate) fn read_1d(args: &Args<'_>, layer: &str, name: &str) -> Result<Padding, ArgError> {
-        match args.get(name) {
-            None => Ok(Padding::Valid),
-            Some((_, ArgValue::Ident(w))) if w == "same" => Ok(Padding::Same),
-            Some((_, ArgValue::Ident(w))) if w == "valid" => Ok(Padding::Valid),
-            Some((_, ArgValue::Int(n))) if *n >= 0 => Ok(Padding::Explicit([*n as usize; 2])),
-            Some((_, v)) => Err(args.error(
-                name,
-                format!(
-                    "argument `{name}` of `{layer}` must be `same`, `valid` or a non-negative integer, found `{v}`"
-                ),
-            )),
-        }
-    }
-}
-
 /// 1-D convolution over NLC input (mlx.nn.Conv1d; weight [filters, kernel, in]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conv1d {
@@ -205,7 +211,7 @@ pub struct Conv1d {
     pub kernel: usize,
     /// Stride.
     pub stride: usize,
-    /// Padding (an `Explicit` padding holds the same amount twice).
+    /// Padding (of an `Explicit` padding, the first axis's).
     pub padding: Padding,
     /// Dilation.
     pub dilation: usize,
@@ -215,7 +221,7 @@ pub struct Conv1d {
 
 impl Conv1d {
     /// The zeros added before and after the sequence.
-    pub fn pad(&self) -> usize {
+    pub fn pad(&self) -> Sides {
         self.padding.amounts([self.kernel, 1], [self.dilation, 1])[0]
     }
 }
@@ -228,7 +234,7 @@ impl LayerRule for Conv1d {
         ArgDef::optional("stride", "a positive integer", "1"),
         ArgDef::optional(
             "padding",
-            "`same`, `valid` or a non-negative integer",
+            "`same`, `valid`, a non-negative integer or a pair `(before, after)` of them",
             "valid",
         ),
         ArgDef::optional("dilation", "a positive integer", "1"),
@@ -241,7 +247,7 @@ impl LayerRule for Conv1d {
             filters: args.positive("filters", 0)?,
             kernel: args.positive("kernel", 1)?,
             stride: args.positive("stride", 1)?,
-            padding: Padding::read_1d(args, Self::NAME, "padding")?,
+            padding: Padding::read(args, "padding", 1)?,
             dilation: args.positive("dilation", 1)?,
             bias: args.bool("bias", true)?,
         };

@@ -9,28 +9,34 @@
 
 mod activation;
 mod attention;
+mod buffer;
 mod combine;
 mod conv;
 mod custom;
 mod dense;
+mod math;
 mod norm;
 mod pool;
 mod recurrent;
 mod reduce;
 mod reshape;
+mod select;
 mod shape_ops;
 
 pub use activation::*;
 pub use attention::*;
+pub use buffer::*;
 pub use combine::*;
 pub use conv::*;
 pub use custom::*;
 pub use dense::*;
+pub use math::*;
 pub use norm::*;
 pub use pool::*;
 pub use recurrent::*;
 pub use reduce::*;
 pub use reshape::*;
+pub use select::*;
 pub use shape_ops::*;
 
 use crate::args::{ArgDef, ArgError, ArgSpec, Args};
@@ -107,12 +113,23 @@ pub enum Init {
     Zeros,
     /// All ones.
     Ones,
+    /// Every element this value.
+    Fill {
+        /// The value.
+        value: f64,
+    },
 }
+
+/// The name of a weight that is the layer itself (a `buffer`): its path is
+/// the layer's name (`centers`, not `centers.weight`) and its field in the
+/// model's parameters is the array.
+pub const LAYER_ITSELF: &str = "";
 
 /// A parameter a layer owns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightSpec {
-    /// Its name within the layer, as mlx.nn names it: `weight`, `bias`.
+    /// Its name within the layer, as mlx.nn names it: `weight`, `bias`
+    /// ([`LAYER_ITSELF`] for a weight that is the layer).
     pub name: &'static str,
     /// Its shape; parameters always have known sizes.
     pub shape: Vec<usize>,
@@ -303,7 +320,7 @@ macro_rules! catalogue {
 #[macro_export]
 macro_rules! for_each_layer {
     ($($callback:tt)*) => {
-        $crate::__gather_layers! { [$($callback)*] [] [dense conv pool reshape shape_ops activation combine reduce custom norm attention recurrent] }
+        $crate::__gather_layers! { [$($callback)*] [] [dense conv pool reshape shape_ops activation combine math select reduce custom buffer norm attention recurrent] }
     };
 }
 
@@ -334,6 +351,15 @@ macro_rules! __gather_layers {
     };
     ([$($c:tt)*] [$($l:tt)*] [combine $($rest:ident)*]) => {
         $crate::__combine_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [math $($rest:ident)*]) => {
+        $crate::__math_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [select $($rest:ident)*]) => {
+        $crate::__select_layers! { [$($c)*] [$($l)*] [$($rest)*] }
+    };
+    ([$($c:tt)*] [$($l:tt)*] [buffer $($rest:ident)*]) => {
+        $crate::__buffer_layers! { [$($c)*] [$($l)*] [$($rest)*] }
     };
     ([$($c:tt)*] [$($l:tt)*] [reduce $($rest:ident)*]) => {
         $crate::__reduce_layers! { [$($c)*] [$($l)*] [$($rest)*] }
@@ -405,6 +431,7 @@ mod tests {
             ArgValue::Ident(Cow::Borrowed("f16")),
             ArgValue::List(Cow::Owned(vec![ArgValue::Int(1), ArgValue::Int(0)])),
             ArgValue::List(Cow::Owned(vec![ArgValue::Int(2), ArgValue::Int(-1)])),
+            ArgValue::List(Cow::Owned(vec![ArgValue::Int(2), ArgValue::Int(3)])),
             ArgValue::Path(Cow::Borrowed("ops::f")),
         ];
         let required: Vec<&ArgDef> = info.args.iter().filter(|a| a.default.is_none()).collect();
@@ -431,8 +458,14 @@ mod tests {
             let layer =
                 sample(info).unwrap_or_else(|| panic!("no sample arguments build `{}`", info.name));
             for inputs in [vec![Shape::default()], vec![Shape::default(); 3]] {
-                for w in layer.weights(&inputs) {
-                    assert!(!w.name.is_empty(), "{}", info.name);
+                let weights = layer.weights(&inputs);
+                // A weight that is the layer itself is its only weight.
+                for w in &weights {
+                    assert!(
+                        w.name != LAYER_ITSELF || weights.len() == 1,
+                        "{}",
+                        info.name
+                    );
                 }
             }
         }

@@ -1,5 +1,8 @@
-use super::conv::window_output;
-use super::{LayerRule, Operand, ShapeError, expect_rank};
+//! Max and average pooling, 1-D (NLC) and 2-D (NHWC), batched or not,
+//! with symmetric or asymmetric padding.
+
+use super::conv::{Sides, read_sides, window_output};
+use super::{LayerRule, Operand, ShapeError};
 use crate::args::{ArgDef, ArgError, Args};
 use crate::shape::Shape;
 
@@ -10,24 +13,65 @@ pub struct Pool2d {
     pub kernel: [usize; 2],
     /// Stride (defaults to the kernel).
     pub stride: [usize; 2],
-    /// Padding per side.
-    pub padding: [usize; 2],
+    /// Padding before and after, per spatial axis.
+    pub padding: [Sides; 2],
 }
 
 const POOL_ARGS: &[ArgDef] = &[
     ArgDef::required("kernel", "a positive integer or a pair of them"),
     ArgDef::optional("stride", "a positive integer or a pair of them", "kernel"),
-    ArgDef::optional("padding", "a non-negative integer or a pair of them", "0"),
+    ArgDef::optional(
+        "padding",
+        "a non-negative integer, a pair `(h, w)` of them, or a pair per axis `((top, bottom), (left, right))`",
+        "0",
+    ),
 ];
+
+/// Checks that no side pads more than half the window (mlx.nn's rule: a
+/// window then never lies wholly in the padding).
+fn padding_fits(args: &Args<'_>, kernel: &[usize], padding: &[Sides]) -> Result<(), ArgError> {
+    let fits = kernel
+        .iter()
+        .zip(padding)
+        .all(|(&k, &(a, b))| a * 2 <= k && b * 2 <= k);
+    if fits {
+        Ok(())
+    } else {
+        Err(args.error(
+            "padding",
+            "pool padding must be at most half the kernel on each side",
+        ))
+    }
+}
+
+/// The rank of a pool's input: batched (`spatial + 2` axes) or unbatched
+/// (`spatial + 1`), as Mithril's pools take both; the first spatial axis.
+fn spatial_start(
+    layer: &str,
+    x: &Operand<'_>,
+    spatial: usize,
+    layout: &str,
+    unbatched: &str,
+) -> Result<usize, ShapeError> {
+    match x.shape.rank() {
+        r if r == spatial + 2 => Ok(1),
+        r if r == spatial + 1 => Ok(0),
+        _ => Err(ShapeError::new(format!(
+            "`{layer}` expects a rank-{} input {layout} (or rank {} without the batch axis, {unbatched}), found {} with shape {}",
+            spatial + 2,
+            spatial + 1,
+            x.label,
+            x.shape
+        ))),
+    }
+}
 
 impl Pool2d {
     fn build(args: &Args<'_>) -> Result<Pool2d, ArgError> {
         let kernel = args.pair("kernel", None)?.unwrap_or([1, 1]);
         let stride = args.pair("stride", Some(kernel))?.unwrap_or(kernel);
-        let padding = args.pair_or_zero("padding")?;
-        if padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1] {
-            return Err(args.error("padding", "pool padding must be at most half the kernel"));
-        }
+        let padding = read_sides(args, "padding", 2)?;
+        padding_fits(args, &kernel, &padding)?;
         Ok(Pool2d {
             kernel,
             stride,
@@ -36,31 +80,20 @@ impl Pool2d {
     }
 
     fn infer(&self, layer: &str, x: &Operand<'_>) -> Result<Shape, ShapeError> {
-        expect_rank(layer, x, 4, "[N, H, W, C]")?;
-        let h = window_output(
-            layer,
-            x,
-            1,
-            self.kernel[0],
-            self.stride[0],
-            self.padding[0],
-            1,
-        )?;
-        let w = window_output(
-            layer,
-            x,
-            2,
-            self.kernel[1],
-            self.stride[1],
-            self.padding[1],
-            1,
-        )?;
-        Ok(Shape(vec![
-            x.shape.0[0].clone(),
-            h,
-            w,
-            x.shape.0[3].clone(),
-        ]))
+        let h = spatial_start(layer, x, 2, "[N, H, W, C]", "[H, W, C]")?;
+        let mut out = x.shape.clone();
+        for i in 0..2 {
+            out.0[h + i] = window_output(
+                layer,
+                x,
+                h + i,
+                self.kernel[i],
+                self.stride[i],
+                self.padding[i],
+                1,
+            )?;
+        }
+        Ok(out)
     }
 }
 
@@ -88,11 +121,11 @@ macro_rules! pool {
 
 pool!(
     MaxPool2d,
-    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C]"
+    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C]"
 );
 pool!(
     AvgPool2d,
-    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C]"
+    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C]"
 );
 
 /// Arguments shared by the 1-D pools.
@@ -102,24 +135,26 @@ pub struct Pool1d {
     pub kernel: usize,
     /// Stride (defaults to the kernel).
     pub stride: usize,
-    /// Padding per side.
-    pub padding: usize,
+    /// Padding before and after.
+    pub padding: Sides,
 }
 
 const POOL1D_ARGS: &[ArgDef] = &[
     ArgDef::required("kernel", "a positive integer"),
     ArgDef::optional("stride", "a positive integer", "kernel"),
-    ArgDef::optional("padding", "a non-negative integer", "0"),
+    ArgDef::optional(
+        "padding",
+        "a non-negative integer or a pair `(before, after)` of them",
+        "0",
+    ),
 ];
 
 impl Pool1d {
     fn build(args: &Args<'_>) -> Result<Pool1d, ArgError> {
         let kernel = args.positive("kernel", 1)?;
         let stride = args.positive("stride", kernel)?;
-        let padding = args.count("padding", 0)?;
-        if padding * 2 > kernel {
-            return Err(args.error("padding", "pool padding must be at most half the kernel"));
-        }
+        let padding = read_sides(args, "padding", 1)?[0];
+        padding_fits(args, &[kernel], &[padding])?;
         Ok(Pool1d {
             kernel,
             stride,
@@ -128,9 +163,10 @@ impl Pool1d {
     }
 
     fn infer(&self, layer: &str, x: &Operand<'_>) -> Result<Shape, ShapeError> {
-        expect_rank(layer, x, 3, "[N, L, C]")?;
-        let l = window_output(layer, x, 1, self.kernel, self.stride, self.padding, 1)?;
-        Ok(Shape(vec![x.shape.0[0].clone(), l, x.shape.0[2].clone()]))
+        let l = spatial_start(layer, x, 1, "[N, L, C]", "[L, C]")?;
+        let mut out = x.shape.clone();
+        out.0[l] = window_output(layer, x, l, self.kernel, self.stride, self.padding, 1)?;
+        Ok(out)
     }
 }
 
@@ -156,10 +192,13 @@ macro_rules! pool1d {
     };
 }
 
-pool1d!(MaxPool1d, "1-D max pooling, NLC: [N, L, C] -> [N, L', C]");
+pool1d!(
+    MaxPool1d,
+    "1-D max pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C]"
+);
 pool1d!(
     AvgPool1d,
-    "1-D average pooling, NLC: [N, L, C] -> [N, L', C]"
+    "1-D average pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C]"
 );
 
 /// This file's layers, in the catalogue's order (see `for_each_layer!`).

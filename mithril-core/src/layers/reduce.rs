@@ -1,8 +1,9 @@
-//! Reductions over axes: `Mean`, `Sum`, `Max`.
+//! Reductions over axes: `Mean`, `Sum`, `Max`, `Min`, `Prod`, `LogSumExp`,
+//! `Var` and `Std` (with a `ddof`), and `ArgMax` (indices, no gradient).
 
 use super::shape_ops::{distinct_axes, int_list};
 use super::{LayerRule, Operand, ShapeError};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
@@ -97,12 +98,108 @@ reduction!(
     Max,
     "maximum over axes (all by default): [B, T, C] -> Max(axes = 1, keepdims = true) -> [B, 1, C]"
 );
+reduction!(Min, "minimum over axes (all by default), like `Max`");
+reduction!(Prod, "product over axes (all by default), like `Sum`");
+reduction!(
+    LogSumExp,
+    "log(sum(exp(x))) over axes (all by default), computed stably (mx.logsumexp)"
+);
+
+const SPREAD_ARGS: &[ArgDef] = &[
+    REDUCE_ARGS[0],
+    REDUCE_ARGS[1],
+    ArgDef::optional(
+        "ddof",
+        "a non-negative integer (the divisor is N - ddof)",
+        "0",
+    ),
+];
+
+/// A spread over axes: the reduction's arguments and the delta degrees of
+/// freedom (`ddof = 1` is the unbiased sample variance).
+macro_rules! spread {
+    ($name:ident, $summary:literal) => {
+        #[doc = $summary]
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            /// The axes and whether they are kept.
+            pub reduction: Reduction,
+            /// The divisor is the number of elements minus this.
+            pub ddof: usize,
+        }
+
+        impl LayerRule for $name {
+            const NAME: &'static str = stringify!($name);
+            const ARGS: &'static [ArgDef] = SPREAD_ARGS;
+            const SUMMARY: &'static str = $summary;
+
+            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+                Ok($name {
+                    reduction: Reduction::build(Self::NAME, args)?,
+                    ddof: args.count("ddof", 0)?,
+                })
+            }
+
+            fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+                self.reduction.infer(Self::NAME, &inputs[0])
+            }
+        }
+    };
+}
+
+spread!(
+    Var,
+    "variance over axes (all by default), sum((x - mean)^2) / (N - ddof) (mx.var): [B, T, C] -> Var(axes = 1) -> [B, C]"
+);
+spread!(
+    Std,
+    "standard deviation over axes (all by default), the square root of `Var` (mx.std)"
+);
+
+/// The index of the largest element along an axis (or of the flattened
+/// input): unsigned 32-bit integers, through which no gradient flows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgMax {
+    /// The axis (negative counts from the end); `None` is the flattened input.
+    pub axis: Option<i64>,
+    /// Keep the reduced axis (or every axis, for the flattened input) with size 1.
+    pub keepdims: bool,
+}
+
+impl LayerRule for ArgMax {
+    const NAME: &'static str = "ArgMax";
+    const ARGS: &'static [ArgDef] = &[
+        ArgDef::optional("axis", "an axis", "all"),
+        ArgDef::optional("keepdims", "`true` or `false`", "false"),
+    ];
+    const SUMMARY: &'static str = "index of the maximum along an axis (of the flattened input by default), uint32, no gradient: [B, C] -> ArgMax(axis = 1) -> [B]";
+
+    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+        let axis = match args.get("axis") {
+            None => None,
+            Some((_, ArgValue::Ident(w))) if w == "all" => None,
+            Some(_) => Some(args.int("axis", -1)?),
+        };
+        Ok(ArgMax {
+            axis,
+            keepdims: args.bool("keepdims", false)?,
+        })
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        let reduction = Reduction {
+            axes: self.axis.map(|a| vec![a]),
+            keepdims: self.keepdims,
+        };
+        reduction.infer(Self::NAME, &inputs[0])
+    }
+}
 
 /// This file's layers, in the catalogue's order (see `for_each_layer!`).
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __reduce_layers {
     ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
-        $crate::__gather_layers! { [$($callback)*] [$($layer)* Mean, Sum, Max,] [$($rest)*] }
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Mean, Sum, Max, Min, Prod, LogSumExp, Var, Std, ArgMax,] [$($rest)*] }
     };
 }

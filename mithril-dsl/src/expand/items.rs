@@ -178,6 +178,10 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
              repeat,
          }| {
             let doc = doc(text);
+            let ty = match ty.is_empty() {
+                true => quote!(#p::Array),
+                false => ty.clone(),
+            };
             if *repeat > 1 {
                 quote!(#[doc = #doc] pub #ident: ::std::vec::Vec<#ty>)
             } else {

@@ -4,6 +4,7 @@
 //! failed model's items have the same fields code around it uses.
 
 use mithril_core::graph::{Graph, NodeOutline, Op, OutlineKind};
+use mithril_core::layers::LAYER_ITSELF;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
@@ -26,7 +27,7 @@ pub struct Layout {
 pub struct ParamField {
     pub ident: Ident,
     pub doc: String,
-    /// The type of one application.
+    /// The type of one application; empty for an array (a `buffer`).
     pub ty: TokenStream,
     /// Applications (`Layer * 3` is a `Vec` of 3).
     pub repeat: usize,
@@ -69,6 +70,7 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
         }
         let ty = match &node.op {
             Op::Model(_) => nested_params(&lowered.nodes[node.source].layer),
+            Op::Layer(_) if graph.weight_is_node(node) => TokenStream::new(),
             Op::Layer(layer) => {
                 let Some(ident) = structs.get(model, node.source).cloned() else {
                     continue;
@@ -115,9 +117,16 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
                 quote!(#ident)
             }
         };
+        let doc = match ty.is_empty() {
+            true => format!(
+                "`{}`: a buffer of shape `{:?}`, saved with the parameters, never trained.",
+                node.name, graph.weights[node.weights.start].shape
+            ),
+            false => format!("`{}`: `{}`.", node.name, node.call),
+        };
         params.push(ParamField {
             ident: names::field(&node.name),
-            doc: format!("`{}`: `{}`.", node.name, node.call),
+            doc,
             ty,
             repeat: node.repeat,
         });
@@ -133,7 +142,13 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
         inputs: graph
             .inputs
             .iter()
-            .map(|i| value(&i.name, format!("Shape `{}`.", i.shape)))
+            .map(|i| match i.differentiable {
+                true => value(&i.name, format!("Shape `{}`.", i.shape)),
+                false => value(
+                    &i.name,
+                    format!("Shape `{}`; static: no gradient flows into it.", i.shape),
+                ),
+            })
             .collect(),
         outputs: graph
             .outputs
@@ -175,6 +190,9 @@ pub fn of_outline(
             continue;
         }
         let ty = match &node.kind {
+            OutlineKind::Layer { weights, .. } if weights[..] == [LAYER_ITSELF] => {
+                TokenStream::new()
+            }
             OutlineKind::Layer { weights, .. } if !weights.is_empty() => {
                 let Some(ident) = structs.get(model, node.source).cloned() else {
                     continue;

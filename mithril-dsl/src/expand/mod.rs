@@ -8,6 +8,7 @@ mod spec;
 use std::sync::Arc;
 
 use mithril_core::graph::{Graph, Nested, Op, OutlineKind};
+use mithril_core::layers::LAYER_ITSELF;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 
@@ -90,8 +91,8 @@ fn stand_ins(defs: &[ModelDef], models: &[Lowered], hidden_module: bool) -> Toke
         .map(|(i, (m, outline))| {
             let mut layers: Vec<LayerName> = Vec::new();
             for n in outline {
-                let has_params =
-                    matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty());
+                let has_params = matches!(&n.kind, OutlineKind::Layer { weights, .. }
+                    if !weights.is_empty() && weights[..] != [LAYER_ITSELF]);
                 if has_params
                     && first_of_name(models, i)
                     && !layers.iter().any(|l| l.name == n.name)

@@ -74,7 +74,8 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
                 quote!(#p::DimSpec::Sym(#s))
             }
         }));
-        quote!(#p::InputSpec { name: #n, dims: #dims })
+        let differentiable = i.differentiable;
+        quote!(#p::InputSpec { name: #n, dims: #dims, differentiable: #differentiable })
     }));
     let nodes = list_tokens(spec.nodes.iter().map(|n| {
         let name = option_str(&n.name);
@@ -90,6 +91,10 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
                 quote!(#p::ValueRef::Named(#s))
             }
             ValueRef::Node(i) => quote!(#p::ValueRef::Node(#i)),
+            ValueRef::Literal(x) => {
+                let x = Literal::f64_suffixed(x.value());
+                quote!(#p::ValueRef::Literal(#p::Scalar::new(#x)))
+            }
         }));
         let output = option_str(&n.output);
         let repeat = n.repeat;

@@ -145,6 +145,7 @@ impl ::mithril::Model for Classifier {
                                 ::mithril::__private::DimSpec::Lit(784usize),
                             ],
                         ),
+                        differentiable: true,
                     },
                 ],
             ),

@@ -108,6 +108,7 @@ impl ::mithril::Model for TiedLm {
                                 ),
                             ],
                         ),
+                        differentiable: true,
                     },
                 ],
             ),

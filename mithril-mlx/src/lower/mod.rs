@@ -8,15 +8,18 @@
 
 mod activation;
 mod attention;
+mod buffer;
 mod combine;
 mod conv;
 mod custom;
 mod dense;
+mod math;
 mod norm;
 mod pool;
 mod recurrent;
 mod reduce;
 mod reshape;
+mod select;
 mod shape_ops;
 
 use mithril_core::layers::Layer;
@@ -140,6 +143,8 @@ macro_rules! dispatch {
 }
 
 mithril_core::for_each_layer!(dispatch);
+
+pub(crate) use math::robust_log;
 
 /// A scalar of `like`'s dtype, as a Python float is in MLX arithmetic.
 fn scalar(value: f64, like: &Array) -> Result<Array, Exception> {

@@ -1,7 +1,8 @@
 //! The pools (mithril-core's `layers/pool.rs`): padding, sliding windows,
-//! and a max or a mean over each window, as mlx.nn computes them.
+//! and a max or a mean over each window, as mlx.nn computes them. An
+//! unbatched input runs as a batch of one.
 
-use mithril_core::layers::{AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Pool1d};
+use mithril_core::layers::{AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, Pool1d, Pool2d, Sides};
 use mlx_rs::error::Exception;
 use mlx_rs::ops::indexing::{IndexOp, TryIndexOp};
 use mlx_rs::{Array, ops};
@@ -10,42 +11,73 @@ use super::{Call, Lower};
 
 impl Lower for MaxPool2d {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
-        let pool = &self.0;
-        let padded = pad_spatial(call.x(), pool.padding, f32::NEG_INFINITY)?;
-        let (windows, axes) = windows(&padded, pool.kernel, pool.stride, call.out_shape)?;
-        windows.max_axes(&axes, None)
+        batched(call, 4, |x, out| pool2d(&self.0, true, x, out))
     }
 }
 
 impl Lower for AvgPool2d {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
-        let pool = &self.0;
-        let padded = pad_spatial(call.x(), pool.padding, 0.0)?;
-        let (windows, axes) = windows(&padded, pool.kernel, pool.stride, call.out_shape)?;
-        windows.mean_axes(&axes, None)
+        batched(call, 4, |x, out| pool2d(&self.0, false, x, out))
     }
 }
 
 impl Lower for MaxPool1d {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
-        pool1d(&self.0, true, call.x(), call.out_shape)
+        batched(call, 3, |x, out| pool1d(&self.0, true, x, out))
     }
 }
 
 impl Lower for AvgPool1d {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
-        pool1d(&self.0, false, call.x(), call.out_shape)
+        batched(call, 3, |x, out| pool1d(&self.0, false, x, out))
     }
 }
 
-/// Pads the two spatial axes of an NHWC array.
-fn pad_spatial(x: &Array, pad: [usize; 2], value: f32) -> Result<Array, Exception> {
-    if pad == [0, 0] {
+/// Runs `pool` on the input with a batch axis: as it is when it has `rank`
+/// axes, else with a batch of one added and removed again.
+fn batched(
+    call: &Call<'_>,
+    rank: usize,
+    pool: impl FnOnce(&Array, &[i32]) -> Result<Array, Exception>,
+) -> Result<Array, Exception> {
+    let x = call.x();
+    if x.ndim() == rank {
+        return pool(x, call.out_shape);
+    }
+    let out: Vec<i32> = std::iter::once(1)
+        .chain(call.out_shape.iter().copied())
+        .collect();
+    pool(&x.expand_dims(0)?, &out)?.squeeze_axes(&[0])
+}
+
+/// mlx.nn.MaxPool2d / AvgPool2d on NHWC input: pads H and W (with -inf for
+/// max, 0 for average), takes sliding windows, reduces each.
+fn pool2d(pool: &Pool2d, max: bool, x: &Array, out_shape: &[i32]) -> Result<Array, Exception> {
+    let value = if max { f32::NEG_INFINITY } else { 0.0 };
+    let padded = pad_axes(x, &pool.padding, value)?;
+    let (windows, axes) = windows(&padded, pool.kernel, pool.stride, out_shape)?;
+    if max {
+        windows.max_axes(&axes, None)
+    } else {
+        windows.mean_axes(&axes, None)
+    }
+}
+
+/// Pads the spatial axes `1..` of a batched array, `(before, after)` each.
+fn pad_axes(x: &Array, pads: &[Sides], value: f32) -> Result<Array, Exception> {
+    if pads.iter().all(|&p| p == (0, 0)) {
         return Ok(x.clone());
     }
-    let (h, w) = (pad[0] as i32, pad[1] as i32);
-    let widths: &[(i32, i32)] = &[(0, 0), (h, h), (w, w), (0, 0)];
-    ops::pad(x, widths, Array::from_f32(value).as_dtype(x.dtype())?, None)
+    let mut widths = vec![(0, 0); x.ndim()];
+    for (i, &(a, b)) in pads.iter().enumerate() {
+        widths[1 + i] = (a as i32, b as i32);
+    }
+    ops::pad(
+        x,
+        &widths[..],
+        Array::from_f32(value).as_dtype(x.dtype())?,
+        None,
+    )
 }
 
 /// Sliding windows of an NHWC array, and the two axes that span each window.
@@ -90,18 +122,8 @@ fn windows(
 /// mlx.nn.MaxPool1d / AvgPool1d on NLC input: pads the length axis (with
 /// -inf for max, 0 for average), takes sliding windows, reduces each.
 fn pool1d(pool: &Pool1d, max: bool, x: &Array, out_shape: &[i32]) -> Result<Array, Exception> {
-    let padded = if pool.padding == 0 {
-        x.clone()
-    } else {
-        let p = pool.padding as i32;
-        let value = if max { f32::NEG_INFINITY } else { 0.0 };
-        ops::pad(
-            x,
-            &[(0, 0), (p, p), (0, 0)][..],
-            Array::from_f32(value).as_dtype(x.dtype())?,
-            None,
-        )?
-    };
+    let value = if max { f32::NEG_INFINITY } else { 0.0 };
+    let padded = pad_axes(x, &[pool.padding], value)?;
     let shape = padded.shape().to_vec();
     let (n, l, c) = (shape[0], shape[1], shape[2]);
     let (k, s, lo) = (pool.kernel as i32, pool.stride as i32, out_shape[1]);

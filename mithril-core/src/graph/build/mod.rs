@@ -83,12 +83,14 @@ impl Graph {
             let value = match slot {
                 Some(wiring::Slot::Input(k)) => Some(ValueId::Input(*k)),
                 Some(wiring::Slot::Node(j)) => position(*j).map(ValueId::Node),
-                None => None,
+                // `output` lists names only.
+                Some(wiring::Slot::Literal(_)) | None => None,
             };
             if let Some(value) = value {
                 let shape = match value {
                     ValueId::Input(k) => values.inputs[k].shape.clone(),
                     ValueId::Node(p) => nodes[p].shape.clone(),
+                    ValueId::Literal(_) => crate::shape::Shape::default(),
                 };
                 outputs.push(GraphOutput {
                     name: name.to_string(),

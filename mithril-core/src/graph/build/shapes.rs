@@ -39,6 +39,7 @@ pub(super) fn infer(
     errors: &mut Errors,
 ) -> Vec<Shaped> {
     let symbols = declared_symbols(inputs);
+    let scalar = Shape::default();
     let mut shaped: Vec<Shaped> = Vec::with_capacity(order.len());
     // Execution position of each node that has a shape, by source index.
     let mut position: Vec<Option<usize>> = vec![None; spec.nodes.len()];
@@ -52,6 +53,7 @@ pub(super) fn infer(
             .map(|slot| match slot {
                 Some(Slot::Input(k)) => Some(ValueId::Input(*k)),
                 Some(Slot::Node(j)) => position.get(*j).copied().flatten().map(ValueId::Node),
+                Some(Slot::Literal(x)) => Some(ValueId::Literal(*x)),
                 None => None,
             })
             .collect::<Option<Vec<ValueId>>>()
@@ -61,6 +63,7 @@ pub(super) fn infer(
         let shape_of = |v: ValueId| match v {
             ValueId::Input(k) => &inputs[k].shape,
             ValueId::Node(p) => &shaped[p].shape,
+            ValueId::Literal(_) => &scalar,
         };
         let label = |v: ValueId| match v {
             ValueId::Input(k) => format!("`{}`", inputs[k].name),
@@ -71,6 +74,7 @@ pub(super) fn infer(
                     None => format!("the output of `{}`", names[source]),
                 }
             }
+            ValueId::Literal(x) => format!("`{x}`"),
         };
         let labels: Vec<String> = ids.iter().map(|v| label(*v)).collect();
         let input_shapes: Vec<Shape> = ids.iter().map(|v| shape_of(*v).clone()).collect();

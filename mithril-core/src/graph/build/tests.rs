@@ -33,6 +33,7 @@ pub(crate) fn input(name: &str, dims: &str) -> InputSpec {
             })
             .collect::<Vec<_>>()
             .into(),
+        differentiable: true,
     }
 }
 

@@ -44,6 +44,7 @@ pub(super) fn declare<'a>(spec: &'a ModelSpec, errors: &mut Errors) -> Values<'a
         inputs.push(GraphInput {
             name: input.name.to_string(),
             shape: Shape(input.dims.iter().map(DimSpec::dim).collect()),
+            differentiable: input.differentiable,
         });
     }
     for (i, node) in spec.nodes.iter().enumerate() {
@@ -53,7 +54,8 @@ pub(super) fn declare<'a>(spec: &'a ModelSpec, errors: &mut Errors) -> Values<'a
                     Site::NodeOutput(i),
                     format!("`{out}` is already a model input; choose another name"),
                 ),
-                Some(Slot::Node(_)) => errors.push(
+                // Names are only ever inputs and nodes.
+                Some(Slot::Node(_) | Slot::Literal(_)) => errors.push(
                     Site::NodeOutput(i),
                     format!("value `{out}` is defined twice"),
                 ),

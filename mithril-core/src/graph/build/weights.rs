@@ -4,7 +4,7 @@
 
 use crate::graph::error::Errors;
 use crate::graph::{ModelSpec, Node, Op, Site, Weight};
-use crate::layers::Init;
+use crate::layers::{Init, LAYER_ITSELF};
 use crate::shape::Shape;
 
 use super::shapes::Shaped;
@@ -30,8 +30,8 @@ pub(super) fn assign(
             errors.push(
                 Site::Node(s.source),
                 format!(
-                    "parameter `{name}.{}` would have shape {}, more elements than an array can hold",
-                    w.0,
+                    "parameter `{}` would have shape {}, more elements than an array can hold",
+                    path_in(name, &w.0),
                     Shape::known(&w.1)
                 ),
             );
@@ -44,7 +44,7 @@ pub(super) fn assign(
             };
             for (path, shape, init, trainable) in &per_application {
                 weights.push(Weight {
-                    path: format!("{prefix}.{path}"),
+                    path: path_in(&prefix, path),
                     shape: shape.clone(),
                     init: *init,
                     trainable: *trainable,
@@ -64,6 +64,16 @@ pub(super) fn assign(
         });
     }
     (nodes, weights)
+}
+
+/// The dotted path of a weight `local` of the layer at `prefix`; a weight
+/// that is the layer itself ([`LAYER_ITSELF`]) has the layer's path.
+fn path_in(prefix: &str, local: &str) -> String {
+    if local == LAYER_ITSELF {
+        prefix.to_string()
+    } else {
+        format!("{prefix}.{local}")
+    }
 }
 
 /// One application's weights: path within the node, shape, init, trainable.

@@ -3,7 +3,7 @@
 //! missing `output` statement, and inputs or values nobody reads.
 
 use crate::graph::error::Errors;
-use crate::graph::{ModelSpec, Site, ValueRef};
+use crate::graph::{ModelSpec, Scalar, Site, ValueRef};
 
 use super::values::Values;
 
@@ -14,6 +14,8 @@ pub(super) enum Slot {
     Input(usize),
     /// The output of the node at this source index.
     Node(usize),
+    /// A number written as an operand.
+    Literal(Scalar),
 }
 
 /// Every value read, resolved; `None` where the name is unknown (reported).
@@ -34,11 +36,18 @@ pub(super) fn resolve(spec: &ModelSpec, values: &Values<'_>, errors: &mut Errors
         for (k, input) in node.inputs.iter().enumerate() {
             slots.push(match input {
                 ValueRef::Node(j) => Some(Slot::Node(*j)),
+                ValueRef::Literal(x) => Some(Slot::Literal(*x)),
                 ValueRef::Named(n) => {
                     used.push(n);
                     let slot = values.named.get(&**n).copied();
                     if slot.is_none() {
-                        let hint = suggest(n, &known, &mut used);
+                        let mut hint = suggest(n, &known, &mut used);
+                        if hint.is_empty() && looks_like_a_constant(n) {
+                            hint = format!(
+                                "; a Rust constant cannot be an operand (the macro reads the model while the crate compiles, before constants have values): write the number itself, as in `{}(x, 0.5)`",
+                                node.kind()
+                            );
+                        }
                         errors.push(
                             Site::NodeInput { node: i, input: k },
                             format!("unknown value `{n}`{hint}"),
@@ -101,6 +110,15 @@ pub(super) fn resolve(spec: &ModelSpec, values: &Values<'_>, errors: &mut Errors
     Wiring { inputs, outputs }
 }
 
+/// Whether a name is written like a Rust constant, `SCALE` or `EPS_2`.
+fn looks_like_a_constant(name: &str) -> bool {
+    name.len() > 1
+        && name.chars().any(|c| c.is_ascii_uppercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// The hint for an unknown name. The suggested name is probably the one
 /// meant, so it is not also reported as unused.
 fn suggest<'a>(name: &str, known: &[&'a str], used: &mut Vec<&'a str>) -> String {
@@ -161,6 +179,21 @@ mod tests {
                 "Output(2): unknown value `zzz` in `output`",
                 "Input(1): input `unused` is never used",
             ]
+        );
+    }
+
+    #[test]
+    fn a_constant_as_an_operand_is_explained() {
+        let s = spec(
+            &[input("x", "B 4")],
+            vec![node("Multiply", &[], &["x", "SCALE"], Some("y"))],
+            &["y"],
+        );
+        let (_, errors) = wire(&s);
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].ends_with("unknown value `SCALE`; a Rust constant cannot be an operand (the macro reads the model while the crate compiles, before constants have values): write the number itself, as in `Multiply(x, 0.5)`"),
+            "{errors:?}"
         );
     }
 

@@ -1,0 +1,70 @@
+//! Comparisons, which make boolean masks, and `Where`, which selects by one.
+
+use super::combine::{broadcast, broadcast_all};
+use super::{Arity, LayerRule, Operand, ShapeError};
+use crate::args::{ArgDef, ArgError, Args};
+use crate::shape::Shape;
+
+macro_rules! comparison {
+    ($name:ident, $summary:literal) => {
+        #[doc = $summary]
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name;
+
+        impl LayerRule for $name {
+            const NAME: &'static str = stringify!($name);
+            const ARGS: &'static [ArgDef] = &[];
+            const INPUTS: Arity = Arity::Exactly(2);
+            const SUMMARY: &'static str = $summary;
+
+            fn build(_: &Args<'_>) -> Result<Self, ArgError> {
+                Ok($name)
+            }
+
+            fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+                broadcast(Self::NAME, &inputs[0], &inputs[1])
+            }
+        }
+    };
+}
+
+comparison!(
+    Greater,
+    "a > b, elementwise with broadcasting: a boolean mask (no gradient)"
+);
+comparison!(
+    Less,
+    "a < b, elementwise with broadcasting: a boolean mask (no gradient)"
+);
+comparison!(
+    Equal,
+    "a == b, elementwise with broadcasting: a boolean mask (no gradient)"
+);
+
+/// `cond ? a : b`, elementwise with broadcasting (mx.where).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Where;
+
+impl LayerRule for Where {
+    const NAME: &'static str = "Where";
+    const ARGS: &'static [ArgDef] = &[];
+    const INPUTS: Arity = Arity::Exactly(3);
+    const SUMMARY: &'static str = "Where(cond, a, b): a where cond holds, else b, elementwise with broadcasting of all three (mx.where); gradients flow to the chosen side";
+
+    fn build(_: &Args<'_>) -> Result<Self, ArgError> {
+        Ok(Where)
+    }
+
+    fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
+        broadcast_all(Self::NAME, inputs)
+    }
+}
+
+/// This file's layers, in the catalogue's order (see `for_each_layer!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_layers {
+    ([$($callback:tt)*] [$($layer:tt)*] [$($rest:ident)*]) => {
+        $crate::__gather_layers! { [$($callback)*] [$($layer)* Greater, Less, Equal, Where,] [$($rest)*] }
+    };
+}
