@@ -266,14 +266,47 @@ pub struct Config {
 /// names them when it overflows its stack.
 const BATCH: u64 = 16;
 
+/// How often a long run reports its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(300);
+
 /// Runs every case of `config` with `generate` on worker threads.
 pub fn run(config: &Config, generate: Arc<Generate>) -> Report {
     install_hook();
     let next = AtomicU64::new(config.cases.start);
     let report = Mutex::new(Report::default());
+    let workers_left = AtomicUsize::new(config.threads);
     std::thread::scope(|scope| {
+        // Long runs say how far they got, past the output capture (a run
+        // cut short still leaves its count).
+        scope.spawn(|| {
+            let started = Instant::now();
+            let mut last = Instant::now();
+            while workers_left.load(Ordering::SeqCst) > 0 {
+                std::thread::sleep(Duration::from_millis(200));
+                if last.elapsed() >= PROGRESS_EVERY {
+                    last = Instant::now();
+                    let r = report.lock().unwrap();
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "fuzz: {} cases, {} inputs, {} failed, {:.0} s",
+                        r.cases,
+                        r.inputs,
+                        r.failed_cases,
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        });
         for _ in 0..config.threads {
             scope.spawn(|| {
+                // Counted down however the worker ends (a panic included).
+                struct Done<'a>(&'a AtomicUsize);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let _done = Done(&workers_left);
                 loop {
                     let first = next.fetch_add(BATCH, Ordering::SeqCst);
                     if first >= config.cases.end {

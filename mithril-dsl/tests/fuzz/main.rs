@@ -235,3 +235,78 @@ fn workspace_models_expand_cleanly() {
         assert!(!output.has_errors, "{}: {}", s.origin, s.text);
     }
 }
+
+/// Writes the inputs of the coverage-guided target (`mithril-dsl/fuzz`):
+/// the workspace's models and the corpus as a starting corpus, and the
+/// language's words as a dictionary. By hand, before `cargo fuzz run`
+/// (docs/reliability.md).
+#[test]
+#[ignore = "writes files; run by hand for cargo-fuzz"]
+fn export_for_cargo_fuzz() {
+    let fuzz = seeds::workspace().join("mithril-dsl/fuzz");
+    let corpus = fuzz.join("corpus/expand");
+    fs::create_dir_all(&corpus).unwrap();
+    let mut inputs: Vec<String> = seeds::collect().into_iter().map(|s| s.text).collect();
+    inputs.extend(pools(0).signatures.iter().map(|s| format!("@__mithril_continue [\"zoo::Block\"] {{ Net {{ input x: [B, 4]; x -> zoo::Block => y; output y; }} }} {s}")));
+    for (i, text) in inputs.iter().enumerate() {
+        fs::write(corpus.join(format!("workspace-{i}")), text).unwrap();
+    }
+    let mut words: Vec<String> = [
+        "input",
+        "output",
+        "->",
+        "=>",
+        ";",
+        ":",
+        "::",
+        ",",
+        "*",
+        "=",
+        "-",
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        "@__mithril_continue",
+        "r#",
+        "pub",
+        "pub(crate)",
+        "#[doc = \"\"]",
+        "///",
+        "self",
+        "Self",
+        "super",
+        "crate",
+        "4096",
+        "4097",
+        "2147483647",
+        "2147483648",
+        "1e999",
+        "B",
+        "\"mithril-dsl 0.1.0 signature 1\"",
+        "ok",
+        "failed",
+        "same",
+        "true",
+        "false",
+    ]
+    .iter()
+    .map(|w| w.to_string())
+    .collect();
+    for layer in mithril_core::layers::CATALOGUE {
+        words.push(layer.name.to_string());
+        words.extend(layer.args.iter().map(|a| a.name.to_string()));
+    }
+    words.sort();
+    words.dedup();
+    let dict: String = words.iter().map(|w| format!("{w:?}\n")).collect();
+    fs::write(fuzz.join("expand.dict"), dict).unwrap();
+    println!(
+        "{} inputs in {}, {} words in expand.dict",
+        inputs.len(),
+        corpus.display(),
+        words.len()
+    );
+}
