@@ -6,6 +6,7 @@ use fastrand::Rng;
 use mithril_core::dim::MAX_SIZE;
 use mithril_core::graph::MAX_REPEAT;
 use mithril_core::layers::CATALOGUE;
+use proc_macro2::Delimiter;
 
 use crate::tree::{Tree, trees};
 
@@ -345,4 +346,14 @@ pub fn snippet(rng: &mut Rng) -> String {
         18 => pick(rng, &["input", "output", "->", "=>", ";"]).to_string(),
         _ => pick(rng, &["1", "2", "4", "784", "B"]).to_string(),
     }
+}
+
+/// A delimiter, invisible ones (`$x` from `macro_rules!`) included.
+pub fn delimiter(rng: &mut Rng) -> Delimiter {
+    [
+        Delimiter::Parenthesis,
+        Delimiter::Bracket,
+        Delimiter::Brace,
+        Delimiter::None,
+    ][rng.usize(..4)]
 }
