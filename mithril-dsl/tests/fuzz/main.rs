@@ -39,10 +39,6 @@ use std::time::{Duration, Instant};
 use generate::Pools;
 use harness::{Config, Sink};
 
-/// The deepest nesting the generators build: past the macro's bound (256
-/// groups), within what this test's own recursive helpers take.
-pub const MAX_DEPTH: usize = 1000;
-
 /// CI's run: at least 100,000 inputs.
 const DEFAULT_CASES: u64 = 100_000;
 /// "mithril" in ASCII.
@@ -247,6 +243,9 @@ fn export_for_cargo_fuzz() {
     let corpus = fuzz.join("corpus/expand");
     fs::create_dir_all(&corpus).unwrap();
     let mut inputs: Vec<String> = seeds::collect().into_iter().map(|s| s.text).collect();
+    for entry in fs::read_dir(fuzz.join("../tests/fuzz/corpus")).unwrap() {
+        inputs.push(fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
     inputs.extend(pools(0).signatures.iter().map(|s| format!("@__mithril_continue [\"zoo::Block\"] {{ Net {{ input x: [B, 4]; x -> zoo::Block => y; output y; }} }} {s}")));
     for (i, text) in inputs.iter().enumerate() {
         fs::write(corpus.join(format!("workspace-{i}")), text).unwrap();

@@ -1,7 +1,7 @@
 //! Mutations of token trees.
 
 use fastrand::Rng;
-use proc_macro2::{Punct, Spacing, TokenTree};
+use proc_macro2::{Group, Punct, Spacing, TokenTree};
 
 use super::{Pools, seed};
 use crate::tree::{self, Tree, is_arrow};
@@ -213,7 +213,8 @@ pub fn long_pipeline(rng: &mut Rng, list: &mut Vec<Tree>) {
     l.splice(end..end, repeated);
 }
 
-/// A token (or a vocabulary word) repeated hundreds or thousands of times.
+/// A token (or a vocabulary word) repeated 50 to 20,000 times: syn
+/// recurses once per `-`, `<T`, `|x|`, `return`.
 pub fn token_run(rng: &mut Rng, list: &mut Vec<Tree>) {
     let lists = tree::lists(list);
     let groups = &lists[rng.usize(..lists.len())];
@@ -229,29 +230,41 @@ pub fn token_run(rng: &mut Rng, list: &mut Vec<Tree>) {
             ],
         )),
     };
-    let copies = rng.usize(50..3000);
+    let copies = log_uniform(rng, 50, MAX_RUN);
     l.splice(at..at, (0..copies).flat_map(|_| word.iter().cloned()));
 }
 
-/// A tree wrapped in tens to a thousand groups.
+/// A tree wrapped in 10 to 20,000 groups. The groups are built as one
+/// token, without recursion, so that this test's own helpers (which
+/// recurse) never walk them.
 pub fn deep_nesting(rng: &mut Rng, list: &mut Vec<Tree>) {
     let Some(path) = any_tree(rng, list) else {
         return;
     };
     let (last, groups) = path.split_last().unwrap();
     let l = tree::list_at(list, groups);
-    let mut t = l[*last].clone();
-    let depth = rng.usize(10..=crate::MAX_DEPTH);
+    let mut tokens = tree::stream(std::slice::from_ref(&l[*last]));
     let delim = delimiter(rng);
-    for _ in 0..depth {
-        t = Tree::Group(
-            if rng.usize(..8) == 0 {
-                delimiter(rng)
-            } else {
-                delim
-            },
-            vec![t],
-        );
+    for _ in 0..log_uniform(rng, 10, MAX_RUN) {
+        let d = if rng.usize(..8) == 0 {
+            delimiter(rng)
+        } else {
+            delim
+        };
+        tokens = TokenTree::Group(Group::new(d, tokens)).into();
     }
-    l[*last] = t;
+    l[*last] = match tokens.into_iter().next() {
+        Some(t) => Tree::Token(t),
+        None => return,
+    };
+}
+
+/// The most a run or a nesting goes: past what overflowed the stack before
+/// the macro bounded it (thousands of levels).
+const MAX_RUN: usize = 20_000;
+
+/// From `low` to `high`, as often each power of two.
+fn log_uniform(rng: &mut Rng, low: usize, high: usize) -> usize {
+    let bits = rng.f64() * ((high as f64).log2() - (low as f64).log2()) + (low as f64).log2();
+    (bits.exp2() as usize).clamp(low, high)
 }
