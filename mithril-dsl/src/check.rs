@@ -71,15 +71,20 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
             ));
         }
     }
-    let uses = |i: usize| -> Vec<(usize, usize)> {
-        models[i]
-            .spec
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(n, node)| local_index(models, &node.layer).map(|m| (n, m)))
-            .collect()
-    };
+    // The models of the block each model uses (node, model), found once:
+    // the passes below visit them again and again.
+    let used: Vec<Vec<(usize, usize)>> = (0..models.len())
+        .map(|i| {
+            models[i]
+                .spec
+                .nodes
+                .iter()
+                .enumerate()
+                .filter_map(|(n, node)| local_index(models, &node.layer).map(|m| (n, m)))
+                .collect()
+        })
+        .collect();
+    let uses = |i: usize| -> Vec<(usize, usize)> { used[i].clone() };
 
     let mut graphs: Vec<Option<Option<Arc<Graph>>>> = vec![None; models.len()];
     // Build in dependency order: a model waits for the models it nests.
@@ -89,7 +94,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
             if graphs[i].is_some() {
                 continue;
             }
-            let deps = uses(i);
+            let deps = &used[i];
             if deps.iter().any(|&(_, m)| graphs[m].is_none() && m != i) {
                 continue;
             }
@@ -156,24 +161,27 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
 /// their items cannot name each other's parameters (the types would
 /// contain themselves).
 pub fn cyclic(models: &[Lowered]) -> Vec<bool> {
-    let uses = |i: usize| -> Vec<usize> {
-        models[i]
-            .spec
-            .nodes
-            .iter()
-            .filter_map(|node| local_index(models, &node.layer))
-            .collect()
-    };
+    let uses: Vec<Vec<usize>> = models
+        .iter()
+        .map(|model| {
+            model
+                .spec
+                .nodes
+                .iter()
+                .filter_map(|node| local_index(models, &node.layer))
+                .collect()
+        })
+        .collect();
     (0..models.len())
         .map(|start| {
             let mut seen = vec![false; models.len()];
-            let mut stack = uses(start);
+            let mut stack = uses[start].clone();
             while let Some(m) = stack.pop() {
                 if m == start {
                     return true;
                 }
                 if !std::mem::replace(&mut seen[m], true) {
-                    stack.extend(uses(m));
+                    stack.extend(&uses[m]);
                 }
             }
             false

@@ -23,6 +23,7 @@ mod expand;
 mod link;
 mod lower;
 mod names;
+mod nesting;
 mod parse;
 
 use proc_macro2::TokenStream;
@@ -30,6 +31,10 @@ use proc_macro2::TokenStream;
 /// Expands one `model!` invocation. Never panics: every problem with the
 /// input is a `compile_error!` in the output, spanned on the input's tokens.
 pub fn expand(input: TokenStream) -> TokenStream {
+    // Parsing recurses once per group: bound that first.
+    if let Err(e) = nesting::groups(&input) {
+        return e.to_compile_error();
+    }
     let mut errors = Vec::new();
     let invocation = link::split(input);
     let defs = parse::models(invocation.body.clone(), &mut errors);

@@ -3,7 +3,7 @@
 //! Statements are parsed one at a time so that one malformed statement does
 //! not hide the errors of the others.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use syn::buffer::Cursor;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
@@ -16,9 +16,21 @@ use crate::ast::{
     Arg, BufferDecl, Call, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand, ParamPath,
     Share, Stmt,
 };
+use crate::nesting;
 
 /// Parses every model of the invocation, collecting statement errors.
 pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ModelDef> {
+    // Attributes and visibilities are parsed whole, with syn; bodies are
+    // measured statement by statement.
+    for tree in input.clone() {
+        if let TokenTree::Group(g) = tree
+            && g.delimiter() != Delimiter::Brace
+            && let Err(e) = nesting::check(&TokenTree::Group(g).into())
+        {
+            errors.push(e);
+            return Vec::new();
+        }
+    }
     match syn::parse2::<Models>(input) {
         Ok(Models(defs)) => defs
             .into_iter()
@@ -88,6 +100,10 @@ pub fn statements(body: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<Stmt> 
     let flush = |tokens: TokenStream, stmts: &mut Vec<Stmt>, errors: &mut Vec<syn::Error>| {
         // A lone `;` is an empty statement.
         if tokens.clone().into_iter().nth(1).is_none() {
+            return;
+        }
+        if let Err(e) = nesting::check(&tokens) {
+            errors.push(e);
             return;
         }
         match syn::parse2::<Stmt>(tokens) {

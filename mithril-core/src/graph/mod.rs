@@ -19,7 +19,7 @@ use crate::layers::{Arity, CustomHandle, Init, Layer, Operand, ShapeError};
 use crate::shape::Shape;
 
 pub use build::{
-    MAX_REPEAT, ModelLookup, Nested, NodeOutline, OutlineKind, repeat_out_of_range,
+    MAX_REPEAT, MAX_WEIGHTS, ModelLookup, Nested, NodeOutline, OutlineKind, repeat_out_of_range,
     size_out_of_range,
 };
 pub use error::{BuildError, ConcreteShapeError, InputShapeError, Site};

@@ -54,6 +54,12 @@ pub type ModelLookup<'a> = &'a dyn Fn(&str) -> Option<Nested>;
 /// The largest repeat count (`Block * N`).
 pub const MAX_REPEAT: usize = 4096;
 
+/// The most parameter arrays a model may hold, those of its nested models
+/// and repeats included: 2^18, several times what the largest models
+/// written layer by layer have (a mixture of experts of 61 layers of 256
+/// experts has about 47,000), and few enough to list quickly.
+pub const MAX_WEIGHTS: usize = 1 << 18;
+
 impl Graph {
     /// Checks a model and infers every shape. Reports every independent
     /// problem; the list is empty when the model fails only because a model

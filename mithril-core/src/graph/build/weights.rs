@@ -3,13 +3,19 @@
 //! nested model's own paths under the node's name.
 
 use crate::graph::error::Errors;
-use crate::graph::{ModelSpec, Node, Op, Site, Weight};
+use crate::graph::{ModelSpec, Node, NodeSpec, Op, Site, Weight};
 use crate::layers::{Init, LAYER_ITSELF};
 use crate::shape::Shape;
 
+use super::MAX_WEIGHTS;
 use super::shapes::Shaped;
 
 /// The graph's nodes (in execution order) and every weight, in node order.
+///
+/// The weights are counted before they are listed: nesting multiplies them
+/// (`Block * 4096` of a block of `Linear * 4096`, or each model of a chain
+/// using the one before twice), and a model past [`MAX_WEIGHTS`] is an
+/// error at the layer that passes it rather than a listing that never ends.
 pub(super) fn assign(
     spec: &ModelSpec,
     names: &[String],
@@ -18,38 +24,32 @@ pub(super) fn assign(
 ) -> (Vec<Node>, Vec<Weight>) {
     let mut nodes = Vec::with_capacity(shaped.len());
     let mut weights = Vec::new();
+    let mut too_many = false;
     for s in shaped {
         let node = &spec.nodes[s.source];
         let name = &names[s.source];
         let start = weights.len();
-        let per_application = weights_of(&s.op, &s.input_shapes);
-        if let Some(w) = per_application
-            .iter()
-            .find(|w| element_count(&w.1).is_none())
-        {
+        let count = match &s.op {
+            Op::Layer(l) => l.weights(&s.input_shapes).len(),
+            Op::Model(g) => g.weights.len(),
+        };
+        let total = count.saturating_mul(node.repeat).saturating_add(start);
+        if !too_many && total > MAX_WEIGHTS {
+            too_many = true;
+            let site = if node.repeat > 1 {
+                Site::NodeRepeat(s.source)
+            } else {
+                Site::Node(s.source)
+            };
             errors.push(
-                Site::Node(s.source),
+                site,
                 format!(
-                    "parameter `{}` would have shape {}, more elements than an array can hold",
-                    path_in(name, &w.0),
-                    Shape::known(&w.1)
+                    "layer `{name}` brings the model to {total} parameter arrays, more than the {MAX_WEIGHTS} a model may hold (every repeat and nested model counts its own)"
                 ),
             );
         }
-        for rep in 0..node.repeat {
-            let prefix = if node.repeat > 1 {
-                format!("{name}.{rep}")
-            } else {
-                name.clone()
-            };
-            for (path, shape, init, trainable) in &per_application {
-                weights.push(Weight {
-                    path: path_in(&prefix, path),
-                    shape: shape.clone(),
-                    init: *init,
-                    trainable: *trainable,
-                });
-            }
+        if !too_many {
+            push_weights(node, name, &s, errors, &mut weights);
         }
         nodes.push(Node {
             name: name.clone(),
@@ -64,6 +64,45 @@ pub(super) fn assign(
         });
     }
     (nodes, weights)
+}
+
+/// A node's weights, every application of it.
+fn push_weights(
+    node: &NodeSpec,
+    name: &str,
+    s: &Shaped,
+    errors: &mut Errors,
+    weights: &mut Vec<Weight>,
+) {
+    let per_application = weights_of(&s.op, &s.input_shapes);
+    if let Some(w) = per_application
+        .iter()
+        .find(|w| element_count(&w.1).is_none())
+    {
+        errors.push(
+            Site::Node(s.source),
+            format!(
+                "parameter `{}` would have shape {}, more elements than an array can hold",
+                path_in(name, &w.0),
+                Shape::known(&w.1)
+            ),
+        );
+    }
+    for rep in 0..node.repeat {
+        let prefix = if node.repeat > 1 {
+            format!("{name}.{rep}")
+        } else {
+            name.to_string()
+        };
+        for (path, shape, init, trainable) in &per_application {
+            weights.push(Weight {
+                path: path_in(&prefix, path),
+                shape: shape.clone(),
+                init: *init,
+                trainable: *trainable,
+            });
+        }
+    }
 }
 
 /// The dotted path of a weight `local` of the layer at `prefix`; a weight
@@ -144,6 +183,68 @@ mod tests {
         assert_eq!(graph.nodes[0].weights, 0..2);
         assert_eq!(graph.nodes[1].weights, 2..4);
         assert_eq!(graph.parameter_count(), 16 + 16 + 16 + 4);
+    }
+
+    #[test]
+    fn weights_are_counted_before_they_are_listed() {
+        use super::super::MAX_WEIGHTS;
+        // `Linear * 4096` in a block repeated 4096 times: 2^25 arrays.
+        let mut linear = node("Linear", &["4"], &["x"], Some("y"));
+        linear.repeat = 4096;
+        let block = spec(&[input("x", "B 4")], vec![linear], &["y"]);
+        let block = Arc::new(Graph::build(&block, &|_| None).unwrap());
+        assert_eq!(block.weights.len(), 8192);
+        let mut nested = node("Block", &[], &["x"], Some("y"));
+        nested.repeat = 4096;
+        let outer = spec(&[input("x", "B 4")], vec![nested], &["y"]);
+        let lookup =
+            |name: &str| (name == "Block").then(|| super::super::Nested::Model(Arc::clone(&block)));
+        let errors = Graph::build(&outer, &lookup).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].site, crate::graph::Site::NodeRepeat(0));
+        assert_eq!(
+            errors[0].message,
+            format!(
+                "layer `block_0` brings the model to 33554432 parameter arrays, more than the {MAX_WEIGHTS} a model may hold (every repeat and nested model counts its own)"
+            )
+        );
+        // Each model of a chain using the one before twice doubles the
+        // arrays: the chain stops where it passes the bound.
+        let mut previous = Arc::new(
+            Graph::build(
+                &spec(
+                    &[input("x", "B 4")],
+                    vec![node("Linear", &["4"], &["x"], Some("y"))],
+                    &["y"],
+                ),
+                &|_| None,
+            )
+            .unwrap(),
+        );
+        let mut levels = 0;
+        loop {
+            let twice = spec(
+                &[input("x", "B 4")],
+                vec![
+                    node("Prev", &[], &["x"], Some("h")),
+                    node("Prev", &[], &["h"], Some("y")),
+                ],
+                &["y"],
+            );
+            let lookup = |name: &str| {
+                (name == "Prev").then(|| super::super::Nested::Model(Arc::clone(&previous)))
+            };
+            match Graph::build(&twice, &lookup) {
+                Ok(g) => previous = Arc::new(g),
+                Err(errors) => {
+                    assert!(errors[0].message.contains("parameter arrays"));
+                    break;
+                }
+            }
+            levels += 1;
+        }
+        assert_eq!(previous.weights.len(), MAX_WEIGHTS);
+        assert_eq!(levels, 17);
     }
 
     #[test]
