@@ -162,7 +162,7 @@ impl Parse for Stmt {
         // `output`, a value or a layer.
         if !input.peek(Ident) {
             return Err(input.error(format!(
-                "expected a statement: `input x: [B, 784];`, `x -> Layer => y;`, `Layer(a, b) => y;`, `share a.weight = b.weight;` or `output y;`, found `{}`",
+                "expected a statement: `input x: [B, 784];`, `static s: [1];`, `buffer c: [8, 2];`, `x -> Layer => y;`, `Layer(a, b) => y;`, `share a.weight = b.weight;` or `output y;`, found `{}`",
                 next_token(input)
             )));
         }

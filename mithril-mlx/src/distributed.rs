@@ -575,10 +575,12 @@ pub fn params_checksum<P: Params>(params: &P) -> Result<u64> {
     };
     for array in params.to_arrays() {
         eat(format!("{:?}{:?}", array.dtype(), array.shape()).as_bytes());
-        // The same bits whatever the dtype: widen exactly to f64 or i64.
+        // The same bits whatever the dtype: widen exactly to f64 or i64, on
+        // the CPU (GPUs have no float64).
+        let cpu = Stream::cpu();
         if array.dtype().is_float() {
             for v in array
-                .as_dtype(mlx_rs::Dtype::Float64)?
+                .as_dtype_device(mlx_rs::Dtype::Float64, &cpu)?
                 .try_as_slice::<f64>()
                 .map_err(|e| Exception::custom(e.to_string()))?
             {
@@ -586,7 +588,7 @@ pub fn params_checksum<P: Params>(params: &P) -> Result<u64> {
             }
         } else {
             for v in array
-                .as_dtype(mlx_rs::Dtype::Int64)?
+                .as_dtype_device(mlx_rs::Dtype::Int64, &cpu)?
                 .try_as_slice::<i64>()
                 .map_err(|e| Exception::custom(e.to_string()))?
             {
