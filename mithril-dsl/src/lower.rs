@@ -305,12 +305,7 @@ fn push_node(
             "a layer is named without generic arguments: a built-in layer (`Linear`) or a model (`Block`, `zoo::Block`)",
         ));
     }
-    if let Some(last) = call.layer.segments.last()
-        && matches!(
-            last.ident.to_string().as_str(),
-            "self" | "Self" | "super" | "crate"
-        )
-    {
+    if !is_model_path(&call.layer) {
         errors.push(syn::Error::new_spanned(
             &call.layer,
             format!(
@@ -482,4 +477,25 @@ fn arg_value(expr: &Expr) -> syn::Result<ArgValue> {
             ));
         }
     })
+}
+
+/// Whether `path` can name a layer or a model as Rust names an item: `Self`
+/// nowhere, `crate` and `self` only first, `super` only after `self` or
+/// `super`, and a name last.
+fn is_model_path(path: &syn::Path) -> bool {
+    let words: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let keyword = |w: &str| matches!(w, "self" | "Self" | "super" | "crate");
+    words.last().is_some_and(|last| !keyword(last))
+        && words
+            .iter()
+            .enumerate()
+            .all(|(i, word)| match word.as_str() {
+                "Self" => false,
+                "crate" | "self" => i == 0 && path.leading_colon.is_none(),
+                "super" => {
+                    path.leading_colon.is_none()
+                        && words[..i].iter().all(|w| w == "self" || w == "super")
+                }
+                _ => true,
+            })
 }
