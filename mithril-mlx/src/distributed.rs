@@ -579,16 +579,14 @@ pub fn params_checksum<P: Params>(params: &P) -> Result<u64> {
         // the CPU (GPUs have no float64).
         let cpu = Stream::cpu();
         if array.dtype().is_float() {
-            for v in array
-                .as_dtype_device(mlx_rs::Dtype::Float64, &cpu)?
+            for v in mlx_rs::with_stream(&cpu, || array.as_dtype(mlx_rs::Dtype::Float64))?
                 .try_as_slice::<f64>()
                 .map_err(|e| Exception::custom(e.to_string()))?
             {
                 eat(&v.to_bits().to_le_bytes());
             }
         } else {
-            for v in array
-                .as_dtype_device(mlx_rs::Dtype::Int64, &cpu)?
+            for v in mlx_rs::with_stream(&cpu, || array.as_dtype(mlx_rs::Dtype::Int64))?
                 .try_as_slice::<i64>()
                 .map_err(|e| Exception::custom(e.to_string()))?
             {
