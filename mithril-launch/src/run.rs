@@ -251,9 +251,13 @@ pub fn launch(
         Some(dir) => dir.clone(),
         None => std::env::current_dir().map_err(|e| LaunchError::Command(e.to_string()))?,
     };
-    let scratch = std::env::temp_dir().join(format!("mithril-launch-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)
-        .map_err(|e| LaunchError::Command(format!("creating {}: {e}", scratch.display())))?;
+    // The ranks' hostfiles: one directory per launch (several may run in one
+    // process), removed when the launch returns.
+    let scratch_dir = tempfile::Builder::new()
+        .prefix("mithril-launch-")
+        .tempdir()
+        .map_err(|e| LaunchError::Command(format!("creating a temporary directory: {e}")))?;
+    let scratch = scratch_dir.path();
 
     let mut children: Vec<Child> = Vec::new();
     let mut forwarders = Vec::new();
@@ -304,7 +308,6 @@ pub fn launch(
             signal_group(child.id() as libc::pid_t, libc::SIGKILL);
             let _ = child.wait();
         }
-        let _ = std::fs::remove_dir_all(&scratch);
         return Err(e);
     }
 
@@ -375,7 +378,7 @@ pub fn launch(
     for f in forwarders {
         let _ = f.join();
     }
-    let _ = std::fs::remove_dir_all(&scratch);
+    drop(scratch_dir);
     let output = captured
         .and_then(|c| c.lock().ok().map(|lines| lines.clone()))
         .unwrap_or_default();
