@@ -67,7 +67,7 @@ fn losses_match_hand_computed_values() {
     assert!((scalar(&hinge) - (0.5 + 0.0)).abs() < 1e-6);
     let logp = Array::from_slice(&[0.25f32.ln(), 0.75f32.ln()], &[1, 2]);
     let logq = Array::from_slice(&[0.5f32.ln(), 0.5f32.ln()], &[1, 2]);
-    let kl = loss_value(&Loss::KlDivergence, Reduction::Sum, &logp, &logq).unwrap();
+    let kl = loss_value(&Loss::kl_divergence(), Reduction::Sum, &logp, &logq).unwrap();
     let expected = 0.5 * (0.5f32 / 0.25).ln() + 0.5 * (0.5f32 / 0.75).ln();
     assert!((scalar(&kl) - expected).abs() < 1e-6);
 }
@@ -259,6 +259,76 @@ fn mithrils_losses_match_hand_computed_values() {
         positive_weight: 1.0,
     };
     assert!(loss_value(&refused, Reduction::Sum, &logits, &targets).is_err());
+}
+
+/// Mithril's `KLDivergence` (probabilities, robust log) against the three
+/// cases of Mithril's own tests (`test_kl_divergence_1` to `_3` in its
+/// tests/scripts/test_primitive_directed.py: elementwise values, and input
+/// gradients for an output gradient of ones, the gradient of the sum).
+#[test]
+fn mithrils_kl_divergence_matches_its_reference_values() {
+    let kl = Loss::KlDivergence {
+        scores: Scores::Probabilities { robust: true },
+    };
+    // (input, target, values, input gradients), each a 2x2 array in row order.
+    type Case = ([f32; 4], [f32; 4], [f64; 4], [f64; 4]);
+    let cases: [Case; 3] = [
+        (
+            [0.1, 0.5, 0.5, 0.1],
+            [0.2, 0.5, 0.2, 0.4],
+            [
+                0.1386294361119891,
+                0.0,
+                -0.183258146374831,
+                0.5545177444479562,
+            ],
+            [-2.0, -1.0, -0.4, -4.0],
+        ),
+        (
+            [0.1, 0.5, 0.5, 0.1],
+            [0.1, 0.5, 0.5, 0.1],
+            [0.0; 4],
+            [-1.0; 4],
+        ),
+        (
+            // Mithril's 1.1102230246251565e-16, as an f32.
+            [1.110_223e-16, 0.5, 0.5, 0.1],
+            [0.1, 0.5, 0.5, 0.1],
+            [3.443421547668306, 0.0, 0.0, 0.0],
+            [-900719925474099.2, -1.0, -1.0, -1.0],
+        ),
+    ];
+    for (input, target, values, gradient) in cases {
+        let y = Array::from_slice(&input, &[2, 2]);
+        let t = Array::from_slice(&target, &[2, 2]);
+        let (sum, grad) = loss_and_gradient(&kl, Reduction::Sum, &y, &t);
+        assert_close("KL divergence (sum)", sum, values.iter().sum(), 1e-5);
+        let mean = loss_value(&kl, Reduction::Mean, &y, &t).unwrap();
+        assert_close(
+            "KL divergence (mean over elements)",
+            f64::from(scalar(&mean)),
+            values.iter().sum::<f64>() / 4.0,
+            1e-5,
+        );
+        for (g, want) in grad.iter().zip(gradient) {
+            assert_close("KL divergence gradient", *g, want, 1e-5);
+        }
+    }
+    // Without the robust log a target of 0 contributes 0 (0 log 0 = 0), and
+    // the rest is the same.
+    let plain = Loss::KlDivergence {
+        scores: Scores::Probabilities { robust: false },
+    };
+    let y = Array::from_slice(&[0.25f32, 0.75], &[1, 2]);
+    let t = Array::from_slice(&[0.0f32, 1.0], &[1, 2]);
+    let (value, grad) = loss_and_gradient(&plain, Reduction::Sum, &y, &t);
+    assert_close("plain KL divergence", value, -(0.75f64.ln()), 1e-6);
+    assert_close("its gradient", grad[1], -1.0 / 0.75, 1e-6);
+    assert_eq!(grad[0], 0.0);
+    let logits = Loss::KlDivergence {
+        scores: Scores::Logits,
+    };
+    assert!(loss_value(&logits, Reduction::Sum, &y, &t).is_err());
 }
 
 #[test]

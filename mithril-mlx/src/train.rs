@@ -64,8 +64,18 @@ pub enum Loss {
         /// The weight of the positive term (1: none).
         positive_weight: f32,
     },
-    /// KL(targets || outputs) with both as log-probabilities along the last axis.
-    KlDivergence,
+    /// KL(targets || outputs). With [`Scores::LogProbabilities`] (the
+    /// default, [`Loss::kl_divergence`]) both are log-probabilities along
+    /// the last axis and a sample's loss is `sum_c exp(t_c) (t_c - y_c)`
+    /// (mlx's). With [`Scores::Probabilities`] both are probabilities and
+    /// the loss is Mithril's `KLDivergence`, elementwise: `t (log t - log
+    /// y)`, its mean over every element; `robust` takes Mithril's robust
+    /// log, finite at 0, and without it a target of 0 contributes 0.
+    /// Logits are refused.
+    KlDivergence {
+        /// Log-probabilities or probabilities.
+        scores: Scores,
+    },
     /// `max(0, 1 - y * t)` with targets in {-1, 1}.
     Hinge,
     /// `max(0, 1 - y * t)^2` with targets in {-1, 1} (Mithril's `QuadHingeLoss`).
@@ -104,6 +114,13 @@ impl Loss {
         Loss::CrossEntropy {
             scores: Scores::Logits,
             class_weights: None,
+        }
+    }
+
+    /// KL divergence of log-probabilities (mlx's `kl_div_loss`).
+    pub fn kl_divergence() -> Loss {
+        Loss::KlDivergence {
+            scores: Scores::LogProbabilities,
         }
     }
 
@@ -310,11 +327,7 @@ pub fn loss_value(
             scores,
             positive_weight,
         } => binary_cross_entropy(*scores, *positive_weight, prediction, targets)?,
-        Loss::KlDivergence => KlDivLoss {
-            axis: -1,
-            reduction: none(),
-        }
-        .apply(prediction, targets)?,
+        Loss::KlDivergence { scores } => kl_divergence(*scores, prediction, targets)?,
         Loss::Hinge => HingeLoss { reduction: none() }.apply(prediction, targets)?,
         Loss::SquaredHinge => HingeLoss { reduction: none() }
             .apply(prediction, targets)?
@@ -386,6 +399,31 @@ fn cross_entropy(
     match (reduction, sample_weights) {
         (Reduction::Mean, Some(sw)) => per_sample.sum(None)?.divide(sw.sum(None)?),
         (reduction, _) => reduce(per_sample, reduction),
+    }
+}
+
+/// KL divergence (see [`Loss::KlDivergence`]): per sample for
+/// log-probabilities, elementwise for probabilities.
+fn kl_divergence(scores: Scores, prediction: &Array, targets: &Array) -> Result<Array, Exception> {
+    match scores {
+        Scores::LogProbabilities => KlDivLoss {
+            axis: -1,
+            reduction: LossReduction::None,
+        }
+        .apply(prediction, targets),
+        Scores::Probabilities { robust } => {
+            let terms = targets
+                .multiply(log_of(targets, robust)?.subtract(log_of(prediction, robust)?)?)?;
+            if robust {
+                // The robust log is finite at 0, so 0 * log 0 is already 0.
+                return Ok(terms);
+            }
+            let zero = scalar(0.0, prediction)?;
+            ops::select(&targets.eq(&zero)?, &zero, &terms)
+        }
+        Scores::Logits => Err(Exception::custom(
+            "the KL divergence takes probabilities or log-probabilities, not logits",
+        )),
     }
 }
 
