@@ -21,75 +21,11 @@
 mod common;
 
 use common::numeric::{
-    Case, Dtypes, Fd, Stencil, Suite, Tol, cases, check_fd_only, check_fixture, check_index,
-    layer_model, run_table,
+    Case, Dtypes, F32_AFFINE, F64, F64_EXP, FIXTURE_TOL, MODES_TOL, Suite, cases, check_fd_only,
+    check_fixture, check_index, layer_model, run_table,
 };
 use mithril::mlx_rs::error::Exception;
-use mithril::mlx_rs::{Array, Dtype, ops};
-
-/// Mithril (f32) vs the Python MLX fixture (f32): the same MLX build on the
-/// CPU, but the fixtures used the wheel's reference BLAS and the workspace
-/// OpenBLAS (docs/building.md), which sums matmuls and convolutions in another
-/// order, and compiled (fused) kernels round differently from eager ones: up to
-/// 1.9e-6 apart on gradients that sum a few dozen O(1) products.
-const FIXTURE_TOL: Tol = Tol {
-    atol: 2e-6,
-    rtol: 1e-5,
-};
-
-/// Compiled vs eager (f32).
-const MODES_TOL: Tol = Tol {
-    atol: 1e-6,
-    rtol: 1e-6,
-};
-
-/// Finite differences in float64 with a small step, for layers MLX computes
-/// to f64 accuracy (affine maps, pools, reshapes, piecewise-linear
-/// activations, tanh, products): truncation (step^2) and rounding
-/// (1e-16 / step) are both far below the tolerance.
-const F64: Fd = Fd {
-    dtype: Dtype::Float64,
-    step: 1e-6,
-    tol: Tol {
-        atol: 1e-8,
-        rtol: 1e-7,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
-
-/// Finite differences in float64 with a larger step, for layers built on
-/// `exp` or `erf` (Sigmoid, Softmax, LogSoftmax, Gelu, swish). MLX 0.32's CPU
-/// `exp` on a float64 array is only float32-accurate (exp(-0.5) comes back as
-/// 0.6065306663513184, the f32 value), so every loss carries noise of about
-/// 1e-7 absolute. A 1e-6 step turns that into errors of 1e-2; this step
-/// balances it (about 1e-7 / step) against truncation (about step^2 / 6).
-const F64_EXP: Fd = Fd {
-    dtype: Dtype::Float64,
-    step: 3e-3,
-    tol: Tol {
-        atol: 2e-5,
-        rtol: 2e-5,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
-
-/// Finite differences in float32, for `Conv2d`: MLX 0.32's CPU convolution has
-/// no float64 kernel ("[Convolution::eval] got unsupported data type"). A
-/// convolution is affine in each input element and in each weight element, so
-/// the central difference has no truncation error and only float32 rounding
-/// (about 1e-7 * |L| / step) remains.
-const F32_AFFINE: Fd = Fd {
-    dtype: Dtype::Float32,
-    step: 1e-2,
-    tol: Tol {
-        atol: 5e-5,
-        rtol: 5e-5,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
+use mithril::mlx_rs::{Array, ops};
 
 /// Fixture cases that fail because of a known bug: each must still fail with
 /// an error containing the given text (the table says so); once it passes,

@@ -24,72 +24,14 @@
 mod common;
 
 use common::numeric::{
-    Case, Dtypes, Fd, Stencil, Suite, Tol, backend, cases, check_fd_only, check_fixture,
-    check_index, forward, layer_model, pseudo_random, run_table, values,
+    Case, Dtypes, F32_AFFINE, F64, F64_EXP, FIXTURE_TOL, Fd, MODES_TOL, Stencil, Suite, Tol,
+    backend, cases, check_fd_only, check_fixture, check_index, forward, layer_model, pseudo_random,
+    run_table, values,
 };
 use mithril::mlx_rs::{Array, Dtype};
 use mithril::{Device, MlxBackend};
 
 const INDEX: &str = "cases_a.json";
-
-/// Mithril (f32) vs the Python MLX fixture (f32): the same MLX version on the
-/// same device, so only reassociation-level differences are expected.
-const FIXTURE_TOL: Tol = Tol {
-    atol: 2e-6,
-    rtol: 1e-5,
-};
-
-/// Compiled vs eager.
-const MODES_TOL: Tol = Tol {
-    atol: 1e-6,
-    rtol: 1e-6,
-};
-
-/// Finite differences in float64 with a small step, for ops MLX computes to
-/// float64 accuracy on the CPU (pools, lookups, layout ops, sums, means,
-/// maxima, and `GroupNorm`'s mean / variance / rsqrt): truncation (step^2)
-/// and rounding (1e-16 / step) are both far below the tolerance.
-const F64: Fd = Fd {
-    dtype: Dtype::Float64,
-    step: 1e-6,
-    tol: Tol {
-        atol: 1e-8,
-        rtol: 1e-7,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
-
-/// Finite differences in float64 with a larger step, for activations built
-/// on `exp` or `tanh` (`Softplus`, `Silu`, `GeluApprox`, `GeluFast`): MLX
-/// 0.32's CPU `exp` on a float64 array is only float32-accurate, so every
-/// loss carries noise of about 1e-7 absolute; this step balances it (about
-/// 1e-7 / step) against truncation (about step^2 / 6).
-const F64_EXP: Fd = Fd {
-    dtype: Dtype::Float64,
-    step: 3e-3,
-    tol: Tol {
-        atol: 2e-5,
-        rtol: 2e-5,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
-
-/// Finite differences in float32, for `Conv1d`: MLX 0.32's CPU convolution
-/// has no float64 kernel. A convolution is affine in each input element and
-/// in each weight element, so the central difference has no truncation
-/// error and only float32 rounding (about 1e-7 * |L| / step) remains.
-const F32_AFFINE: Fd = Fd {
-    dtype: Dtype::Float32,
-    step: 1e-2,
-    tol: Tol {
-        atol: 5e-5,
-        rtol: 5e-5,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
 
 /// Finite differences in float64 for `mx.fast.layer_norm` and
 /// `mx.fast.rms_norm` (`LayerNorm`, `RmsNorm`, `GroupNorm` with

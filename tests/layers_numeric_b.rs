@@ -13,7 +13,7 @@
 //!    element of every input and parameter at a time, on the fixture data and
 //!    on variants the fixtures lack (symbolic feature sizes, longer sequences,
 //!    three-input causal attention with T != S). All in float64, which MLX's
-//!    CPU kernels support for these ops; see [`F64_EXP`] and [`F64_TRIG`] for
+//!    CPU kernels support for these ops; see [`F64_EXP_FIVE_POINT`] and [`F64_TRIG`] for
 //!    the steps and tolerances and why they are not tighter.
 //!
 //! The harness (comparison, evaluation in both modes, finite differences) is
@@ -24,44 +24,11 @@
 mod common;
 
 use common::numeric::{
-    Case, Dtypes, Fd, Stencil, Suite, Tol, cases, check_fd_only, check_fixture, check_index,
-    layer_model, run_table,
+    Case, Dtypes, F64_EXP_FIVE_POINT, FIXTURE_TOL, Fd, MODES_TOL, Stencil, Suite, Tol, cases,
+    check_fd_only, check_fixture, check_index, layer_model, run_table,
 };
 use mithril::MlxBackend;
 use mithril::mlx_rs::{Array, Dtype};
-
-/// Mithril (f32) vs the Python MLX fixture (f32): the same MLX version on the
-/// same device and the same op sequence as mlx.nn, so only reassociation-level
-/// differences are expected.
-const FIXTURE_TOL: Tol = Tol {
-    atol: 2e-6,
-    rtol: 1e-5,
-};
-
-/// Compiled vs eager (f32).
-const MODES_TOL: Tol = Tol {
-    atol: 1e-6,
-    rtol: 1e-6,
-};
-
-/// Finite differences in float64 for layers built on `exp` (softmax in the
-/// attention layers, sigmoid in the LSTM and GRU gates). MLX 0.32's CPU `exp`
-/// on float64 is only float32-accurate, so every loss carries noise of about
-/// 1e-7 absolute, which a difference divides by the step. The five-point
-/// stencil (truncation error about step^4 / 30 times the fifth derivative)
-/// allows a step large enough to make that noise about 1e-6 while truncation
-/// stays below it; with the three-point stencil no step gets both under 2e-5
-/// for these layers.
-const F64_EXP: Fd = Fd {
-    dtype: Dtype::Float64,
-    step: 1e-2,
-    tol: Tol {
-        atol: 2e-5,
-        rtol: 2e-5,
-    },
-    quantise: false,
-    stencil: Stencil::FivePoint,
-};
 
 /// Finite differences in float64 for `Rope`. The layer is linear in its input,
 /// so the central difference has no truncation error, but MLX computes the
@@ -127,30 +94,30 @@ layer_model!(GruOneStepCase, x: [3, 1, 2], Gru(2));
 // The tables
 
 const FIXTURE_CASES: &[Case] = cases! { check_fixture:
-    "sdpa" => SdpaCase: F64_EXP,
-    "sdpa_causal" => SdpaCausalCase: F64_EXP,
-    "sdpa_causal_rect" => SdpaCausalRectCase: F64_EXP,
-    "mha" => MhaCase: F64_EXP,
-    "mha_self_causal_bias" => MhaSelfCausalBiasCase: F64_EXP,
-    "mha_self_4heads" => MhaSelf4HeadsCase: F64_EXP,
+    "sdpa" => SdpaCase: F64_EXP_FIVE_POINT,
+    "sdpa_causal" => SdpaCausalCase: F64_EXP_FIVE_POINT,
+    "sdpa_causal_rect" => SdpaCausalRectCase: F64_EXP_FIVE_POINT,
+    "mha" => MhaCase: F64_EXP_FIVE_POINT,
+    "mha_self_causal_bias" => MhaSelfCausalBiasCase: F64_EXP_FIVE_POINT,
+    "mha_self_4heads" => MhaSelf4HeadsCase: F64_EXP_FIVE_POINT,
     "rope" => RopeCase: F64_TRIG,
     "rope_partial_traditional" => RopePartialTraditionalCase: F64_TRIG,
     "rope_scale" => RopeScaleCase: F64_TRIG,
-    "lstm" => LstmCase: F64_EXP,
-    "lstm_nobias" => LstmNobiasCase: F64_EXP,
-    "gru" => GruCase: F64_EXP,
-    "gru_nobias" => GruNobiasCase: F64_EXP,
+    "lstm" => LstmCase: F64_EXP_FIVE_POINT,
+    "lstm_nobias" => LstmNobiasCase: F64_EXP_FIVE_POINT,
+    "gru" => GruCase: F64_EXP_FIVE_POINT,
+    "gru_nobias" => GruNobiasCase: F64_EXP_FIVE_POINT,
 };
 
 const FD_ONLY_CASES: &[Case] = cases! { check_fd_only:
-    "sdpa_one_query_causal" => SdpaSingleStepCase: F64_EXP,
-    "mha_cross_causal_bias" => MhaCrossCausalBiasCase: F64_EXP,
-    "mha_one_head" => MhaOneHeadCase: F64_EXP,
+    "sdpa_one_query_causal" => SdpaSingleStepCase: F64_EXP_FIVE_POINT,
+    "mha_cross_causal_bias" => MhaCrossCausalBiasCase: F64_EXP_FIVE_POINT,
+    "mha_one_head" => MhaOneHeadCase: F64_EXP_FIVE_POINT,
     "rope_seven_positions" => RopeOddPositionsCase: F64_TRIG,
-    "lstm_seven_steps" => LstmLongCase: F64_EXP,
-    "lstm_one_step" => LstmOneStepCase: F64_EXP,
-    "gru_seven_steps" => GruLongCase: F64_EXP,
-    "gru_one_step" => GruOneStepCase: F64_EXP,
+    "lstm_seven_steps" => LstmLongCase: F64_EXP_FIVE_POINT,
+    "lstm_one_step" => LstmOneStepCase: F64_EXP_FIVE_POINT,
+    "gru_seven_steps" => GruLongCase: F64_EXP_FIVE_POINT,
+    "gru_one_step" => GruOneStepCase: F64_EXP_FIVE_POINT,
 };
 
 // ---------------------------------------------------------------------------

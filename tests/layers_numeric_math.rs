@@ -26,75 +26,13 @@
 mod common;
 
 use common::numeric::{
-    Case, Dtypes, Fd, Stencil, Suite, Tol, backend, cases, check_fixture, check_fixture_only,
-    check_index, layer_model, run_table, values,
+    Case, Dtypes, F32_AFFINE, F64, F64_EXP_FIVE_POINT, FIXTURE_TOL, MODES_TOL, Suite, Tol, backend,
+    cases, check_fixture, check_fixture_only, check_index, layer_model, run_table, values,
 };
 use mithril::mlx_rs::{Array, Dtype};
 use mithril::{Device, Model, Params, Values};
 
 const INDEX: &str = "cases_math.json";
-
-/// Mithril (f32) vs the Python MLX fixture (f32): the same MLX ops on the
-/// same device, so only reassociation-level differences are expected.
-const FIXTURE_TOL: Tol = Tol {
-    atol: 2e-6,
-    rtol: 1e-5,
-};
-
-/// Compiled vs eager.
-const MODES_TOL: Tol = Tol {
-    atol: 1e-6,
-    rtol: 1e-6,
-};
-
-/// Finite differences in float64 with a small step, for ops MLX computes to
-/// float64 accuracy on the CPU (arithmetic, `log`, `sqrt`, `power`, the
-/// robust operators built on them, maxima, clips, selections, sums,
-/// products, variances, pools): truncation (step^2) and rounding
-/// (1e-16 / step) are both far below the tolerance. Piecewise-linear ops
-/// are exact between their kinks, which the inputs stay away from.
-const F64: Fd = Fd {
-    dtype: Dtype::Float64,
-    step: 1e-6,
-    tol: Tol {
-        atol: 1e-8,
-        rtol: 1e-7,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
-
-/// Finite differences in float64 for `Exp`, `Sin`, `Cos` and `LogSumExp`:
-/// MLX 0.32's CPU kernels compute `exp`, `sin` and `cos` on float64 to
-/// float32 accuracy only, so every loss carries noise of about 1e-7 that a
-/// difference divides by the step. The five-point stencil keeps truncation
-/// (step^4 / 30 times the fifth derivative) below that noise at a step of
-/// 1e-2.
-const F64_TRANSCENDENTAL: Fd = Fd {
-    dtype: Dtype::Float64,
-    step: 1e-2,
-    tol: Tol {
-        atol: 2e-5,
-        rtol: 2e-5,
-    },
-    quantise: false,
-    stencil: Stencil::FivePoint,
-};
-
-/// Finite differences in float32 for convolutions (MLX 0.32's CPU
-/// convolution has no float64 kernel): affine in each input and weight
-/// element, so the central difference has no truncation error and only
-/// float32 rounding (about 1e-7 * |L| / step) remains.
-const F32_AFFINE: Fd = Fd {
-    dtype: Dtype::Float32,
-    step: 1e-2,
-    tol: Tol {
-        atol: 5e-5,
-        rtol: 5e-5,
-    },
-    quantise: false,
-    stencil: Stencil::ThreePoint,
-};
 
 const SUITE: Suite = Suite {
     fixture_tol: FIXTURE_TOL,
@@ -180,13 +118,13 @@ const FIXTURE_CASES: &[Case] = cases! { check_fixture:
     "maximum" => MaximumCase: F64,
     "minimum" => MinimumCase: F64,
     "negate" => NegateCase: F64,
-    "exp" => ExpCase: F64_TRANSCENDENTAL,
+    "exp" => ExpCase: F64_EXP_FIVE_POINT,
     "log" => LogCase: F64,
     "sqrt" => SqrtCase: F64,
     "abs" => AbsCase: F64,
     "square" => SquareCase: F64,
-    "sin" => SinCase: F64_TRANSCENDENTAL,
-    "cos" => CosCase: F64_TRANSCENDENTAL,
+    "sin" => SinCase: F64_EXP_FIVE_POINT,
+    "cos" => CosCase: F64_EXP_FIVE_POINT,
     "clip" => ClipCase: F64,
     "robust_log" => RobustLogCase: F64,
     "robust_log_threshold" => RobustLogThresholdCase: F64,
@@ -198,7 +136,7 @@ const FIXTURE_CASES: &[Case] = cases! { check_fixture:
     "robust_power_threshold" => RobustPowerThresholdCase: F64,
     "min" => MinCase: F64,
     "prod" => ProdCase: F64,
-    "logsumexp" => LogSumExpCase: F64_TRANSCENDENTAL,
+    "logsumexp" => LogSumExpCase: F64_EXP_FIVE_POINT,
     "var_ddof1" => VarCase: F64,
     "std_keepdims" => StdCase: F64,
     "var_all" => VarAllCase: F64,

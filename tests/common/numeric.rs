@@ -226,6 +226,90 @@ pub fn test_device() -> Device {
     }
 }
 
+/// Mithril (f32) vs a Python MLX fixture (f32): the same MLX version on the
+/// CPU, but the fixtures used the wheel's reference BLAS and the workspace
+/// OpenBLAS (docs/building.md), which sums matmuls and convolutions in another
+/// order, and compiled (fused) kernels round differently from eager ones: up to
+/// 1.9e-6 apart on gradients that sum a few dozen O(1) products.
+pub const FIXTURE_TOL: Tol = Tol {
+    atol: 2e-6,
+    rtol: 1e-5,
+};
+
+/// Compiled vs eager (f32).
+pub const MODES_TOL: Tol = Tol {
+    atol: 1e-6,
+    rtol: 1e-6,
+};
+
+/// Finite differences in float64 with a small step, for ops MLX computes to
+/// f64 accuracy on the CPU (affine maps, arithmetic, `log`, `sqrt`, pools,
+/// lookups, reshapes, piecewise-linear ops, sums, products, maxima,
+/// variances): truncation (step^2) and rounding (1e-16 / step) are both far
+/// below the tolerance. Piecewise-linear ops are exact between their kinks,
+/// which the inputs stay away from.
+pub const F64: Fd = Fd {
+    dtype: Dtype::Float64,
+    step: 1e-6,
+    tol: Tol {
+        atol: 1e-8,
+        rtol: 1e-7,
+    },
+    quantise: false,
+    stencil: Stencil::ThreePoint,
+};
+
+/// Finite differences in float64 with a larger step, for layers built on
+/// `exp` or `erf` (Sigmoid, Softmax, LogSoftmax, Gelu, swish). MLX 0.32's CPU
+/// `exp` on a float64 array is only float32-accurate (exp(-0.5) comes back as
+/// 0.6065306663513184, the f32 value), so every loss carries noise of about
+/// 1e-7 absolute. A 1e-6 step turns that into errors of 1e-2; this step
+/// balances it (about 1e-7 / step) against truncation (about step^2 / 6).
+pub const F64_EXP: Fd = Fd {
+    dtype: Dtype::Float64,
+    step: 3e-3,
+    tol: Tol {
+        atol: 2e-5,
+        rtol: 2e-5,
+    },
+    quantise: false,
+    stencil: Stencil::ThreePoint,
+};
+
+/// Finite differences in float64 for layers whose `exp`, `sin` or `cos` MLX
+/// computes to float32 accuracy only (softmax in attention, the LSTM and GRU
+/// gates, `Exp`, `Sin`, `Cos`, `LogSumExp`) and whose curvature defeats
+/// [`F64_EXP`]: the five-point stencil (truncation about step^4 / 30 times
+/// the fifth derivative) allows a step large enough to make the noise about
+/// 1e-6 while truncation stays below it; with the three-point stencil no step
+/// gets both under 2e-5 for these layers.
+pub const F64_EXP_FIVE_POINT: Fd = Fd {
+    dtype: Dtype::Float64,
+    step: 1e-2,
+    tol: Tol {
+        atol: 2e-5,
+        rtol: 2e-5,
+    },
+    quantise: false,
+    stencil: Stencil::FivePoint,
+};
+
+/// Finite differences in float32 for convolutions: MLX 0.32's CPU
+/// convolution has no float64 kernel ("[Convolution::eval] got unsupported
+/// data type"). A convolution is affine in each input and weight element, so
+/// the central difference has no truncation error and only float32 rounding
+/// (about 1e-7 * |L| / step) remains.
+pub const F32_AFFINE: Fd = Fd {
+    dtype: Dtype::Float32,
+    step: 1e-2,
+    tol: Tol {
+        atol: 5e-5,
+        rtol: 5e-5,
+    },
+    quantise: false,
+    stencil: Stencil::ThreePoint,
+};
+
 /// Fixture and mode tolerances on the GPU. MLX's CUDA backend runs f32
 /// matrix products and convolutions on TF32 tensor cores (10-bit mantissa:
 /// each input rounds by up to 2^-11, about 4.9e-4, relative), with no switch

@@ -2,6 +2,7 @@ use super::{LayerRule, Operand, ShapeError};
 use crate::args::{ArgDef, ArgError, Args};
 use crate::shape::Shape;
 
+/// A function of one value, elementwise: same shape, no arguments.
 macro_rules! elementwise {
     ($name:ident, $summary:literal) => {
         #[doc = $summary]
@@ -23,6 +24,7 @@ macro_rules! elementwise {
         }
     };
 }
+pub(super) use elementwise;
 
 elementwise!(Relu, "max(x, 0), elementwise");
 elementwise!(

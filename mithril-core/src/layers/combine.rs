@@ -78,6 +78,7 @@ macro_rules! binary {
         }
     };
 }
+pub(super) use binary;
 
 binary!(
     Add,

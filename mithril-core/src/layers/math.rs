@@ -3,49 +3,27 @@
 //! gradients stay finite where the plain ones are infinite (`RobustLog` of
 //! 0, the gradient of `RobustSqrt` at 0, `StableReciprocal` of 0).
 
+use super::activation::elementwise;
 use super::combine::broadcast;
 use super::{Arity, LayerRule, Operand, ShapeError};
 use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::shape::Shape;
 
-/// A function of one value, elementwise: same shape.
-macro_rules! unary {
-    ($name:ident, $summary:literal) => {
-        #[doc = $summary]
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct $name;
-
-        impl LayerRule for $name {
-            const NAME: &'static str = stringify!($name);
-            const ARGS: &'static [ArgDef] = &[];
-            const SUMMARY: &'static str = $summary;
-
-            fn build(_: &Args<'_>) -> Result<Self, ArgError> {
-                Ok($name)
-            }
-
-            fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
-                Ok(inputs[0].shape.clone())
-            }
-        }
-    };
-}
-
-unary!(Negate, "-x, elementwise");
-unary!(Exp, "e ** x, elementwise");
-unary!(
+elementwise!(Negate, "-x, elementwise");
+elementwise!(Exp, "e ** x, elementwise");
+elementwise!(
     Log,
     "natural log, elementwise (-inf at 0; `RobustLog` is finite there)"
 );
-unary!(
+elementwise!(
     Sqrt,
     "square root, elementwise (its gradient is infinite at 0; `RobustSqrt`'s is finite)"
 );
-unary!(Abs, "|x|, elementwise (gradient sign(x), 0 at 0)");
-unary!(Square, "x * x, elementwise");
-unary!(Sin, "sine, elementwise");
-unary!(Cos, "cosine, elementwise");
-unary!(
+elementwise!(Abs, "|x|, elementwise (gradient sign(x), 0 at 0)");
+elementwise!(Square, "x * x, elementwise");
+elementwise!(Sin, "sine, elementwise");
+elementwise!(Cos, "cosine, elementwise");
+elementwise!(
     StopGradient,
     "the identity, through which no gradient flows (mx.stop_gradient)"
 );

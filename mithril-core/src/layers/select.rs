@@ -1,42 +1,19 @@
 //! Comparisons, which make boolean masks, and `Where`, which selects by one.
 
-use super::combine::{broadcast, broadcast_all};
+use super::combine::{binary, broadcast, broadcast_all};
 use super::{Arity, LayerRule, Operand, ShapeError};
 use crate::args::{ArgDef, ArgError, Args};
 use crate::shape::Shape;
 
-macro_rules! comparison {
-    ($name:ident, $summary:literal) => {
-        #[doc = $summary]
-        #[derive(Clone, Debug, PartialEq)]
-        pub struct $name;
-
-        impl LayerRule for $name {
-            const NAME: &'static str = stringify!($name);
-            const ARGS: &'static [ArgDef] = &[];
-            const INPUTS: Arity = Arity::Exactly(2);
-            const SUMMARY: &'static str = $summary;
-
-            fn build(_: &Args<'_>) -> Result<Self, ArgError> {
-                Ok($name)
-            }
-
-            fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
-                broadcast(Self::NAME, &inputs[0], &inputs[1])
-            }
-        }
-    };
-}
-
-comparison!(
+binary!(
     Greater,
     "a > b, elementwise with broadcasting: a boolean mask (no gradient)"
 );
-comparison!(
+binary!(
     Less,
     "a < b, elementwise with broadcasting: a boolean mask (no gradient)"
 );
-comparison!(
+binary!(
     Equal,
     "a == b, elementwise with broadcasting: a boolean mask (no gradient)"
 );
