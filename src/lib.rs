@@ -51,9 +51,9 @@
 
 pub use mithril_macros::model;
 pub use mithril_mlx::{
-    ByteSize, CompiledModel, CustomFn, DType, Device, Error, Gradients, MemoryInfo, MlxBackend,
-    MlxBackendBuilder, Model, Params, Result, RunOptions, RuntimeInfo, Values, compile, forward,
-    gpu_available, graph_of, init, parse_bytes, run_graph, runtime_info,
+    ArrayReader, ByteSize, CompiledModel, CustomFn, DType, Device, Error, Family, Gradients,
+    MemoryInfo, MlxBackend, MlxBackendBuilder, Model, Params, Result, RunOptions, RuntimeInfo,
+    Values, compile, forward, gpu_available, graph_of, init, parse_bytes, run_graph, runtime_info,
 };
 
 pub mod data;
@@ -84,7 +84,7 @@ pub use mithril_mlx::mlx_rs;
 
 /// The names most programs need.
 pub mod prelude {
-    pub use crate::{DType, Device, Error, MlxBackend, Model, Params, Values, model};
+    pub use crate::{DType, Device, Error, Family, MlxBackend, Model, Params, Values, model};
     pub use mithril_mlx::mlx_rs::Array;
 }
 
@@ -92,10 +92,15 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use mithril_core::args::{ArgSpec, ArgValue};
+    pub use mithril_core::family::{
+        BinaryOp, ExprTok, Func, ParamKind, ParamSpec, ParamType, Template,
+    };
     pub use mithril_core::graph::{
-        DimSpec, Graph, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef,
+        DimSpec, Graph, InputSpec, ModelSpec, Nested, NodeSpec, Scalar, ShareSpec, ValueRef,
     };
     pub use mithril_mlx::mlx_rs::Array;
-    pub use mithril_mlx::{GraphFn, build_graph, custom_op};
+    pub use mithril_mlx::{
+        ArrayReader, Nestable, NestedFn, build_graph, build_instance, build_template, custom_op,
+    };
     pub use std::sync::{Arc, OnceLock};
 }

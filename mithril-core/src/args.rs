@@ -32,6 +32,9 @@ pub enum ArgValue {
     /// A number too large to hold (an integer beyond `i64`, a float beyond
     /// `f64`), kept as written so that the argument's error can quote it.
     Overflow(Str),
+    /// An expression of a model's parameters (`4 * d`), in a family's
+    /// template: instantiation replaces it by its value.
+    Expr(crate::family::Expr),
 }
 
 impl ArgValue {
@@ -75,6 +78,7 @@ impl fmt::Display for ArgValue {
                 items(f, v)?;
                 f.write_str(")")
             }
+            ArgValue::Expr(e) => f.write_str(&crate::family::expr::display(e)),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod dim;
+pub mod family;
 pub mod graph;
 pub mod layers;
 pub mod shape;

@@ -3,15 +3,29 @@
 use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, Expr, Ident, LitInt, Path, Visibility};
 
-/// `/// docs  pub Name { statements }`
+/// `/// docs  pub Name(params) { statements }`, or an instantiation of a
+/// family, `pub Name = Family(args);`.
 pub struct ModelDef {
     pub attrs: Vec<Attribute>,
     pub vis: Visibility,
     pub name: Ident,
+    /// The parameters, `(d: usize, heads: usize = 12)`: a model family.
+    pub params: Vec<ParamDecl>,
+    /// The parenthesised parameter list as written (for the signature).
+    pub header: TokenStream,
+    /// `= Family(args)`: a model that is an instantiation of a family.
+    pub instance: Option<Call>,
     /// The statements as written, for the model's signature (other blocks
     /// rebuild its graph from them).
     pub body: TokenStream,
     pub stmts: Vec<Stmt>,
+}
+
+/// `heads: usize = 12` in a model's header.
+pub struct ParamDecl {
+    pub name: Ident,
+    pub kind: mithril_core::family::ParamKind,
+    pub default: Option<Expr>,
 }
 
 pub enum Stmt {
@@ -75,15 +89,20 @@ pub struct Number {
     pub value: f64,
 }
 
-/// An operand of a layer at the head of a flow: a named value or a number.
+/// An operand of a layer at the head of a flow: a named value, a number,
+/// or an expression of the model's parameters (`1.0 / scale`).
 pub enum Operand {
     Value(Ident),
     Literal(Number),
+    Expr(Expr),
 }
 
 pub enum DimTok {
     Lit(LitInt),
+    /// A symbol (`B`) or a parameter (`d`).
     Sym(Ident),
+    /// An expression of parameters, `4 * d`.
+    Expr(Expr),
 }
 
 pub struct Flow {
@@ -111,7 +130,8 @@ pub struct Call {
     /// in a pipeline stage, the numbers that follow the previous value
     /// (`-> Multiply(0.5)`).
     pub inputs: Vec<Operand>,
-    pub repeat: Option<LitInt>,
+    /// `* 3`, `* layers` or `* (n - 1)`.
+    pub repeat: Option<Expr>,
 }
 
 pub struct Arg {

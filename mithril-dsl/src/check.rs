@@ -8,6 +8,8 @@
 
 use std::sync::Arc;
 
+use mithril_core::args::{ArgError, ArgSite};
+use mithril_core::family::{self, Template};
 use mithril_core::graph::{Graph, Nested, NodeOutline, OutlineKind, Site};
 use mithril_core::layers::{CATALOGUE, LAYER_ITSELF};
 use quote::ToTokens;
@@ -18,8 +20,14 @@ use crate::names::{LayerName, LayerStructs, ModelLayers};
 
 /// What the check found out about each model of the block.
 pub struct Checked {
-    /// Each model's graph, `None` where it failed.
+    /// Each model's graph (a family's with its defaults), `None` where it
+    /// failed or is a family without defaults for every parameter.
     pub graphs: Vec<Option<Arc<Graph>>>,
+    /// Each family's template.
+    pub families: Vec<Option<Arc<Template>>>,
+    /// Whether each model checked (a family: as far as it can be checked
+    /// without values; its instantiations are checked where they are made).
+    pub ok: Vec<bool>,
     /// Each failed model's outline, for its items.
     pub outlines: Vec<Option<Vec<NodeOutline>>>,
     /// The names of the layer structs.
@@ -87,6 +95,11 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
     let uses = |i: usize| -> Vec<(usize, usize)> { used[i].clone() };
 
     let mut graphs: Vec<Option<Option<Arc<Graph>>>> = vec![None; models.len()];
+    let mut families: Vec<Option<Arc<Template>>> = vec![None; models.len()];
+    let mut ok = vec![false; models.len()];
+    // What a family's instantiations look models up in: the block's
+    // models built so far and the other blocks'.
+    let mut resolved: Vec<(String, Nested)> = externals.all();
     // Build in dependency order: a model waits for the models it nests.
     loop {
         let mut progressed = false;
@@ -108,21 +121,73 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
                 continue;
             }
             let lookup = |key: &str| match local_index(models, key) {
-                Some(m) => Some(match graphs[m].clone().flatten() {
-                    Some(g) => Nested::Model(g),
-                    None => Nested::Failed,
+                Some(m) => Some(match (&families[m], graphs[m].clone().flatten()) {
+                    (Some(t), _) => Nested::Family(Arc::clone(t)),
+                    (None, Some(g)) => Nested::Model(g),
+                    (None, None) => Nested::Failed,
                 }),
                 None => externals.get(key),
             };
-            graphs[i] = Some(match Graph::build(&model.spec, &lookup) {
-                Ok(g) => Some(Arc::new(g)),
-                Err(found) => {
-                    for e in found {
-                        errors.push(syn::Error::new_spanned(model.tokens(e.site), e.message));
-                    }
-                    None
+            let report = |errors: &mut Vec<syn::Error>,
+                          found: Vec<mithril_core::graph::BuildError>| {
+                for e in found {
+                    errors.push(syn::Error::new_spanned(model.tokens(e.site), e.message));
                 }
-            });
+            };
+            let built = if model.instance {
+                instance(model, &lookup, errors)
+            } else if !model.spec.params.is_empty() {
+                let snapshot = resolved.clone();
+                let models_of = move |key: &str| {
+                    snapshot
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, n)| n.clone())
+                };
+                let template = Arc::new(Template::new(model.spec.clone(), Arc::new(models_of)));
+                families[i] = Some(Arc::clone(&template));
+                let defaults: Option<family::Values> = model
+                    .spec
+                    .params
+                    .iter()
+                    .map(|p| p.default.clone().map(|d| (p.name.clone(), d)))
+                    .collect();
+                match defaults {
+                    // With its defaults, a family is a model of its own.
+                    Some(values) => match template.instance(&values) {
+                        Ok(g) => Some(g),
+                        Err(found) => {
+                            report(errors, found);
+                            families[i] = None;
+                            None
+                        }
+                    },
+                    None => {
+                        ok[i] = true;
+                        None
+                    }
+                }
+            } else {
+                match Graph::build(&model.spec, &lookup) {
+                    Ok(g) => Some(Arc::new(g)),
+                    Err(found) => {
+                        report(errors, found);
+                        None
+                    }
+                }
+            };
+            ok[i] |= built.is_some();
+            let nested = match (&families[i], &built) {
+                (Some(t), _) if ok[i] => Nested::Family(Arc::clone(t)),
+                (None, Some(g)) => Nested::Model(Arc::clone(g)),
+                _ => {
+                    families[i] = None;
+                    Nested::Failed
+                }
+            };
+            resolved.push((model.spec.name.to_string(), nested.clone()));
+            resolved.push((format!("self::{}", model.spec.name), nested));
+            graphs[i] = Some(built);
         }
         if !progressed {
             break;
@@ -135,25 +200,91 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
     let outlines: Vec<Option<Vec<NodeOutline>>> = models
         .iter()
         .zip(&graphs)
-        .map(|(model, graph)| {
+        .enumerate()
+        .map(|(i, (model, graph))| {
             graph.is_none().then(|| {
                 let lookup = |key: &str| match local_index(models, key) {
                     Some(m) if cyclic[m] => None,
-                    Some(m) => Some(match &graphs[m] {
-                        Some(g) => Nested::Model(Arc::clone(g)),
-                        None => Nested::Failed,
+                    Some(m) => Some(match (&families[m], &graphs[m]) {
+                        (Some(t), _) => Nested::Family(Arc::clone(t)),
+                        (None, Some(g)) => Nested::Model(Arc::clone(g)),
+                        (None, None) => Nested::Failed,
                     }),
                     None => externals.get(key),
                 };
-                Graph::outline(&model.spec, &lookup)
+                match families[i].is_some() {
+                    true => probe_outline(&model.spec, &lookup),
+                    false => Graph::outline(&model.spec, &lookup),
+                }
             })
         })
         .collect();
     let structs = layer_structs(models, &graphs, &outlines, errors);
     Checked {
         graphs,
+        families,
+        ok,
         outlines,
         structs,
+    }
+}
+
+/// The graph of `Name = Family(args);`: the family's instantiation, with
+/// mistakes in the arguments at them and mistakes the instantiation
+/// exposes at the call, naming it.
+fn instance(
+    model: &Lowered,
+    lookup: &dyn Fn(&str) -> Option<Nested>,
+    errors: &mut Vec<syn::Error>,
+) -> Option<Arc<Graph>> {
+    let node = model.spec.nodes.first()?;
+    let at = |site: Site| model.tokens(site);
+    let template = match lookup(&node.layer) {
+        Some(Nested::Family(t)) => t,
+        Some(Nested::Failed) => return None,
+        Some(Nested::Model(_)) => {
+            errors.push(syn::Error::new_spanned(
+                at(Site::Node(0)),
+                format!(
+                    "`{}` takes no parameters; `{} = ..` names a model family (a model with parameters), and a plain model is used by its own name",
+                    node.layer, model.spec.name
+                ),
+            ));
+            return None;
+        }
+        None => {
+            errors.push(syn::Error::new_spanned(
+                at(Site::Node(0)),
+                format!("unknown model family `{}`", node.layer),
+            ));
+            return None;
+        }
+    };
+    let values = match family::bind(node.kind(), &template.spec.params, &node.args) {
+        Ok(v) => v,
+        Err(found) => {
+            for ArgError { site, message } in found {
+                let site = match site {
+                    ArgSite::Call => Site::Node(0),
+                    ArgSite::Arg(arg) => Site::NodeArg { node: 0, arg },
+                };
+                errors.push(syn::Error::new_spanned(at(site), message));
+            }
+            return None;
+        }
+    };
+    match template.instance(&values) {
+        Ok(g) => Some(g),
+        Err(found) => {
+            let call = family::call_text(node.kind(), &values);
+            for e in found {
+                errors.push(syn::Error::new_spanned(
+                    at(Site::Node(0)),
+                    format!("in `{call}`: {}", e.message),
+                ));
+            }
+            None
+        }
     }
 }
 
@@ -251,8 +382,11 @@ fn layer_structs(
         .iter()
         .enumerate()
         .map(|(m, model)| {
-            // A second model of a name does not expand (reported already).
-            if models[..m].iter().any(|other| other.spec.name == model.spec.name) {
+            // A second model of a name does not expand (reported already);
+            // an instance's parameters are its family's.
+            if model.instance
+                || models[..m].iter().any(|other| other.spec.name == model.spec.name)
+            {
                 return ModelLayers {
                     model: model.name.clone(),
                     layers: Vec::new(),
@@ -309,4 +443,37 @@ fn layer_structs(
         errors.push(syn::Error::new_spanned(tokens, message));
     }
     structs
+}
+
+/// The outline of a family without defaults for every parameter: its
+/// layers and their parameters, from an instantiation with stand-in
+/// values (the names of layers and of their parameters do not depend on
+/// sizes; counts that do are read at run time).
+fn probe_outline(
+    spec: &mithril_core::graph::ModelSpec,
+    lookup: &dyn Fn(&str) -> Option<Nested>,
+) -> Vec<NodeOutline> {
+    use mithril_core::args::ArgValue;
+    use mithril_core::family::ParamType;
+    let probe = |t: ParamType| match t {
+        ParamType::Usize | ParamType::I64 => ArgValue::Int(8),
+        ParamType::F64 => ArgValue::Float(1.0),
+        ParamType::Bool => ArgValue::Bool(true),
+        ParamType::Layer => ArgValue::Ident("Relu".into()),
+    };
+    let values: Vec<_> = spec
+        .params
+        .iter()
+        .map(|p| {
+            let value = p.default.clone().unwrap_or_else(|| match p.kind.list {
+                false => probe(p.kind.item),
+                true => ArgValue::List(vec![probe(p.kind.item)].into()),
+            });
+            (p.name.clone(), value)
+        })
+        .collect();
+    match mithril_core::family::instantiate(spec, &values) {
+        Ok(concrete) => Graph::outline(&concrete, lookup),
+        Err(_) => Graph::outline(spec, lookup),
+    }
 }

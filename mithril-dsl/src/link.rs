@@ -22,6 +22,7 @@
 
 use std::sync::Arc;
 
+use mithril_core::family::Template;
 use mithril_core::graph::{Graph, Nested};
 use proc_macro2::{Delimiter, Ident, Literal, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
@@ -35,7 +36,7 @@ use crate::lower::{self, Lowered};
 const CONTINUE: &str = "__mithril_continue";
 
 /// What the signatures are written with; a caller reads only its own.
-const FORMAT: &str = concat!("mithril-dsl ", env!("CARGO_PKG_VERSION"), " signature 1");
+const FORMAT: &str = concat!("mithril-dsl ", env!("CARGO_PKG_VERSION"), " signature 2");
 
 /// An invocation of `model!`: the user's tokens, and in the second step
 /// the signatures that were asked for, by layer key.
@@ -113,6 +114,10 @@ pub fn references(models: &[Lowered]) -> Vec<Reference> {
                     .any(|l| typo(name, l.name))
             };
             let bare = !key.contains("::");
+            // A layer parameter names its layer when the family is instantiated.
+            if key.starts_with(mithril_core::family::LAYER_PARAM) {
+                continue;
+            }
             if (bare && (builtin(key) || misspelt(key)))
                 || local_index(models, key).is_some()
                 || out.iter().any(|r| r.key == key)
@@ -191,6 +196,8 @@ pub fn request(refs: &[Reference], body: TokenStream) -> TokenStream {
 pub enum Signature {
     Model {
         name: Ident,
+        /// The parameters as written (empty for a plain model).
+        header: TokenStream,
         body: TokenStream,
         nested: Vec<(String, Signature)>,
     },
@@ -208,10 +215,15 @@ impl Signature {
     fn inner_tokens(&self) -> TokenStream {
         match self {
             Signature::Failed => quote!(failed),
-            Signature::Model { name, body, nested } => {
+            Signature::Model {
+                name,
+                header,
+                body,
+                nested,
+            } => {
                 let keys = nested.iter().map(|(k, _)| Literal::string(k));
                 let models = nested.iter().map(|(_, s)| s.inner_tokens());
-                quote!(ok #name { #body } #( #keys { #models } )*)
+                quote!(ok #name ( #header ) { #body } #( #keys { #models } )*)
             }
         }
     }
@@ -243,6 +255,12 @@ impl Signature {
                 let Some(TokenTree::Ident(name)) = it.next() else {
                     return Err(bad());
                 };
+                let header = match it.next() {
+                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => {
+                        g.stream()
+                    }
+                    _ => return Err(bad()),
+                };
                 let body = match it.next() {
                     Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g.stream(),
                     _ => return Err(bad()),
@@ -269,7 +287,12 @@ impl Signature {
                         return Err(bad());
                     }
                 }
-                Ok(Signature::Model { name, body, nested })
+                Ok(Signature::Model {
+                    name,
+                    header,
+                    body,
+                    nested,
+                })
             }
             _ => Err(bad()),
         }
@@ -278,15 +301,26 @@ impl Signature {
     /// The model's graph, rebuilt from its statements with this crate's
     /// rules (the same ones that checked it where it is defined).
     fn graph(&self) -> Result<Nested, String> {
-        let Signature::Model { name, body, nested } = self else {
+        let Signature::Model {
+            name,
+            header,
+            body,
+            nested,
+        } = self
+        else {
             return Ok(Nested::Failed);
         };
         let mut errors = Vec::new();
-        let stmts = crate::parse::statements(body.clone(), &mut errors);
+        let params = crate::parse::params_of(header.clone(), &mut errors);
+        let names: Vec<String> = params.iter().map(|p| p.name.unraw().to_string()).collect();
+        let stmts = crate::parse::statements(body.clone(), &names, &mut errors);
         let def = ModelDef {
             attrs: Vec::new(),
             vis: syn::Visibility::Inherited,
             name: name.clone(),
+            params,
+            header: header.clone(),
+            instance: None,
             body: body.clone(),
             stmts,
         };
@@ -296,14 +330,18 @@ impl Signature {
         }
         let mut graphs = Vec::new();
         for (key, signature) in nested {
-            graphs.push((key.as_str(), signature.graph()?));
+            graphs.push((key.clone(), signature.graph()?));
         }
-        let lookup = |key: &str| {
+        let lookup = move |key: &str| {
             graphs
                 .iter()
                 .find(|(k, _)| *k == key)
                 .map(|(_, g)| g.clone())
         };
+        if !lowered.spec.params.is_empty() {
+            let template = Template::new(lowered.spec, Arc::new(lookup));
+            return Ok(Nested::Family(Arc::new(template)));
+        }
         match Graph::build(&lowered.spec, &lookup) {
             Ok(graph) => Ok(Nested::Model(Arc::new(graph))),
             Err(found) if found.is_empty() => Ok(Nested::Failed),
@@ -356,6 +394,14 @@ impl Externals {
         Externals { models }
     }
 
+    /// Every model by its key.
+    pub fn all(&self) -> Vec<(String, Nested)> {
+        self.models
+            .iter()
+            .map(|(k, n, _)| (k.clone(), n.clone()))
+            .collect()
+    }
+
     /// The model a key names.
     pub fn get(&self, key: &str) -> Option<Nested> {
         self.models
@@ -378,18 +424,19 @@ impl Externals {
 pub fn signatures(
     defs: &[ModelDef],
     models: &[Lowered],
-    graphs: &[Option<Arc<Graph>>],
+    ok: &[bool],
     externals: &Externals,
 ) -> Vec<Signature> {
     fn of(
         i: usize,
         defs: &[ModelDef],
         models: &[Lowered],
-        graphs: &[Option<Arc<Graph>>],
+        graphs: &[bool],
         externals: &Externals,
         depth: usize,
     ) -> Signature {
-        if graphs[i].is_none() || depth > models.len() {
+        // Instances (`Name = Family(..)`) are types to use, not layers to nest.
+        if !graphs[i] || depth > models.len() || models[i].instance {
             return Signature::Failed;
         }
         let mut nested: Vec<(String, Signature)> = Vec::new();
@@ -409,12 +456,13 @@ pub fn signatures(
         }
         Signature::Model {
             name: defs[i].name.clone(),
+            header: defs[i].header.clone(),
             body: defs[i].body.clone(),
             nested,
         }
     }
     (0..models.len())
-        .map(|i| of(i, defs, models, graphs, externals, 0))
+        .map(|i| of(i, defs, models, ok, externals, 0))
         .collect()
 }
 
@@ -471,11 +519,13 @@ mod tests {
     fn signatures_round_trip() {
         let signature = Signature::Model {
             name: Ident::new("Block", Span::call_site()),
+            header: TokenStream::new(),
             body: quote!(input x: [B, 4]; x -> inner::Inner => y; output y;),
             nested: vec![(
                 "inner::Inner".to_string(),
                 Signature::Model {
                     name: Ident::new("Inner", Span::call_site()),
+                    header: TokenStream::new(),
                     body: quote!(input x: [B, 4]; x -> Linear(4) => y; output y;),
                     nested: vec![],
                 },

@@ -21,6 +21,8 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{Expr, Ident, Lit, Path, UnOp};
 
+use mithril_core::family::{self, ExprTok, Func, LAYER_PARAM, ParamKind, ParamSpec, ParamType};
+
 use crate::ast::{BufferDecl, Call, DimTok, Head, ModelDef, Operand, Stmt};
 
 /// A model's spec and the tokens behind each of its sites.
@@ -32,6 +34,8 @@ pub struct Lowered {
     pub outputs: Vec<Ident>,
     /// Each `share` statement's target and source paths as written.
     pub shares: Vec<(TokenStream, TokenStream)>,
+    /// `Name = Family(args);`: the spec's one node is the call.
+    pub instance: bool,
 }
 
 pub struct NodeTokens {
@@ -104,7 +108,73 @@ pub fn path_key(path: &Path) -> String {
     key
 }
 
+/// The parameters a model's expressions may read.
+#[derive(Default)]
+pub struct Scope {
+    params: Vec<(String, ParamKind)>,
+}
+
+impl Scope {
+    fn kind(&self, name: &str) -> Option<ParamKind> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
+    }
+
+    fn names(&self) -> String {
+        self.params
+            .iter()
+            .map(|(n, _)| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A model's parameters, with their defaults read as values.
+fn params(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Vec<ParamSpec> {
+    def.params
+        .iter()
+        .map(|p| {
+            let default = p.default.as_ref().and_then(|d| {
+                let value = match arg_value(d, &Scope::default()) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        errors.push(e);
+                        return None;
+                    }
+                };
+                match p.kind.accept(&value) {
+                    Some(v) => Some(v),
+                    None => {
+                        errors.push(syn::Error::new_spanned(
+                            d,
+                            format!(
+                                "the default of parameter `{}: {}` must be {}, found `{value}`",
+                                p.name.unraw(),
+                                p.kind,
+                                p.kind.expects()
+                            ),
+                        ));
+                        None
+                    }
+                }
+            });
+            ParamSpec {
+                name: text(&p.name),
+                kind: p.kind,
+                default,
+            }
+        })
+        .collect()
+}
+
 pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
+    let params = params(def, errors);
+    let scope = Scope {
+        params: params
+            .iter()
+            .map(|p| (p.name.to_string(), p.kind))
+            .collect(),
+    };
+    let scope = &scope;
     let mut inputs = Vec::new();
     let mut input_tokens = Vec::new();
     let mut nodes: Vec<NodeSpec> = Vec::new();
@@ -115,11 +185,23 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
     let mut shares = Vec::new();
     let mut share_tokens = Vec::new();
 
+    if let Some(call) = &def.instance {
+        push_node(
+            call,
+            Vec::new(),
+            Vec::new(),
+            scope,
+            &mut nodes,
+            &mut node_tokens,
+            errors,
+        );
+    }
     for stmt in &def.stmts {
         match stmt {
             Stmt::Input(decls) => {
                 for decl in decls {
-                    let dims: Vec<DimSpec> = decl.dims.iter().map(|d| dim(d, errors)).collect();
+                    let dims: Vec<DimSpec> =
+                        decl.dims.iter().map(|d| dim(d, scope, errors)).collect();
                     if dims.is_empty() {
                         errors.push(syn::Error::new(
                             decl.span,
@@ -136,7 +218,7 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
             }
             Stmt::Buffer(decls) => {
                 for decl in decls {
-                    push_buffer(decl, &mut nodes, &mut node_tokens, errors);
+                    push_buffer(decl, scope, &mut nodes, &mut node_tokens, errors);
                 }
             }
             Stmt::Output(keyword, names) => {
@@ -165,9 +247,9 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                 match &flow.head {
                     Head::Value(v) => first_input = Some(v),
                     Head::Apply(call) => {
-                        let (ins, toks) = operands(&call.inputs);
+                        let (ins, toks) = operands(&call.inputs, scope, errors);
                         let index =
-                            push_node(call, ins, toks, &mut nodes, &mut node_tokens, errors);
+                            push_node(call, ins, toks, scope, &mut nodes, &mut node_tokens, errors);
                         previous = Some((index, node_tokens[index].call.clone()));
                     }
                 }
@@ -181,10 +263,18 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                         (None, None) => (Vec::new(), Vec::new()),
                     };
                     // `-> Multiply(0.5)`: numbers after the previous value.
-                    let (numbers, number_tokens) = operands(&stage.inputs);
+                    let (numbers, number_tokens) = operands(&stage.inputs, scope, errors);
                     ins.extend(numbers);
                     toks.extend(number_tokens);
-                    let index = push_node(stage, ins, toks, &mut nodes, &mut node_tokens, errors);
+                    let index = push_node(
+                        stage,
+                        ins,
+                        toks,
+                        scope,
+                        &mut nodes,
+                        &mut node_tokens,
+                        errors,
+                    );
                     previous = Some((index, node_tokens[index].call.clone()));
                 }
                 if let Some((last, _)) = previous {
@@ -198,6 +288,7 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
     Lowered {
         spec: ModelSpec {
             name: text(&def.name),
+            params: params.into(),
             inputs: inputs.into(),
             nodes: nodes.into(),
             outputs: outputs.into(),
@@ -208,18 +299,172 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
         nodes: node_tokens,
         outputs: output_tokens,
         shares: share_tokens,
+        instance: def.instance.is_some(),
     }
 }
 
-/// A call's operands as value references, with their tokens.
-fn operands(operands: &[Operand]) -> (Vec<ValueRef>, Vec<TokenStream>) {
+/// A call's operands as value references, with their tokens: a parameter
+/// or an expression of parameters is a number.
+fn operands(
+    operands: &[Operand],
+    scope: &Scope,
+    errors: &mut Vec<syn::Error>,
+) -> (Vec<ValueRef>, Vec<TokenStream>) {
     operands
         .iter()
         .map(|o| match o {
+            Operand::Value(v) if scope.kind(&v.unraw().to_string()).is_some() => (
+                ValueRef::Expr(vec![ExprTok::Param(text(v))].into()),
+                v.to_token_stream(),
+            ),
             Operand::Value(v) => (ValueRef::Named(text(v)), v.to_token_stream()),
             Operand::Literal(n) => (ValueRef::Literal(Scalar::new(n.value)), n.tokens.clone()),
+            Operand::Expr(e) => {
+                let value = match expression(e, scope) {
+                    Ok(Folded::Value(ArgValue::Int(n))) => ValueRef::Literal(Scalar::new(n as f64)),
+                    Ok(Folded::Value(ArgValue::Float(x))) => ValueRef::Literal(Scalar::new(x)),
+                    Ok(Folded::Value(other)) => {
+                        errors.push(syn::Error::new_spanned(
+                            e,
+                            format!("an operand is a value name or a number, found `{other}`"),
+                        ));
+                        ValueRef::Literal(Scalar::new(0.0))
+                    }
+                    Ok(Folded::Expr(tokens)) => ValueRef::Expr(tokens.into()),
+                    Err(err) => {
+                        errors.push(err);
+                        ValueRef::Literal(Scalar::new(0.0))
+                    }
+                };
+                (value, e.to_token_stream())
+            }
         })
         .unzip()
+}
+
+/// An expression, evaluated now when it reads no parameter.
+enum Folded {
+    Value(ArgValue),
+    Expr(Vec<ExprTok>),
+}
+
+/// Compiles an expression of the model's parameters; one that reads none
+/// is evaluated here, and its errors are at its tokens.
+fn expression(expr: &Expr, scope: &Scope) -> syn::Result<Folded> {
+    let mut tokens = Vec::new();
+    compile(expr, scope, &mut tokens)?;
+    if family::expr::params_of(&tokens).next().is_some() {
+        return Ok(Folded::Expr(tokens));
+    }
+    family::expr::eval(&tokens, &|_| None)
+        .map(Folded::Value)
+        .map_err(|message| syn::Error::new_spanned(expr, message))
+}
+
+/// Appends an expression's steps in postfix order.
+fn compile(expr: &Expr, scope: &Scope, out: &mut Vec<ExprTok>) -> syn::Result<()> {
+    match expr {
+        Expr::Lit(_) => out.push(ExprTok::Value(arg_value(expr, &Scope::default())?)),
+        Expr::Paren(p) => compile(&p.expr, scope, out)?,
+        Expr::Group(g) => compile(&g.expr, scope, out)?,
+        Expr::Path(p) if p.qself.is_none() && p.path.get_ident().is_some() => {
+            let id = p
+                .path
+                .get_ident()
+                .map(|i| i.unraw().to_string())
+                .unwrap_or_default();
+            if scope.kind(&id).is_some() {
+                out.push(ExprTok::Param(Cow::Owned(id)));
+            } else {
+                let known = match scope.params.is_empty() {
+                    true => "this model has no parameters".to_string(),
+                    false => format!("this model's parameters are {}", scope.names()),
+                };
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    format!(
+                        "unknown parameter `{id}` in an expression; {known} (a Rust constant cannot be read here: the macro reads the model while the crate compiles, before constants have values)"
+                    ),
+                ));
+            }
+        }
+        Expr::Binary(b) => {
+            let op = match b.op {
+                syn::BinOp::Add(_) => family::BinaryOp::Add,
+                syn::BinOp::Sub(_) => family::BinaryOp::Sub,
+                syn::BinOp::Mul(_) => family::BinaryOp::Mul,
+                syn::BinOp::Div(_) => family::BinaryOp::Div,
+                syn::BinOp::Rem(_) => family::BinaryOp::Rem,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        b.op,
+                        "an expression uses `+`, `-`, `*`, `/` and `%`",
+                    ));
+                }
+            };
+            compile(&b.left, scope, out)?;
+            compile(&b.right, scope, out)?;
+            out.push(ExprTok::Binary(op));
+        }
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => {
+            compile(&u.expr, scope, out)?;
+            out.push(ExprTok::Neg);
+        }
+        Expr::Call(c) => {
+            let name = match &*c.func {
+                Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+                _ => None,
+            };
+            let Some(f) = name.as_deref().and_then(Func::named) else {
+                return Err(syn::Error::new_spanned(
+                    &c.func,
+                    "an expression calls `min`, `max`, `pow` or `len`",
+                ));
+            };
+            if c.args.len() != f.arity() {
+                return Err(syn::Error::new_spanned(
+                    c,
+                    format!(
+                        "`{}` takes {} argument(s), found {}",
+                        f.name(),
+                        f.arity(),
+                        c.args.len()
+                    ),
+                ));
+            }
+            for a in &c.args {
+                compile(a, scope, out)?;
+            }
+            out.push(ExprTok::Call(f, c.args.len()));
+        }
+        Expr::Index(i) => {
+            compile(&i.expr, scope, out)?;
+            compile(&i.index, scope, out)?;
+            out.push(ExprTok::Index);
+        }
+        Expr::Array(a) => {
+            for item in &a.elems {
+                compile(item, scope, out)?;
+            }
+            out.push(ExprTok::List(a.elems.len()));
+        }
+        Expr::Tuple(t) => {
+            for item in &t.elems {
+                compile(item, scope, out)?;
+            }
+            out.push(ExprTok::Tuple(t.elems.len()));
+        }
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                format!(
+                    "unsupported expression `{}`: an expression combines numbers and the model's parameters with `+ - * / %`, `min`, `max`, `pow`, `len` and indexing",
+                    other.to_token_stream()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `buffer centers: [8, 2] = 0.5` as a node of the `Buffer` layer named
@@ -227,6 +472,7 @@ fn operands(operands: &[Operand]) -> (Vec<ValueRef>, Vec<TokenStream>) {
 /// fill are the layer's arguments.
 fn push_buffer(
     decl: &BufferDecl,
+    scope: &Scope,
     nodes: &mut Vec<NodeSpec>,
     tokens: &mut Vec<NodeTokens>,
     errors: &mut Vec<syn::Error>,
@@ -234,9 +480,10 @@ fn push_buffer(
     let dims = decl
         .dims
         .iter()
-        .map(|d| match dim(d, errors) {
+        .map(|d| match dim(d, scope, errors) {
             DimSpec::Lit(n) => ArgValue::Int(n as i64),
             DimSpec::Sym(s) => ArgValue::Ident(s),
+            DimSpec::Expr(e) => ArgValue::Expr(e),
         })
         .collect::<Vec<_>>();
     let mut args = vec![ArgSpec {
@@ -259,6 +506,7 @@ fn push_buffer(
         inputs: Cow::Borrowed(&[]),
         output: Some(text(&decl.name)),
         repeat: 1,
+        repeat_expr: None,
     });
     tokens.push(NodeTokens {
         call: decl.tokens.clone(),
@@ -274,9 +522,32 @@ fn push_buffer(
 
 /// A declared dimension; a size outside `1..=MAX_SIZE` is reported here, at
 /// the literal, and replaced by 1.
-fn dim(d: &DimTok, errors: &mut Vec<syn::Error>) -> DimSpec {
+fn dim(d: &DimTok, scope: &Scope, errors: &mut Vec<syn::Error>) -> DimSpec {
     match d {
+        DimTok::Sym(s) if scope.kind(&s.unraw().to_string()).is_some() => {
+            DimSpec::Expr(vec![ExprTok::Param(text(s))].into())
+        }
         DimTok::Sym(s) => DimSpec::Sym(text(s)),
+        DimTok::Expr(e) => match expression(e, scope) {
+            Ok(Folded::Expr(tokens)) => DimSpec::Expr(tokens.into()),
+            Ok(Folded::Value(ArgValue::Int(n))) if n >= 1 && n as u64 <= MAX_SIZE as u64 => {
+                DimSpec::Lit(n as usize)
+            }
+            Ok(Folded::Value(v)) => {
+                errors.push(syn::Error::new_spanned(
+                    e,
+                    format!(
+                        "dimension `{}` is {v}; a dimension is a positive integer up to {MAX_SIZE}",
+                        e.to_token_stream().to_string().replace(' ', "")
+                    ),
+                ));
+                DimSpec::Lit(1)
+            }
+            Err(err) => {
+                errors.push(err);
+                DimSpec::Lit(1)
+            }
+        },
         DimTok::Lit(n) => match n.base10_parse::<u64>() {
             Ok(v) if (1..=MAX_SIZE as u64).contains(&v) => DimSpec::Lit(v as usize),
             _ => {
@@ -290,10 +561,11 @@ fn dim(d: &DimTok, errors: &mut Vec<syn::Error>) -> DimSpec {
     }
 }
 
-fn push_node(
+pub fn push_node(
     call: &Call,
     inputs: Vec<ValueRef>,
     input_tokens: Vec<TokenStream>,
+    scope: &Scope,
     nodes: &mut Vec<NodeSpec>,
     tokens: &mut Vec<NodeTokens>,
     errors: &mut Vec<syn::Error>,
@@ -314,7 +586,20 @@ fn push_node(
             ),
         ));
     }
-    let layer = path_key(&call.layer);
+    let mut layer = path_key(&call.layer);
+    // A layer parameter (`-> act`) applies the layer its value names.
+    if let Some(kind) = scope.kind(&layer)
+        && call.layer.get_ident().is_some()
+    {
+        if kind.item == ParamType::Layer && !kind.list {
+            layer = format!("{LAYER_PARAM}{layer}");
+        } else {
+            errors.push(syn::Error::new_spanned(
+                &call.layer,
+                format!("parameter `{layer}: {kind}` is used as a layer; a layer parameter has type `Layer`"),
+            ));
+        }
+    }
     let function_slot = function_arg(&call.layer);
     let mut args = Vec::new();
     let mut arg_tokens = Vec::new();
@@ -336,13 +621,13 @@ fn push_node(
                     }
                 }
                 // Not a path: the rule reports what it expected.
-                None => arg_value(&arg.value).unwrap_or_else(|e| {
+                None => arg_value(&arg.value, scope).unwrap_or_else(|e| {
                     errors.push(e);
                     ArgValue::Int(0)
                 }),
             }
         } else {
-            arg_value(&arg.value).unwrap_or_else(|e| {
+            arg_value(&arg.value, scope).unwrap_or_else(|e| {
                 errors.push(e);
                 ArgValue::Int(0)
             })
@@ -359,15 +644,38 @@ fn push_node(
             None => arg.value.to_token_stream(),
         });
     }
+    let mut repeat_expr = None;
     let repeat = match &call.repeat {
         None => 1,
-        Some(n) => match n.base10_parse::<usize>() {
+        Some(Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(n), ..
+        })) => match n.base10_parse::<usize>() {
             Ok(v) if (1..=MAX_REPEAT).contains(&v) => v,
             _ => {
                 errors.push(syn::Error::new_spanned(
                     n,
                     repeat_out_of_range(n.base10_digits()),
                 ));
+                1
+            }
+        },
+        Some(e) => match expression(e, scope) {
+            Ok(Folded::Expr(tokens)) => {
+                repeat_expr = Some(tokens.into());
+                1
+            }
+            Ok(Folded::Value(ArgValue::Int(v))) if (1..=MAX_REPEAT as i64).contains(&v) => {
+                v as usize
+            }
+            Ok(Folded::Value(v)) => {
+                errors.push(syn::Error::new_spanned(
+                    e,
+                    repeat_out_of_range(&v.to_string()),
+                ));
+                1
+            }
+            Err(err) => {
+                errors.push(err);
                 1
             }
         },
@@ -379,6 +687,7 @@ fn push_node(
         inputs: inputs.into(),
         output: None,
         repeat,
+        repeat_expr,
     });
     tokens.push(NodeTokens {
         call: call.tokens.clone(),
@@ -416,8 +725,18 @@ fn function_path(expr: &Expr) -> Option<&Path> {
     }
 }
 
-/// A layer argument: literals, `-1`, words, paths, tuples and shape lists.
-fn arg_value(expr: &Expr) -> syn::Result<ArgValue> {
+/// A layer argument: literals, `-1`, words, paths, tuples and shape lists,
+/// and expressions of the model's parameters.
+fn arg_value(expr: &Expr, scope: &Scope) -> syn::Result<ArgValue> {
+    let arithmetic = matches!(expr, Expr::Binary(_) | Expr::Call(_) | Expr::Index(_))
+        || matches!(expr, Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) && !matches!(&*u.expr, Expr::Lit(_)));
+    let parameter = matches!(expr, Expr::Path(p) if p.path.get_ident().is_some_and(|i| scope.kind(&i.unraw().to_string()).is_some()));
+    if arithmetic || parameter {
+        return Ok(match expression(expr, scope)? {
+            Folded::Value(v) => v,
+            Folded::Expr(tokens) => ArgValue::Expr(tokens.into()),
+        });
+    }
     Ok(match expr {
         Expr::Lit(lit) => match &lit.lit {
             Lit::Int(n) => match n.base10_parse::<i64>() {
@@ -441,7 +760,7 @@ fn arg_value(expr: &Expr) -> syn::Result<ArgValue> {
                 ));
             }
         },
-        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match arg_value(&u.expr)? {
+        Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) => match arg_value(&u.expr, scope)? {
             ArgValue::Int(n) => ArgValue::Int(-n),
             ArgValue::Float(x) => ArgValue::Float(-x),
             ArgValue::Overflow(text) => ArgValue::Overflow(Cow::Owned(format!("-{text}"))),
@@ -454,16 +773,16 @@ fn arg_value(expr: &Expr) -> syn::Result<ArgValue> {
         Expr::Tuple(t) => ArgValue::Tuple(
             t.elems
                 .iter()
-                .map(arg_value)
+                .map(|e| arg_value(e, scope))
                 .collect::<syn::Result<Vec<_>>>()?
                 .into(),
         ),
-        Expr::Paren(p) => arg_value(&p.expr)?,
-        Expr::Group(g) => arg_value(&g.expr)?,
+        Expr::Paren(p) => arg_value(&p.expr, scope)?,
+        Expr::Group(g) => arg_value(&g.expr, scope)?,
         Expr::Array(a) => ArgValue::List(
             a.elems
                 .iter()
-                .map(arg_value)
+                .map(|e| arg_value(e, scope))
                 .collect::<syn::Result<Vec<_>>>()?
                 .into(),
         ),

@@ -13,8 +13,8 @@ use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, braced, bracketed, 
 use quote::ToTokens;
 
 use crate::ast::{
-    Arg, BufferDecl, Call, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand, ParamPath,
-    Share, Stmt,
+    Arg, BufferDecl, Call, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand, ParamDecl,
+    ParamPath, Share, Stmt,
 };
 use crate::nesting;
 
@@ -34,12 +34,20 @@ pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ModelDef>
     match syn::parse2::<Models>(input) {
         Ok(Models(defs)) => defs
             .into_iter()
-            .map(|raw| ModelDef {
-                attrs: raw.attrs,
-                vis: raw.vis,
-                name: raw.name,
-                stmts: statements(raw.body.clone(), errors),
-                body: raw.body,
+            .map(|raw| {
+                let params = params_of(raw.header.clone(), errors);
+                let names: Vec<String> =
+                    params.iter().map(|p| p.name.unraw().to_string()).collect();
+                ModelDef {
+                    attrs: raw.attrs,
+                    vis: raw.vis,
+                    name: raw.name,
+                    params,
+                    header: raw.header,
+                    instance: raw.instance,
+                    stmts: statements(raw.body.clone(), &names, errors),
+                    body: raw.body,
+                }
             })
             .collect(),
         Err(e) => {
@@ -53,6 +61,9 @@ struct RawModel {
     attrs: Vec<Attribute>,
     vis: Visibility,
     name: Ident,
+    /// The parenthesised parameters, without the parentheses.
+    header: TokenStream,
+    instance: Option<Call>,
     body: TokenStream,
 }
 
@@ -70,9 +81,50 @@ impl Parse for Models {
                     "expected a model: `pub Name { input x: [B, 784]; ... }`",
                 )
             })?;
+            let mut header = TokenStream::new();
+            if input.peek(syn::token::Paren) {
+                let content;
+                parenthesized!(content in input);
+                header = content.parse()?;
+            }
+            if input.peek(Token![=]) && !input.peek(Token![=>]) {
+                let eq: Token![=] = input.parse()?;
+                if !header.is_empty() {
+                    return Err(syn::Error::new_spanned(
+                        eq,
+                        format!(
+                            "model `{name}` is either a family with parameters or an instance of one, not both"
+                        ),
+                    ));
+                }
+                let call = parse_call(input, false, &[])?;
+                if call.name.is_some() || call.repeat.is_some() {
+                    return Err(syn::Error::new_spanned(
+                        &call.tokens,
+                        format!(
+                            "expected a model with its arguments, as in `{name} = Block(d = 768);`"
+                        ),
+                    ));
+                }
+                input.parse::<Token![;]>().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        format!("expected `;` after the instance `{name}`"),
+                    )
+                })?;
+                defs.push(RawModel {
+                    attrs,
+                    vis,
+                    name,
+                    header,
+                    instance: Some(call),
+                    body: TokenStream::new(),
+                });
+                continue;
+            }
             if !input.peek(syn::token::Brace) {
                 return Err(input.error(format!(
-                    "expected `{{` and the statements of model `{name}`, as in `{name} {{ input x: [B, 784]; ... }}`, found `{}`",
+                    "expected `{{` and the statements of model `{name}`, as in `{name} {{ input x: [B, 784]; ... }}`, or `= Family(..);`, found `{}`",
                     next_token(input)
                 )));
             }
@@ -82,6 +134,8 @@ impl Parse for Models {
                 attrs,
                 vis,
                 name,
+                header,
+                instance: None,
                 body: content.parse()?,
             });
         }
@@ -94,7 +148,7 @@ impl Parse for Models {
 /// Each statement is parsed together with its `;`, so that "expected ..."
 /// errors at the end of a statement point at the `;` rather than at the
 /// whole macro invocation.
-pub fn statements(body: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<Stmt> {
+pub fn statements(body: TokenStream, params: &[String], errors: &mut Vec<syn::Error>) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     let mut current = TokenStream::new();
     let flush = |tokens: TokenStream, stmts: &mut Vec<Stmt>, errors: &mut Vec<syn::Error>| {
@@ -106,7 +160,8 @@ pub fn statements(body: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<Stmt> 
             errors.push(e);
             return;
         }
-        match syn::parse2::<Stmt>(tokens) {
+        let parse = |input: ParseStream| parse_stmt(input, params);
+        match syn::parse::Parser::parse2(parse, tokens) {
             Ok(s) => stmts.push(s),
             Err(e) => errors.push(e),
         }
@@ -137,8 +192,10 @@ fn is_keyword_decl(input: ParseStream, keyword: &str) -> bool {
     matches!(fork.parse::<Ident>(), Ok(id) if id == keyword) && fork.peek(Ident)
 }
 
-impl Parse for Stmt {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
+/// A statement; `params` are the model's parameter names (an operand that
+/// names one is a number, not a value).
+fn parse_stmt(input: ParseStream, params: &[String]) -> syn::Result<Stmt> {
+    {
         if input.peek(Token![static]) {
             let keyword: Token![static] = input.parse()?;
             if input.peek(Token![;]) {
@@ -211,7 +268,7 @@ impl Parse for Stmt {
             expect_end(input)?;
             return Ok(Stmt::Output(keyword, names.into_iter().collect()));
         }
-        let flow: Flow = input.parse()?;
+        let flow = parse_flow(input, params)?;
         expect_end(input)?;
         Ok(Stmt::Flow(flow))
     }
@@ -429,11 +486,33 @@ fn number(input: ParseStream) -> syn::Result<Number> {
 
 impl Parse for Operand {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let alone = |fork: ParseStream| fork.is_empty() || fork.peek(Token![,]);
         if input.peek(Ident) {
-            return Ok(Operand::Value(input.parse()?));
+            let fork = input.fork();
+            fork.parse::<Ident>()?;
+            if alone(&fork) {
+                return Ok(Operand::Value(input.parse()?));
+            }
         }
         if input.peek(Token![-]) || input.peek(syn::LitInt) || input.peek(syn::LitFloat) {
-            return Ok(Operand::Literal(number(input)?));
+            let fork = input.fork();
+            if number(&fork).is_ok() && alone(&fork) {
+                return Ok(Operand::Literal(number(input)?));
+            }
+        }
+        // An expression of parameters: `1.0 / scale`, `(d - 1) * 2`.
+        let arithmetic = |e: &Expr| {
+            matches!(
+                e,
+                Expr::Binary(_) | Expr::Unary(_) | Expr::Paren(_) | Expr::Call(_) | Expr::Index(_)
+            )
+        };
+        let fork = input.fork();
+        if let Ok(e) = fork.parse::<Expr>()
+            && arithmetic(&e)
+            && alone(&fork)
+        {
+            return Ok(Operand::Expr(input.parse()?));
         }
         Err(input.error(format!(
             "expected a value name or a number, such as `x` or `0.5`, found `{}`",
@@ -444,10 +523,16 @@ impl Parse for Operand {
 
 impl Parse for DimTok {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        if input.peek(LitInt) {
+        let alone = |fork: ParseStream| fork.is_empty() || fork.peek(Token![,]);
+        let fork = input.fork();
+        let simple =
+            (fork.parse::<LitInt>().is_ok() || fork.parse::<Ident>().is_ok()) && alone(&fork);
+        if simple && input.peek(LitInt) {
             Ok(DimTok::Lit(input.parse()?))
-        } else if input.peek(Ident) {
+        } else if simple && input.peek(Ident) {
             Ok(DimTok::Sym(input.parse()?))
+        } else if input.peek(LitInt) || input.peek(Ident) || input.peek(syn::token::Paren) {
+            Ok(DimTok::Expr(input.parse()?))
         } else {
             Err(input.error(format!(
                 "expected a dimension: a size such as `784` or a symbol such as `B`, found `{}`",
@@ -457,8 +542,8 @@ impl Parse for DimTok {
     }
 }
 
-impl Parse for Flow {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
+fn parse_flow(input: ParseStream, params: &[String]) -> syn::Result<Flow> {
+    {
         let head = if input.peek(Ident)
             && !input.peek2(Token![:])
             && !input.peek2(syn::token::Paren)
@@ -466,12 +551,12 @@ impl Parse for Flow {
         {
             Head::Value(input.parse()?)
         } else {
-            Head::Apply(parse_call(input, true)?)
+            Head::Apply(parse_call(input, true, params)?)
         };
         let mut stages = Vec::new();
         while input.peek(Token![->]) {
             input.parse::<Token![->]>()?;
-            stages.push(parse_call(input, false)?);
+            stages.push(parse_call(input, false, params)?);
         }
         let arrow: Token![=>] = input.parse().map_err(|e| {
             syn::Error::new(
@@ -524,7 +609,7 @@ fn tokens_between(mut from: Cursor<'_>, to: Cursor<'_>) -> TokenStream {
 
 /// `[name:] Layer[(args)][(inputs)] [* N]`. At the head of a flow the call
 /// takes its inputs in parentheses: `Add(x, h)` or `Concat(axis = 1)(a, b)`.
-fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
+fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<Call> {
     let begin = input.cursor();
     let mut name = None;
     if input.peek(Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
@@ -552,11 +637,32 @@ fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
     let mut repeat = None;
     if input.peek(Token![*]) {
         input.parse::<Token![*]>()?;
-        repeat = Some(input.parse::<LitInt>().map_err(|e| {
+        // A count, a parameter, or an expression in parentheses.
+        let count = if input.peek(LitInt) {
+            input.parse::<LitInt>().map(|n| {
+                Expr::Lit(syn::ExprLit {
+                    attrs: Vec::new(),
+                    lit: n.into(),
+                })
+            })
+        } else if input.peek(Ident) && !input.peek2(Token![::]) && !input.peek2(syn::token::Paren) {
+            input.parse::<Ident>().map(|i| {
+                Expr::Path(syn::ExprPath {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path: i.into(),
+                })
+            })
+        } else if input.peek(syn::token::Paren) {
+            input.parse::<syn::ExprParen>().map(Expr::Paren)
+        } else {
+            Err(input.error("no count"))
+        };
+        repeat = Some(count.map_err(|e| {
             syn::Error::new(
                 e.span(),
                 format!(
-                    "expected a repeat count after `*`, as in `Block * 3`, found `{}`",
+                    "expected a repeat count after `*`, as in `Block * 3`, `Block * layers` or `Block * (n - 1)`, found `{}`",
                     next_token(input)
                 ),
             )
@@ -582,7 +688,7 @@ fn parse_call(input: ParseStream, head: bool) -> syn::Result<Call> {
             let takes_inputs = info.is_some_and(|l| !single && l.args.is_empty());
             if takes_inputs {
                 let group = groups.remove(0);
-                return match numbers_of(group) {
+                return match numbers_of(group, params) {
                     Some(numbers) => Ok(Call {
                         tokens,
                         name,
@@ -661,11 +767,94 @@ fn inputs_of(tokens: TokenStream) -> syn::Result<Vec<Operand>> {
 }
 
 /// The operands of a pipeline stage's parentheses when they are all
-/// numbers (`-> Multiply(0.5)`); `None` otherwise.
-fn numbers_of(tokens: TokenStream) -> Option<Vec<Operand>> {
+/// numbers (`-> Multiply(0.5)`), parameters or expressions; `None` otherwise.
+fn numbers_of(tokens: TokenStream, params: &[String]) -> Option<Vec<Operand>> {
     let operands = inputs_of(tokens).ok()?;
-    let numbers = !operands.is_empty() && operands.iter().all(|o| matches!(o, Operand::Literal(_)));
+    let numbers = !operands.is_empty()
+        && operands.iter().all(|o| match o {
+            Operand::Value(v) => params.contains(&v.unraw().to_string()),
+            _ => true,
+        });
     numbers.then_some(operands)
+}
+
+/// A model's parameters, `d: usize, heads: usize = 12, act: Layer = Gelu`.
+pub fn params_of(tokens: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ParamDecl> {
+    let parsed =
+        syn::parse::Parser::parse2(Punctuated::<ParamDecl, Token![,]>::parse_terminated, tokens);
+    match parsed {
+        Ok(p) => {
+            let mut out: Vec<ParamDecl> = Vec::new();
+            for decl in p {
+                if out.iter().any(|d| d.name == decl.name) {
+                    errors.push(syn::Error::new_spanned(
+                        &decl.name,
+                        format!("parameter `{}` is declared twice", decl.name),
+                    ));
+                } else {
+                    out.push(decl);
+                }
+            }
+            out
+        }
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    }
+}
+
+impl Parse for ParamDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "expected a parameter, as in `(d: usize, heads: usize = 12)`, found `{}`",
+                    next_token(input)
+                ),
+            )
+        })?;
+        input.parse::<Token![:]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected `:` and a type after parameter `{name}`, as in `{name}: usize`"),
+            )
+        })?;
+        let begin = input.cursor();
+        let (word, list) = if input.peek(syn::token::Bracket) {
+            let content;
+            bracketed!(content in input);
+            let word: Ident = content.parse()?;
+            if !content.is_empty() {
+                return Err(content.error("expected `]`"));
+            }
+            (word, true)
+        } else {
+            (input.call(Ident::parse_any)?, false)
+        };
+        let ty = tokens_between(begin, input.cursor());
+        let item = mithril_core::family::ParamType::named(&word.to_string()).ok_or_else(|| {
+            syn::Error::new_spanned(
+                &ty,
+                format!(
+                    "unknown parameter type `{}`; a parameter is a `usize`, `i64`, `f64`, `bool` or `Layer`, or a list of one, such as `[usize]`",
+                    ty.to_string().replace(' ', "")
+                ),
+            )
+        })?;
+        let default = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            Some(input.parse::<Expr>()?)
+        } else {
+            None
+        };
+        Ok(ParamDecl {
+            name,
+            kind: mithril_core::family::ParamKind { item, list },
+            default,
+        })
+    }
 }
 
 fn args_of(tokens: TokenStream) -> syn::Result<Vec<Arg>> {

@@ -234,7 +234,7 @@ impl<M: Model> CompiledModel<M> {
         let outputs = M::Outputs::from_arrays(results)
             .ok_or_else(|| Exception::custom("output count mismatch"))?;
         let mut grads = grads.into_iter();
-        let params = M::Params::from_arrays(&mut grads)
+        let params = M::Params::from_weights(&mut grads, &M::graph().weights)
             .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
         let inputs = M::Inputs::from_arrays(grads.collect())
             .ok_or_else(|| Exception::custom("gradient count mismatch"))?;

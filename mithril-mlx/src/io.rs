@@ -339,9 +339,11 @@ pub fn load_params<M: Model>(path: impl AsRef<Path>, dtype: DType) -> Result<M::
             problems,
         });
     }
-    M::Params::from_arrays(&mut arrays.into_iter()).ok_or_else(|| Error::Mismatch {
-        path: path.to_path_buf(),
-        model: M::NAME,
-        problems: vec!["parameter count does not match".into()],
+    M::Params::from_weights(&mut arrays.into_iter(), &graph.weights).ok_or_else(|| {
+        Error::Mismatch {
+            path: path.to_path_buf(),
+            model: M::NAME,
+            problems: vec!["parameter count does not match".into()],
+        }
     })
 }

@@ -23,7 +23,10 @@ pub use backend::{
 pub use compile::{CompiledModel, Gradients, compile, graph_of};
 pub use error::{Error, Result};
 pub use lower::{LowerCtx, RunOptions, lower};
-pub use model::{CustomFn, GraphFn, Model, Params, Values, build_graph, custom_op};
+pub use model::{
+    ArrayReader, CustomFn, Family, Model, Nestable, NestedFn, Params, Values, build_graph,
+    build_instance, build_template, custom_op,
+};
 pub use run::{forward, init, run_graph, run_graph_training};
 
 pub use mlx_rs;

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use mithril_core::args::ArgSpec;
+use mithril_core::family::Template;
 use mithril_core::graph::{Graph, ModelSpec, Nested};
 use mithril_core::layers::CustomHandle;
 use mlx_rs::Array;
@@ -23,14 +25,158 @@ pub trait Model: 'static {
     fn graph() -> &'static Arc<Graph>;
 }
 
+/// The types of a model or a model family: what code that nests it, or
+/// reads its parameters, needs. Every model `model!` makes implements it;
+/// the instantiations of a family share its types.
+pub trait Family: 'static {
+    /// Its parameters (gradients have the same type).
+    type Params: Params;
+    /// Its inputs.
+    type Inputs: Values;
+    /// Its outputs.
+    type Outputs: Values;
+}
+
+/// Arrays read in order into a parameter tree, with their dotted paths
+/// when known.
+///
+/// A model family's trees have repeats whose count depends on the
+/// instantiation (`Block * layers`): those are read by path, so a reader
+/// built with [`ArrayReader::with_paths`] (from the graph's weights) reads
+/// every tree, and a [`ArrayReader::positional`] one reads the trees whose
+/// shape the type fixes.
+pub struct ArrayReader<'a> {
+    arrays: &'a mut dyn Iterator<Item = Array>,
+    paths: Option<&'a [mithril_core::graph::Weight]>,
+    next: usize,
+    prefix: String,
+    marks: Vec<usize>,
+}
+
+impl<'a> ArrayReader<'a> {
+    /// Reads `arrays` without paths.
+    pub fn positional(arrays: &'a mut dyn Iterator<Item = Array>) -> ArrayReader<'a> {
+        ArrayReader {
+            arrays,
+            paths: None,
+            next: 0,
+            prefix: String::new(),
+            marks: Vec::new(),
+        }
+    }
+
+    /// Reads `arrays`, the arrays of `weights` in order.
+    pub fn with_paths(
+        arrays: &'a mut dyn Iterator<Item = Array>,
+        weights: &'a [mithril_core::graph::Weight],
+    ) -> ArrayReader<'a> {
+        ArrayReader {
+            paths: Some(weights),
+            ..ArrayReader::positional(arrays)
+        }
+    }
+
+    /// The next array.
+    pub fn take(&mut self) -> Option<Array> {
+        self.next += 1;
+        self.arrays.next()
+    }
+
+    /// Enters the field `segment` (a layer or an index) of the tree.
+    pub fn enter(&mut self, segment: &str) {
+        if self.paths.is_some() {
+            self.marks.push(self.prefix.len());
+            if !self.prefix.is_empty() {
+                self.prefix.push('.');
+            }
+            self.prefix.push_str(segment);
+        }
+    }
+
+    /// Leaves the field entered last.
+    pub fn leave(&mut self) {
+        if let Some(at) = self.marks.pop() {
+            self.prefix.truncate(at);
+        }
+    }
+
+    /// Whether the next array lies inside the field entered last; `None`
+    /// without paths (a count that depends on the instantiation cannot be
+    /// read then).
+    pub fn continues(&self) -> Option<bool> {
+        let paths = self.paths?;
+        Some(paths.get(self.next).is_some_and(|w| {
+            w.path
+                .strip_prefix(self.prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        }))
+    }
+
+    /// A field that is a tree of its own (a layer's or a nested model's).
+    pub fn field<T: Params>(&mut self, field: &str) -> Option<T> {
+        self.enter(field);
+        let item = T::read(self);
+        self.leave();
+        item
+    }
+
+    /// A field repeated `count` times (`Block * 3`).
+    pub fn fixed<T: Params>(&mut self, field: &str, count: usize) -> Option<Vec<T>> {
+        self.enter(field);
+        let mut items = Vec::with_capacity(count);
+        for k in 0..count {
+            self.enter(&k.to_string());
+            let item = T::read(self);
+            self.leave();
+            items.push(item?);
+        }
+        self.leave();
+        Some(items)
+    }
+
+    /// The items of a repeated field whose count depends on the
+    /// instantiation: element `k` is read while arrays at `field.k` follow.
+    pub fn repeated<T: Params>(&mut self, field: &str) -> Option<Vec<T>> {
+        self.enter(field);
+        let mut items = Vec::new();
+        loop {
+            self.enter(&items.len().to_string());
+            if !self.continues()? {
+                self.leave();
+                break;
+            }
+            let item = T::read(self);
+            self.leave();
+            items.push(item?);
+        }
+        self.leave();
+        Some(items)
+    }
+}
+
 /// A tree of parameter arrays in a fixed order (the graph's weight order).
 pub trait Params: Clone + Sized {
     /// Calls `f` on every array, in order.
     fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a Array));
     /// Calls `f` on every array mutably, in order.
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut Array));
-    /// Takes arrays in order; `None` when there are too few.
-    fn from_arrays(arrays: &mut dyn Iterator<Item = Array>) -> Option<Self>;
+    /// Reads a tree; `None` when there are too few arrays, or when a count
+    /// that depends on the instantiation has no paths to read it by.
+    fn read(arrays: &mut ArrayReader<'_>) -> Option<Self>;
+
+    /// Takes arrays in order, without paths (see [`ArrayReader`]); `None`
+    /// when there are too few.
+    fn from_arrays(arrays: &mut dyn Iterator<Item = Array>) -> Option<Self> {
+        Self::read(&mut ArrayReader::positional(arrays))
+    }
+
+    /// Takes the arrays of a graph's weights, in order.
+    fn from_weights(
+        arrays: &mut dyn Iterator<Item = Array>,
+        weights: &[mithril_core::graph::Weight],
+    ) -> Option<Self> {
+        Self::read(&mut ArrayReader::with_paths(arrays, weights))
+    }
 
     /// Every array, in order (cheap: arrays are reference counted).
     fn to_arrays(&self) -> Vec<Array> {
@@ -100,9 +246,69 @@ pub(crate) fn custom_fn(handle: &Option<CustomHandle>) -> Option<CustomFn> {
         .and_then(|h| h.0.downcast_ref::<CustomFn>().copied())
 }
 
-/// How generated code hands over a nested model's graph.
+/// What a model is to the models that nest it: its graph, a family's
+/// template, or a failure (implemented by generated code).
 #[doc(hidden)]
-pub type GraphFn = fn() -> &'static Arc<Graph>;
+pub trait Nestable {
+    /// The model as a nested model.
+    fn nested() -> Nested;
+}
+
+/// How generated code hands over a nested model: its graph, or a family's
+/// template.
+#[doc(hidden)]
+pub type NestedFn = fn() -> Nested;
+
+/// A family's template at run time (called by generated code, once per
+/// family): instantiations find their nested models and custom ops in the
+/// same tables as a model's graph.
+#[doc(hidden)]
+pub fn build_template(
+    spec: &'static ModelSpec,
+    nested: &'static [(&'static str, NestedFn)],
+    customs: &[(&str, CustomHandle)],
+) -> Arc<Template> {
+    let customs: Vec<(String, CustomHandle)> = customs
+        .iter()
+        .map(|(p, h)| (p.to_string(), h.clone()))
+        .collect();
+    let models = move |name: &str| nested.iter().find(|(n, _)| *n == name).map(|(_, g)| g());
+    let functions = move |path: &str| {
+        customs
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, h)| h.clone())
+    };
+    Arc::new(Template::new(spec.clone(), Arc::new(models)).with_functions(Arc::new(functions)))
+}
+
+/// The graph of a family's instantiation with these arguments (called by
+/// generated code for a family's defaults and for `Name = Family(..)`).
+///
+/// The macro built the same instantiation while the crate compiled, so this
+/// cannot fail unless the `mithril` crates' versions differ between the
+/// macro and the runtime.
+#[doc(hidden)]
+pub fn build_instance(family: Nested, args: &[ArgSpec]) -> Arc<Graph> {
+    let Nested::Family(template) = family else {
+        panic!("a model instance names no model family (mismatched mithril versions?)");
+    };
+    let name = template.name().to_string();
+    let graph = mithril_core::family::bind(&name, &template.spec.params, args)
+        .map_err(|e| e.into_iter().map(|e| e.message).collect::<Vec<_>>())
+        .and_then(|values| {
+            template
+                .instance(&values)
+                .map_err(|e| e.into_iter().map(|e| e.message).collect())
+        });
+    match graph {
+        Ok(g) => g,
+        Err(messages) => panic!(
+            "an instance of `{name}` was accepted by model! but not by the runtime (mismatched mithril versions?): {}",
+            messages.join("; ")
+        ),
+    }
+}
 
 /// Builds a model's graph at run time from the spec the macro checked
 /// (called by generated code, once per model).
@@ -113,15 +319,10 @@ pub type GraphFn = fn() -> &'static Arc<Graph>;
 #[doc(hidden)]
 pub fn build_graph(
     spec: &ModelSpec,
-    nested: &[(&str, GraphFn)],
+    nested: &[(&str, NestedFn)],
     customs: &[(&str, CustomHandle)],
 ) -> Arc<Graph> {
-    let lookup = |name: &str| {
-        nested
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, g)| Nested::Model(Arc::clone(g())))
-    };
+    let lookup = |name: &str| nested.iter().find(|(n, _)| *n == name).map(|(_, g)| g());
     let mut graph = match Graph::build(spec, &lookup) {
         Ok(g) => g,
         Err(errors) => {

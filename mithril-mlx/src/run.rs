@@ -359,7 +359,7 @@ pub fn init<M: Model>(backend: &MlxBackend) -> Result<M::Params> {
         arrays.push(a.as_dtype(backend.param_dtype().mlx())?);
     }
     mlx_rs::transforms::eval(arrays.iter())?;
-    M::Params::from_arrays(&mut arrays.into_iter()).ok_or_else(|| {
+    M::Params::from_weights(&mut arrays.into_iter(), &graph.weights).ok_or_else(|| {
         Exception::custom(format!("model `{}`: parameter count mismatch", M::NAME)).into()
     })
 }

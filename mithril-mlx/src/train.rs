@@ -829,7 +829,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         }
         let mut out = out.into_iter();
         let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
-        let grads = M::Params::from_arrays(&mut out)
+        let grads = M::Params::from_weights(&mut out, &M::graph().weights)
             .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
         Ok((loss, grads))
     }
@@ -932,8 +932,9 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             if let Some(flags) = &flags {
                 self.check_finite(flags, &loss, &weights, &state.0, &args)?;
             }
-            *params = M::Params::from_arrays(&mut state.0.clone().into_iter())
-                .ok_or_else(|| Exception::custom("parameter count mismatch"))?;
+            *params =
+                M::Params::from_weights(&mut state.0.clone().into_iter(), &M::graph().weights)
+                    .ok_or_else(|| Exception::custom("parameter count mismatch"))?;
             Ok(StepOutput { loss })
         });
         let rolled_back = match (&outcome, saved) {

@@ -19,8 +19,8 @@ use crate::layers::{Arity, CustomHandle, Init, Layer, Operand, ShapeError};
 use crate::shape::Shape;
 
 pub use build::{
-    MAX_REPEAT, MAX_WEIGHTS, ModelLookup, Nested, NodeOutline, OutlineKind, repeat_out_of_range,
-    size_out_of_range,
+    MAX_REPEAT, MAX_WEIGHTS, ModelLookup, Nested, NodeOutline, OutlineKind, node_names,
+    repeat_out_of_range, size_out_of_range,
 };
 pub use error::{BuildError, ConcreteShapeError, InputShapeError, Site};
 pub use spec::{DimSpec, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef, snake_case};

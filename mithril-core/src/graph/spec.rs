@@ -6,12 +6,15 @@
 
 use crate::args::{ArgSpec, List, Str};
 use crate::dim::Dim;
+use crate::family::{Expr, ParamSpec};
 
 /// A model as written: the macro's parse, and static data in generated code.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSpec {
     /// The model's name.
     pub name: Str,
+    /// Its parameters (a model family's), in order; empty for a plain model.
+    pub params: List<ParamSpec>,
     /// Declared inputs, in order.
     pub inputs: List<InputSpec>,
     /// Layer applications, in source order.
@@ -53,6 +56,9 @@ pub enum DimSpec {
     Lit(usize),
     /// `B`
     Sym(Str),
+    /// `4 * d`: an expression of the model's parameters (a family's
+    /// template; instantiation evaluates it).
+    Expr(Expr),
 }
 
 impl DimSpec {
@@ -61,6 +67,9 @@ impl DimSpec {
         match self {
             DimSpec::Lit(n) => Dim::Lit(*n),
             DimSpec::Sym(s) => Dim::sym(s),
+            // Only templates hold expressions, and templates are instantiated
+            // before they are built.
+            DimSpec::Expr(e) => Dim::sym(&crate::family::expr::display(e)),
         }
     }
 }
@@ -81,17 +90,24 @@ pub struct NodeSpec {
     pub output: Option<Str>,
     /// How many times it is applied in sequence (`Block * 4`).
     pub repeat: usize,
+    /// The repeat count as an expression of the model's parameters
+    /// (`Block * layers`), in a family's template.
+    pub repeat_expr: Option<Expr>,
 }
 
 impl NodeSpec {
     /// The last segment of the layer's path: `Block` for `zoo::blocks::Block`.
     pub fn kind(&self) -> &str {
-        self.layer.rsplit("::").next().unwrap_or(&self.layer)
+        let layer = self
+            .layer
+            .strip_prefix(crate::family::LAYER_PARAM)
+            .unwrap_or(&self.layer);
+        layer.rsplit("::").next().unwrap_or(layer)
     }
 
     /// The call as written, `Linear(128)` or `Block * 2`, for summaries.
     pub fn call_text(&self) -> String {
-        let mut text = self.layer.to_string();
+        let mut text = self.kind_text();
         if !self.args.is_empty() {
             let args: Vec<String> = self
                 .args
@@ -103,10 +119,25 @@ impl NodeSpec {
                 .collect();
             text = format!("{text}({})", args.join(", "));
         }
-        if self.repeat != 1 {
+        if self.repeat != 1 || self.repeat_expr.is_some() {
             text = format!("{text} * {}", self.repeat);
         }
         text
+    }
+
+    /// Whether its applications are numbered in parameter paths
+    /// (`blocks.0.weight`): when it repeats, or when its count varies with
+    /// a family's instantiation.
+    pub fn numbered(&self) -> bool {
+        self.repeat > 1 || self.repeat_expr.is_some()
+    }
+
+    /// The layer as written: `Linear`, `zoo::Block`, or a layer parameter's name.
+    fn kind_text(&self) -> String {
+        self.layer
+            .strip_prefix(crate::family::LAYER_PARAM)
+            .unwrap_or(&self.layer)
+            .to_string()
     }
 }
 
@@ -119,6 +150,9 @@ pub enum ValueRef {
     Node(usize),
     /// A number written as an operand: `0.5` in `Multiply(x, 0.5)`.
     Literal(Scalar),
+    /// An operand that is an expression of the model's parameters
+    /// (`Multiply(x, 1.0 / scale)`), in a family's template.
+    Expr(Expr),
 }
 
 /// A number written in a model as an operand: a scalar (shape `[]`) that
@@ -196,6 +230,7 @@ mod tests {
             inputs: Cow::Borrowed(&[]),
             output: None,
             repeat: 2,
+            repeat_expr: None,
         };
         assert_eq!(node.kind(), "TransformerBlock");
         assert_eq!(node.call_text(), "zoo::blocks::TransformerBlock * 2");

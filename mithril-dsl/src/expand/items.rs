@@ -44,40 +44,77 @@ fn local(prefix: &str, i: usize) -> Ident {
     format_ident!("__{}{}", prefix, i, span = Span::mixed_site())
 }
 
+/// How many applications a field holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// This many (`Layer * 3`; 1 for a plain field).
+    Fixed(usize),
+    /// As many as the instantiation of a family makes (`Block * layers`).
+    Dynamic,
+}
+
+impl Count {
+    /// Whether the field is a `Vec`.
+    pub fn is_vec(self) -> bool {
+        self != Count::Fixed(1)
+    }
+}
+
+/// A field of a parameter tree: its ident, its path segment, its type of
+/// one application (empty for an array) and its count.
+pub struct TreeField {
+    pub ident: Ident,
+    pub segment: String,
+    pub ty: TokenStream,
+    pub count: Count,
+}
+
 /// `Params` for a struct of arrays or of nested parameter trees.
-fn params_impl(ty: &Ident, fields: &[(Ident, TokenStream, usize)]) -> TokenStream {
+fn params_impl(ty: &Ident, fields: &[TreeField]) -> TokenStream {
     let p = quote!(::mithril::__private);
-    let visits = fields
-        .iter()
-        .map(|(f, t, repeat)| match (t.is_empty(), *repeat > 1) {
-            (true, _) => quote!(f(&self.#f);),
-            (false, false) => quote!(::mithril::Params::visit(&self.#f, f);),
-            (false, true) => quote!(for item in &self.#f { ::mithril::Params::visit(item, f); }),
-        });
-    let visits_mut = fields
-        .iter()
-        .map(|(f, t, repeat)| match (t.is_empty(), *repeat > 1) {
-            (true, _) => quote!(f(&mut self.#f);),
-            (false, false) => quote!(::mithril::Params::visit_mut(&mut self.#f, f);),
-            (false, true) => {
-                quote!(for item in &mut self.#f { ::mithril::Params::visit_mut(item, f); })
+    let visits = fields.iter().map(
+        |TreeField {
+             ident: f,
+             ty: t,
+             count,
+             ..
+         }| {
+            match (t.is_empty(), count.is_vec()) {
+                (true, _) => quote!(f(&self.#f);),
+                (false, false) => quote!(::mithril::Params::visit(&self.#f, f);),
+                (false, true) => {
+                    quote!(for item in &self.#f { ::mithril::Params::visit(item, f); })
+                }
             }
-        });
+        },
+    );
+    let visits_mut = fields.iter().map(
+        |TreeField {
+             ident: f,
+             ty: t,
+             count,
+             ..
+         }| {
+            match (t.is_empty(), count.is_vec()) {
+                (true, _) => quote!(f(&mut self.#f);),
+                (false, false) => quote!(::mithril::Params::visit_mut(&mut self.#f, f);),
+                (false, true) => {
+                    quote!(for item in &mut self.#f { ::mithril::Params::visit_mut(item, f); })
+                }
+            }
+        },
+    );
     let locals: Vec<Ident> = (0..fields.len()).map(|i| local("p", i)).collect();
-    let takes =
-        fields
-            .iter()
-            .zip(&locals)
-            .map(|((_, t, repeat), l)| match (t.is_empty(), *repeat > 1) {
-                (true, _) => quote!(let #l = arrays.next()?;),
-                (false, false) => quote!(let #l = <#t as ::mithril::Params>::from_arrays(arrays)?;),
-                (false, true) => quote! {
-                    let #l = (0..#repeat)
-                        .map(|_| <#t as ::mithril::Params>::from_arrays(arrays))
-                        .collect::<::std::option::Option<::std::vec::Vec<_>>>()?;
-                },
-            });
-    let names = fields.iter().map(|(f, _, _)| f);
+    let takes = fields.iter().zip(&locals).map(|(field, l)| {
+        let (t, segment) = (&field.ty, &field.segment);
+        match (t.is_empty(), field.count) {
+            (true, _) => quote!(let #l = arrays.take()?;),
+            (false, Count::Fixed(1)) => quote!(let #l = arrays.field::<#t>(#segment)?;),
+            (false, Count::Fixed(n)) => quote!(let #l = arrays.fixed::<#t>(#segment, #n)?;),
+            (false, Count::Dynamic) => quote!(let #l = arrays.repeated::<#t>(#segment)?;),
+        }
+    });
+    let names = fields.iter().map(|f| &f.ident);
     let (f, arrays) = if fields.is_empty() {
         (quote!(_f), quote!(_arrays))
     } else {
@@ -91,7 +128,7 @@ fn params_impl(ty: &Ident, fields: &[(Ident, TokenStream, usize)]) -> TokenStrea
             fn visit_mut(&mut self, #f: &mut dyn FnMut(&mut #p::Array)) {
                 #(#visits_mut)*
             }
-            fn from_arrays(#arrays: &mut dyn ::std::iter::Iterator<Item = #p::Array>) -> ::std::option::Option<Self> {
+            fn read(#arrays: &mut #p::ArrayReader<'_>) -> ::std::option::Option<Self> {
                 #(#takes)*
                 ::std::option::Option::Some(Self { #(#names: #locals),* })
             }
@@ -139,8 +176,27 @@ fn values_struct(
     }
 }
 
+/// What a model is to models that nest it, as generated code builds it.
+pub enum Nesting {
+    /// A model that checked: its graph.
+    Graph,
+    /// A family: the body of its `template()`, and whether it has a
+    /// default for every parameter (then it is a model of its own too).
+    Family {
+        template: TokenStream,
+        defaults: bool,
+    },
+    /// A model that failed.
+    Failed,
+}
+
 /// Every item of the model.
-pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> TokenStream {
+pub fn render(
+    def: &ModelDef,
+    layout: &Layout,
+    checked: Option<&Checked>,
+    nesting: &Nesting,
+) -> TokenStream {
     let name = &def.name;
     let vis = &def.vis;
     let attrs = &def.attrs;
@@ -155,9 +211,14 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
         let doc = doc(&s.doc);
         let fields: Vec<&Ident> = s.fields.iter().map(|(f, _)| f).collect();
         let docs = s.fields.iter().map(|(_, d)| doc_line(d));
-        let arrays: Vec<(Ident, TokenStream, usize)> = fields
+        let arrays: Vec<TreeField> = fields
             .iter()
-            .map(|f| ((*f).clone(), TokenStream::new(), 1))
+            .map(|f| TreeField {
+                ident: (*f).clone(),
+                segment: String::new(),
+                ty: TokenStream::new(),
+                count: Count::Fixed(1),
+            })
             .collect();
         let imp = params_impl(ident, &arrays);
         quote! {
@@ -176,23 +237,29 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
              doc: text,
              ty,
              repeat,
+             ..
          }| {
             let doc = doc(text);
             let ty = match ty.is_empty() {
                 true => quote!(#p::Array),
                 false => ty.clone(),
             };
-            if *repeat > 1 {
+            if repeat.is_vec() {
                 quote!(#[doc = #doc] pub #ident: ::std::vec::Vec<#ty>)
             } else {
                 quote!(#[doc = #doc] pub #ident: #ty)
             }
         },
     );
-    let tree: Vec<(Ident, TokenStream, usize)> = layout
+    let tree: Vec<TreeField> = layout
         .params
         .iter()
-        .map(|f| (f.ident.clone(), f.ty.clone(), f.repeat))
+        .map(|f| TreeField {
+            ident: f.ident.clone(),
+            segment: f.segment.clone(),
+            ty: f.ty.clone(),
+            count: f.repeat,
+        })
         .collect();
     let params_impl = params_impl(&params, &tree);
     let inputs = values_struct(
@@ -236,25 +303,24 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
         "Parameters of [`{name_str}`]: a field per layer that has any ({parameter_count} scalars in all). Gradients have the same type."
     ));
 
-    quote! {
-        #(#attrs)*
-        #[derive(::std::clone::Clone, ::std::marker::Copy, ::std::fmt::Debug, ::std::default::Default)]
-        #vis struct #name;
-
-        #[doc = #params_doc]
-        #[derive(::std::clone::Clone, ::std::fmt::Debug)]
-        #vis struct #params {
-            #(#param_fields,)*
+    let nested = match nesting {
+        Nesting::Graph => {
+            quote!(#p::Nested::Model(#p::Arc::clone(<Self as ::mithril::Model>::graph())))
         }
-
-        #params_impl
-
-        #(#layer_structs)*
-
-        #inputs
-
-        #outputs
-
+        Nesting::Family { template, .. } => quote! {
+            static TEMPLATE: #p::OnceLock<#p::Arc<#p::Template>> = #p::OnceLock::new();
+            #p::Nested::Family(#p::Arc::clone(TEMPLATE.get_or_init(|| { #template })))
+        },
+        Nesting::Failed => quote!(#p::Nested::Failed),
+    };
+    let is_model = !matches!(
+        nesting,
+        Nesting::Family {
+            defaults: false,
+            ..
+        }
+    );
+    let model_items = is_model.then(|| quote! {
         impl ::mithril::Model for #name {
             const NAME: &'static str = #name_str;
             type Params = #params;
@@ -289,5 +355,40 @@ pub fn render(def: &ModelDef, layout: &Layout, checked: Option<&Checked>) -> Tok
                 ::mithril::forward::<Self>(params, inputs)
             }
         }
+    });
+
+    quote! {
+        #(#attrs)*
+        #[derive(::std::clone::Clone, ::std::marker::Copy, ::std::fmt::Debug, ::std::default::Default)]
+        #vis struct #name;
+
+        impl ::mithril::Family for #name {
+            type Params = #params;
+            type Inputs = #inputs_ty;
+            type Outputs = #outputs_ty;
+        }
+
+        impl #p::Nestable for #name {
+            fn nested() -> #p::Nested {
+                #nested
+            }
+        }
+
+        #model_items
+
+        #[doc = #params_doc]
+        #[derive(::std::clone::Clone, ::std::fmt::Debug)]
+        #vis struct #params {
+            #(#param_fields,)*
+        }
+
+        #params_impl
+
+        #(#layer_structs)*
+
+        #inputs
+
+        #outputs
+
     }
 }

@@ -11,6 +11,8 @@ use quote::quote;
 use crate::lower::Lowered;
 use crate::names::{self, LayerStructs};
 
+use super::items::Count;
+
 /// The fields of a model's items.
 pub struct Layout {
     /// `<Model>Params`: one field per layer with parameters.
@@ -26,11 +28,28 @@ pub struct Layout {
 /// A field of `<Model>Params`.
 pub struct ParamField {
     pub ident: Ident,
+    /// The layer's name: the field's segment of parameter paths.
+    pub segment: String,
     pub doc: String,
     /// The type of one application; empty for an array (a `buffer`).
     pub ty: TokenStream,
-    /// Applications (`Layer * 3` is a `Vec` of 3).
-    pub repeat: usize,
+    /// Applications (`Layer * 3` is a `Vec` of 3; `Block * layers` of a
+    /// family, as many as the instantiation makes).
+    pub repeat: Count,
+}
+
+/// A node's count of applications: a family's repeat that is an expression
+/// varies with the instantiation.
+fn count(lowered: &Lowered, source: usize, repeat: usize) -> Count {
+    match lowered
+        .spec
+        .nodes
+        .get(source)
+        .and_then(|n| n.repeat_expr.as_ref())
+    {
+        Some(_) => Count::Dynamic,
+        None => Count::Fixed(repeat),
+    }
 }
 
 /// `<Model><Layer>Params { weight, bias }`.
@@ -54,9 +73,9 @@ fn weight_field(local: &str) -> Ident {
     names::field(&local.replace('.', "_").to_ascii_lowercase())
 }
 
-/// `<path as ::mithril::Model>::Params` for a nested model.
+/// `<path as ::mithril::Family>::Params` for a nested model.
 fn nested_params(path: &syn::Path) -> TokenStream {
-    quote!(<#path as ::mithril::Model>::Params)
+    quote!(<#path as ::mithril::Family>::Params)
 }
 
 /// The layout of a model that checked.
@@ -84,7 +103,7 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
                         .and_then(|p| p.strip_prefix('.'))
                         .unwrap_or(path);
                     // `mix.0.bias` -> `bias` for a repeated layer.
-                    if node.repeat > 1 {
+                    if count(lowered, node.source, node.repeat).is_vec() {
                         local
                             .split_once('.')
                             .map_or(local, |(_, rest)| rest)
@@ -126,9 +145,10 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
         };
         params.push(ParamField {
             ident: names::field(&node.name),
+            segment: node.name.clone(),
             doc,
             ty,
-            repeat: node.repeat,
+            repeat: count(lowered, node.source, node.repeat),
         });
     }
     let value = |n: &str, doc: String| ValueField {
@@ -218,9 +238,10 @@ pub fn of_outline(
         };
         params.push(ParamField {
             ident: names::field(&node.name),
+            segment: node.name.clone(),
             doc: format!("`{}`.", node.name),
             ty,
-            repeat: spec.repeat,
+            repeat: count(lowered, node.source, spec.repeat),
         });
     }
     // Each name once: a name given twice is an error reported already, and

@@ -1,6 +1,7 @@
 //! Code generation: each model's items ([`items`], laid out by [`layout`],
 //! with its spec as static data from [`spec`]) and its signature macro.
 
+mod instance;
 mod items;
 mod layout;
 mod spec;
@@ -35,25 +36,41 @@ pub fn block(
     checked: &Checked,
     externals: &Externals,
 ) -> TokenStream {
-    let signatures = link::signatures(defs, models, &checked.graphs, externals);
+    let signatures = link::signatures(defs, models, &checked.ok, externals);
     let mut out = TokenStream::new();
     for (i, (def, model)) in defs.iter().zip(models).enumerate() {
         if !first_of_name(models, i) {
             continue;
         }
-        let (layout, parts) = match (&checked.graphs[i], &checked.outlines[i]) {
-            (Some(graph), _) => (
+        if model.instance {
+            out.extend(instance::render(def, model, checked.graphs[i].as_deref()));
+            continue;
+        }
+        let family = checked.families[i].as_ref();
+        let (layout, parts) = match (&checked.graphs[i], &checked.outlines[i], family) {
+            (Some(graph), _, _) => (
                 layout::of_graph(i, model, graph, &checked.structs),
-                Some(checked_parts(model, graph)),
+                Some(match family {
+                    Some(_) => default_parts(model, graph),
+                    None => checked_parts(model, graph),
+                }),
             ),
-            (None, Some(outline)) => (
+            (None, Some(outline), _) => (
                 layout::of_outline(i, model, outline, &checked.structs, Paths::All),
                 None,
             ),
-            (None, None) => continue,
+            (None, None, _) => continue,
         };
-        out.extend(items::render(def, &layout, parts.as_ref()));
-        let kind = if parts.is_some() { "model" } else { "failed" };
+        let nesting = match (family, &parts) {
+            (Some(_), _) => items::Nesting::Family {
+                template: template_tokens(model),
+                defaults: parts.is_some(),
+            },
+            (None, Some(_)) => items::Nesting::Graph,
+            (None, None) => items::Nesting::Failed,
+        };
+        out.extend(items::render(def, &layout, parts.as_ref(), &nesting));
+        let kind = if checked.ok[i] { "model" } else { "failed" };
         let hidden = names::hidden(kind, &def.name, &def.body);
         out.extend(link::signature_macro(def, &hidden, &signatures[i]));
     }
@@ -122,53 +139,87 @@ fn stand_ins(defs: &[ModelDef], models: &[Lowered], hidden_module: bool) -> Toke
         } else {
             Paths::All
         };
+        if model.instance {
+            // In the first step the family's path may not resolve yet, and
+            // nothing refers to the fallback items of an instance.
+            if !hidden_module {
+                out.extend(instance::render(def, model, None));
+            }
+            continue;
+        }
         let layout = layout::of_outline(i, model, &outlines[i], &structs, paths);
         if !hidden_module {
-            out.extend(items::render(def, &layout, None));
+            out.extend(items::render(def, &layout, None, &items::Nesting::Failed));
             continue;
         }
         let public = ModelDef {
-            attrs: Vec::new(),
             vis: syn::parse_quote!(pub),
-            name: def.name.clone(),
-            body: TokenStream::new(),
-            stmts: Vec::new(),
+            ..instance::stand_in(def)
         };
-        let items = items::render(&public, &layout, None);
-        let module = names::hidden("pending", &def.name, &def.body);
-        let vis = &def.vis;
-        out.extend(quote! {
-            #[doc(hidden)]
-            #[allow(dead_code, missing_docs, non_snake_case, unreachable_code, clippy::all)]
-            mod #module {
-                #items
-            }
-            #[allow(unused_imports)]
-            #vis use #module::*;
-        });
+        let items = items::render(&public, &layout, None, &items::Nesting::Failed);
+        out.extend(hide(true, def, items));
     }
     out
 }
 
-/// The consts and the `graph()` of a model that checked.
-fn checked_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
+/// Fallback items in a hidden module whose glob import real items shadow.
+fn hide(hidden_module: bool, def: &ModelDef, items: TokenStream) -> TokenStream {
+    if !hidden_module {
+        return items;
+    }
+    let module = names::hidden("pending", &def.name, &def.body);
+    let vis = &def.vis;
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, missing_docs, non_snake_case, unreachable_code, clippy::all)]
+        mod #module {
+            #items
+        }
+        #[allow(unused_imports)]
+        #vis use #module::*;
+    }
+}
+
+/// The body of a family's `template()`: its spec as static data, the
+/// tables of what its layers name.
+fn template_tokens(model: &Lowered) -> TokenStream {
     let p = quote!(::mithril::__private);
     let spec = spec::tokens(&model.spec);
+    let (nested, customs) = tables(
+        model,
+        model.spec.nodes.iter().enumerate().map(|(i, n)| {
+            let nested = !n.layer.starts_with(mithril_core::family::LAYER_PARAM)
+                && (n.layer.contains("::") || mithril_core::layers::info(&n.layer).is_none());
+            (i, nested)
+        }),
+    );
+    quote! {
+        static SPEC: #p::ModelSpec = #spec;
+        static NESTED: &[(&str, #p::NestedFn)] = &[#(#nested),*];
+        #p::build_template(&SPEC, NESTED, &[#(#customs),*])
+    }
+}
+
+/// The tables of nested models (by key) and custom ops (by path) of the
+/// nodes given as (source index, whether it nests a model).
+fn tables(
+    model: &Lowered,
+    nodes: impl Iterator<Item = (usize, bool)>,
+) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let p = quote!(::mithril::__private);
     let mut nested_keys: Vec<&str> = Vec::new();
     let mut nested = Vec::new();
     let mut custom_keys: Vec<String> = Vec::new();
     let mut customs = Vec::new();
-    for node in &graph.nodes {
-        let Some(tokens) = model.nodes.get(node.source) else {
+    for (source, is_model) in nodes {
+        let Some(tokens) = model.nodes.get(source) else {
             continue;
         };
-        let key = &*model.spec.nodes[node.source].layer;
-        if let Op::Model(_) = node.op
-            && !nested_keys.contains(&key)
-        {
+        let key = &*model.spec.nodes[source].layer;
+        if is_model && !nested_keys.contains(&key) {
             nested_keys.push(key);
             let path = &tokens.layer;
-            nested.push(quote!((#key, <#path as ::mithril::Model>::graph as #p::GraphFn)));
+            nested.push(quote!((#key, <#path as #p::Nestable>::nested as #p::NestedFn)));
         }
         if let Some(path) = &tokens.function {
             let key = path_key(path);
@@ -183,6 +234,32 @@ fn checked_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
             }
         }
     }
+    (nested, customs)
+}
+
+/// The consts and the `graph()` of a family with defaults for every
+/// parameter: its default instantiation.
+fn default_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
+    let p = quote!(::mithril::__private);
+    let mut parts = checked_parts(model, graph);
+    parts.graph = quote! {
+        static GRAPH: #p::OnceLock<#p::Arc<#p::Graph>> = #p::OnceLock::new();
+        GRAPH.get_or_init(|| #p::build_instance(<Self as #p::Nestable>::nested(), &[]))
+    };
+    parts
+}
+
+/// The consts and the `graph()` of a model that checked.
+fn checked_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
+    let p = quote!(::mithril::__private);
+    let spec = spec::tokens(&model.spec);
+    let (nested, customs) = tables(
+        model,
+        graph
+            .nodes
+            .iter()
+            .map(|n| (n.source, matches!(n.op, Op::Model(_)))),
+    );
     items::Checked {
         graph: quote! {
             static SPEC: #p::ModelSpec = #spec;

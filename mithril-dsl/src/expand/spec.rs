@@ -4,6 +4,7 @@
 //! `vec!`s at run time grew the release build with the model).
 
 use mithril_core::args::{ArgSpec, ArgValue};
+use mithril_core::family::{BinaryOp, ExprTok, Func, ParamType};
 use mithril_core::graph::{DimSpec, ModelSpec, ValueRef};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -26,7 +27,7 @@ fn option_str(s: &Option<std::borrow::Cow<'static, str>>) -> TokenStream {
     }
 }
 
-fn arg_value(v: &ArgValue) -> TokenStream {
+pub(super) fn arg_value(v: &ArgValue) -> TokenStream {
     let p = quote!(::mithril::__private::ArgValue);
     match v {
         ArgValue::Int(n) => {
@@ -58,6 +59,58 @@ fn arg_value(v: &ArgValue) -> TokenStream {
             let items = list_tokens(items.iter().map(arg_value));
             quote!(#p::Tuple(#items))
         }
+        ArgValue::Expr(e) => {
+            let e = expr_tokens(e);
+            quote!(#p::Expr(#e))
+        }
+    }
+}
+
+/// An expression of parameters as static data.
+fn expr_tokens(expr: &[ExprTok]) -> TokenStream {
+    let p = quote!(::mithril::__private);
+    list_tokens(expr.iter().map(|t| match t {
+        ExprTok::Value(v) => {
+            let v = arg_value(v);
+            quote!(#p::ExprTok::Value(#v))
+        }
+        ExprTok::Param(s) => {
+            let s = str_tokens(s);
+            quote!(#p::ExprTok::Param(#s))
+        }
+        ExprTok::Neg => quote!(#p::ExprTok::Neg),
+        ExprTok::Binary(op) => {
+            let op = match op {
+                BinaryOp::Add => quote!(Add),
+                BinaryOp::Sub => quote!(Sub),
+                BinaryOp::Mul => quote!(Mul),
+                BinaryOp::Div => quote!(Div),
+                BinaryOp::Rem => quote!(Rem),
+            };
+            quote!(#p::ExprTok::Binary(#p::BinaryOp::#op))
+        }
+        ExprTok::Call(f, n) => {
+            let f = match f {
+                Func::Min => quote!(Min),
+                Func::Max => quote!(Max),
+                Func::Pow => quote!(Pow),
+                Func::Len => quote!(Len),
+            };
+            quote!(#p::ExprTok::Call(#p::Func::#f, #n))
+        }
+        ExprTok::Index => quote!(#p::ExprTok::Index),
+        ExprTok::List(n) => quote!(#p::ExprTok::List(#n)),
+        ExprTok::Tuple(n) => quote!(#p::ExprTok::Tuple(#n)),
+    }))
+}
+
+fn option_expr(e: &Option<mithril_core::family::Expr>) -> TokenStream {
+    match e {
+        Some(e) => {
+            let e = expr_tokens(e);
+            quote!(::std::option::Option::Some(#e))
+        }
+        None => quote!(::std::option::Option::None),
     }
 }
 
@@ -72,6 +125,10 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
             DimSpec::Sym(s) => {
                 let s = str_tokens(s);
                 quote!(#p::DimSpec::Sym(#s))
+            }
+            DimSpec::Expr(e) => {
+                let e = expr_tokens(e);
+                quote!(#p::DimSpec::Expr(#e))
             }
         }));
         let differentiable = i.differentiable;
@@ -95,15 +152,39 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
                 let x = Literal::f64_suffixed(x.value());
                 quote!(#p::ValueRef::Literal(#p::Scalar::new(#x)))
             }
+            ValueRef::Expr(e) => {
+                let e = expr_tokens(e);
+                quote!(#p::ValueRef::Expr(#e))
+            }
         }));
         let output = option_str(&n.output);
         let repeat = n.repeat;
-        quote!(#p::NodeSpec { name: #name, layer: #layer, args: #args, inputs: #inputs, output: #output, repeat: #repeat })
+        let repeat_expr = option_expr(&n.repeat_expr);
+        quote!(#p::NodeSpec { name: #name, layer: #layer, args: #args, inputs: #inputs, output: #output, repeat: #repeat, repeat_expr: #repeat_expr })
+    }));
+    let params = list_tokens(spec.params.iter().map(|param| {
+        let name = str_tokens(&param.name);
+        let item = match param.kind.item {
+            ParamType::Usize => quote!(Usize),
+            ParamType::I64 => quote!(I64),
+            ParamType::F64 => quote!(F64),
+            ParamType::Bool => quote!(Bool),
+            ParamType::Layer => quote!(Layer),
+        };
+        let list = param.kind.list;
+        let default = match &param.default {
+            Some(v) => {
+                let v = arg_value(v);
+                quote!(::std::option::Option::Some(#v))
+            }
+            None => quote!(::std::option::Option::None),
+        };
+        quote!(#p::ParamSpec { name: #name, kind: #p::ParamKind { item: #p::ParamType::#item, list: #list }, default: #default })
     }));
     let outputs = list_tokens(spec.outputs.iter().map(|o| str_tokens(o)));
     let shares = list_tokens(spec.shares.iter().map(|s| {
         let (target, source) = (str_tokens(&s.target), str_tokens(&s.source));
         quote!(#p::ShareSpec { target: #target, source: #source })
     }));
-    quote!(#p::ModelSpec { name: #name, inputs: #inputs, nodes: #nodes, outputs: #outputs, shares: #shares })
+    quote!(#p::ModelSpec { name: #name, params: #params, inputs: #inputs, nodes: #nodes, outputs: #outputs, shares: #shares })
 }

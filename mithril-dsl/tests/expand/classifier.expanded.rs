@@ -7,122 +7,16 @@
     ::std::default::Default
 )]
 pub struct Classifier;
-/// Parameters of [`Classifier`]: a field per layer that has any (101770 scalars in all). Gradients have the same type.
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct ClassifierParams {
-    /// `fc1`: `Linear(128)`.
-    pub fc1: ClassifierFc1Params,
-    /// `linear_0`: `Linear(10)`.
-    pub linear_0: ClassifierLinear0Params,
+impl ::mithril::Family for Classifier {
+    type Params = ClassifierParams;
+    type Inputs = ClassifierInputs;
+    type Outputs = ClassifierOutputs;
 }
-impl ::mithril::Params for ClassifierParams {
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
-        ::mithril::Params::visit(&self.fc1, f);
-        ::mithril::Params::visit(&self.linear_0, f);
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
-        ::mithril::Params::visit_mut(&mut self.fc1, f);
-        ::mithril::Params::visit_mut(&mut self.linear_0, f);
-    }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        let __p0 = <ClassifierFc1Params as ::mithril::Params>::from_arrays(arrays)?;
-        let __p1 = <ClassifierLinear0Params as ::mithril::Params>::from_arrays(arrays)?;
-        ::std::option::Option::Some(Self { fc1: __p0, linear_0: __p1 })
-    }
-}
-/// Parameters of layer `fc1` (`Linear(128)`) of [`Classifier`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct ClassifierFc1Params {
-    /// Shape `[128, 784]` (mlx.nn layout of `Linear`).
-    pub weight: ::mithril::__private::Array,
-    /// Shape `[128]` (mlx.nn layout of `Linear`).
-    pub bias: ::mithril::__private::Array,
-}
-impl ::mithril::Params for ClassifierFc1Params {
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
-        f(&self.weight);
-        f(&self.bias);
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
-        f(&mut self.weight);
-        f(&mut self.bias);
-    }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
-        let __p1 = arrays.next()?;
-        ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
-    }
-}
-/// Parameters of layer `linear_0` (`Linear(10)`) of [`Classifier`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct ClassifierLinear0Params {
-    /// Shape `[10, 128]` (mlx.nn layout of `Linear`).
-    pub weight: ::mithril::__private::Array,
-    /// Shape `[10]` (mlx.nn layout of `Linear`).
-    pub bias: ::mithril::__private::Array,
-}
-impl ::mithril::Params for ClassifierLinear0Params {
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
-        f(&self.weight);
-        f(&self.bias);
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
-        f(&mut self.weight);
-        f(&mut self.bias);
-    }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
-        let __p1 = arrays.next()?;
-        ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
-    }
-}
-/// Inputs of [`Classifier`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct ClassifierInputs {
-    /// Shape `[B, 784]`.
-    pub image: ::mithril::__private::Array,
-}
-impl ::mithril::Values for ClassifierInputs {
-    const NAMES: &'static [&'static str] = &["image"];
-    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
-        ::std::vec![& self.image]
-    }
-    fn from_arrays(
-        arrays: ::std::vec::Vec<::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        #[allow(unused_mut, unused_variables)]
-        let mut arrays = arrays.into_iter();
-        let __v0 = arrays.next()?;
-        ::std::option::Option::Some(Self { image: __v0 })
-    }
-}
-/// Outputs of [`Classifier`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct ClassifierOutputs {
-    /// Shape `[B, 10]`.
-    pub logits: ::mithril::__private::Array,
-    /// Shape `[B, 10]`.
-    pub probs: ::mithril::__private::Array,
-}
-impl ::mithril::Values for ClassifierOutputs {
-    const NAMES: &'static [&'static str] = &["logits", "probs"];
-    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
-        ::std::vec![& self.logits, & self.probs]
-    }
-    fn from_arrays(
-        arrays: ::std::vec::Vec<::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        #[allow(unused_mut, unused_variables)]
-        let mut arrays = arrays.into_iter();
-        let __v0 = arrays.next()?;
-        let __v1 = arrays.next()?;
-        ::std::option::Option::Some(Self { logits: __v0, probs: __v1 })
+impl ::mithril::__private::Nestable for Classifier {
+    fn nested() -> ::mithril::__private::Nested {
+        ::mithril::__private::Nested::Model(
+            ::mithril::__private::Arc::clone(<Self as ::mithril::Model>::graph()),
+        )
     }
 }
 impl ::mithril::Model for Classifier {
@@ -133,6 +27,7 @@ impl ::mithril::Model for Classifier {
     fn graph() -> &'static ::mithril::__private::Arc<::mithril::__private::Graph> {
         static SPEC: ::mithril::__private::ModelSpec = ::mithril::__private::ModelSpec {
             name: ::std::borrow::Cow::Borrowed("Classifier"),
+            params: ::std::borrow::Cow::Borrowed(&[]),
             inputs: ::std::borrow::Cow::Borrowed(
                 &[
                     ::mithril::__private::InputSpec {
@@ -173,6 +68,7 @@ impl ::mithril::Model for Classifier {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -183,6 +79,7 @@ impl ::mithril::Model for Classifier {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -202,6 +99,7 @@ impl ::mithril::Model for Classifier {
                             ::std::borrow::Cow::Borrowed("logits"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -218,6 +116,7 @@ impl ::mithril::Model for Classifier {
                             ::std::borrow::Cow::Borrowed("probs"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                 ],
             ),
@@ -265,13 +164,131 @@ impl Classifier {
         ::mithril::forward::<Self>(params, inputs)
     }
 }
+/// Parameters of [`Classifier`]: a field per layer that has any (101770 scalars in all). Gradients have the same type.
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct ClassifierParams {
+    /// `fc1`: `Linear(128)`.
+    pub fc1: ClassifierFc1Params,
+    /// `linear_0`: `Linear(10)`.
+    pub linear_0: ClassifierLinear0Params,
+}
+impl ::mithril::Params for ClassifierParams {
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
+        ::mithril::Params::visit(&self.fc1, f);
+        ::mithril::Params::visit(&self.linear_0, f);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
+        ::mithril::Params::visit_mut(&mut self.fc1, f);
+        ::mithril::Params::visit_mut(&mut self.linear_0, f);
+    }
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
+    ) -> ::std::option::Option<Self> {
+        let __p0 = arrays.field::<ClassifierFc1Params>("fc1")?;
+        let __p1 = arrays.field::<ClassifierLinear0Params>("linear_0")?;
+        ::std::option::Option::Some(Self { fc1: __p0, linear_0: __p1 })
+    }
+}
+/// Parameters of layer `fc1` (`Linear(128)`) of [`Classifier`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct ClassifierFc1Params {
+    /// Shape `[128, 784]` (mlx.nn layout of `Linear`).
+    pub weight: ::mithril::__private::Array,
+    /// Shape `[128]` (mlx.nn layout of `Linear`).
+    pub bias: ::mithril::__private::Array,
+}
+impl ::mithril::Params for ClassifierFc1Params {
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
+    }
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
+    ) -> ::std::option::Option<Self> {
+        let __p0 = arrays.take()?;
+        let __p1 = arrays.take()?;
+        ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
+    }
+}
+/// Parameters of layer `linear_0` (`Linear(10)`) of [`Classifier`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct ClassifierLinear0Params {
+    /// Shape `[10, 128]` (mlx.nn layout of `Linear`).
+    pub weight: ::mithril::__private::Array,
+    /// Shape `[10]` (mlx.nn layout of `Linear`).
+    pub bias: ::mithril::__private::Array,
+}
+impl ::mithril::Params for ClassifierLinear0Params {
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
+    }
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
+    ) -> ::std::option::Option<Self> {
+        let __p0 = arrays.take()?;
+        let __p1 = arrays.take()?;
+        ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
+    }
+}
+/// Inputs of [`Classifier`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct ClassifierInputs {
+    /// Shape `[B, 784]`.
+    pub image: ::mithril::__private::Array,
+}
+impl ::mithril::Values for ClassifierInputs {
+    const NAMES: &'static [&'static str] = &["image"];
+    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
+        ::std::vec![& self.image]
+    }
+    fn from_arrays(
+        arrays: ::std::vec::Vec<::mithril::__private::Array>,
+    ) -> ::std::option::Option<Self> {
+        #[allow(unused_mut, unused_variables)]
+        let mut arrays = arrays.into_iter();
+        let __v0 = arrays.next()?;
+        ::std::option::Option::Some(Self { image: __v0 })
+    }
+}
+/// Outputs of [`Classifier`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct ClassifierOutputs {
+    /// Shape `[B, 10]`.
+    pub logits: ::mithril::__private::Array,
+    /// Shape `[B, 10]`.
+    pub probs: ::mithril::__private::Array,
+}
+impl ::mithril::Values for ClassifierOutputs {
+    const NAMES: &'static [&'static str] = &["logits", "probs"];
+    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
+        ::std::vec![& self.logits, & self.probs]
+    }
+    fn from_arrays(
+        arrays: ::std::vec::Vec<::mithril::__private::Array>,
+    ) -> ::std::option::Option<Self> {
+        #[allow(unused_mut, unused_variables)]
+        let mut arrays = arrays.into_iter();
+        let __v0 = arrays.next()?;
+        let __v1 = arrays.next()?;
+        ::std::option::Option::Some(Self { logits: __v0, probs: __v1 })
+    }
+}
 /// The signature of model `Classifier`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! __mithril_model_Classifier_72cd46314994e85d {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 1" ok Classifier { input
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok Classifier() { input
         image : [B, 784]; image -> fc1 : Linear(128) -> Relu -> Linear(10) => logits;
         logits -> Softmax => probs; output logits, probs; } } }
     };

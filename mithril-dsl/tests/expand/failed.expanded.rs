@@ -7,6 +7,50 @@
     ::std::default::Default
 )]
 pub struct Net;
+impl ::mithril::Family for Net {
+    type Params = NetParams;
+    type Inputs = NetInputs;
+    type Outputs = NetOutputs;
+}
+impl ::mithril::__private::Nestable for Net {
+    fn nested() -> ::mithril::__private::Nested {
+        ::mithril::__private::Nested::Failed
+    }
+}
+impl ::mithril::Model for Net {
+    const NAME: &'static str = "Net";
+    type Params = NetParams;
+    type Inputs = NetInputs;
+    type Outputs = NetOutputs;
+    fn graph() -> &'static ::mithril::__private::Arc<::mithril::__private::Graph> {
+        ::std::unreachable!("model `Net` did not compile")
+    }
+}
+impl Net {
+    /// Number of scalar parameters.
+    pub const PARAMETER_COUNT: usize = 0usize;
+    /// Declared inputs and their shapes.
+    pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
+    /// Outputs and their inferred shapes.
+    pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
+    /// A table of every layer: name, kind, output shape, parameter count, and totals.
+    pub fn summary() -> ::std::string::String {
+        <Self as ::mithril::Model>::graph().summary()
+    }
+    /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
+    pub fn init(
+        backend: &::mithril::MlxBackend,
+    ) -> ::std::result::Result<NetParams, ::mithril::Error> {
+        ::mithril::init::<Self>(backend)
+    }
+    /// Runs the model eagerly. Inputs are checked against the declared shapes first.
+    pub fn forward(
+        params: &NetParams,
+        inputs: &NetInputs,
+    ) -> ::std::result::Result<NetOutputs, ::mithril::Error> {
+        ::mithril::forward::<Self>(params, inputs)
+    }
+}
 /// Parameters of [`Net`]: a field per layer that has any (0 scalars in all). Gradients have the same type.
 #[derive(::std::clone::Clone, ::std::fmt::Debug)]
 pub struct NetParams {
@@ -24,11 +68,11 @@ impl ::mithril::Params for NetParams {
         ::mithril::Params::visit_mut(&mut self.linear_0, f);
         ::mithril::Params::visit_mut(&mut self.head, f);
     }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
     ) -> ::std::option::Option<Self> {
-        let __p0 = <NetLinear0Params as ::mithril::Params>::from_arrays(arrays)?;
-        let __p1 = <NetHeadParams as ::mithril::Params>::from_arrays(arrays)?;
+        let __p0 = arrays.field::<NetLinear0Params>("linear_0")?;
+        let __p1 = arrays.field::<NetHeadParams>("head")?;
         ::std::option::Option::Some(Self { linear_0: __p0, head: __p1 })
     }
 }
@@ -49,11 +93,11 @@ impl ::mithril::Params for NetLinear0Params {
         f(&mut self.weight);
         f(&mut self.bias);
     }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
     ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
-        let __p1 = arrays.next()?;
+        let __p0 = arrays.take()?;
+        let __p1 = arrays.take()?;
         ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
     }
 }
@@ -74,11 +118,11 @@ impl ::mithril::Params for NetHeadParams {
         f(&mut self.weight);
         f(&mut self.bias);
     }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
     ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
-        let __p1 = arrays.next()?;
+        let __p0 = arrays.take()?;
+        let __p1 = arrays.take()?;
         ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
     }
 }
@@ -125,47 +169,13 @@ impl ::mithril::Values for NetOutputs {
         ::std::option::Option::Some(Self { out: __v0 })
     }
 }
-impl ::mithril::Model for Net {
-    const NAME: &'static str = "Net";
-    type Params = NetParams;
-    type Inputs = NetInputs;
-    type Outputs = NetOutputs;
-    fn graph() -> &'static ::mithril::__private::Arc<::mithril::__private::Graph> {
-        ::std::unreachable!("model `Net` did not compile")
-    }
-}
-impl Net {
-    /// Number of scalar parameters.
-    pub const PARAMETER_COUNT: usize = 0usize;
-    /// Declared inputs and their shapes.
-    pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
-    /// Outputs and their inferred shapes.
-    pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
-    /// A table of every layer: name, kind, output shape, parameter count, and totals.
-    pub fn summary() -> ::std::string::String {
-        <Self as ::mithril::Model>::graph().summary()
-    }
-    /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
-    pub fn init(
-        backend: &::mithril::MlxBackend,
-    ) -> ::std::result::Result<NetParams, ::mithril::Error> {
-        ::mithril::init::<Self>(backend)
-    }
-    /// Runs the model eagerly. Inputs are checked against the declared shapes first.
-    pub fn forward(
-        params: &NetParams,
-        inputs: &NetInputs,
-    ) -> ::std::result::Result<NetOutputs, ::mithril::Error> {
-        ::mithril::forward::<Self>(params, inputs)
-    }
-}
 /// The signature of model `Net`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! __mithril_failed_Net_df122987cf5c4ed0 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 1" failed } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" failed } }
     };
 }
 #[doc(hidden)]

@@ -10,106 +10,16 @@
     ::std::default::Default
 )]
 pub struct RbfNetwork;
-/// Parameters of [`RbfNetwork`]: a field per layer that has any (14 scalars in all). Gradients have the same type.
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct RbfNetworkParams {
-    /// `centers`: a buffer of shape `[4, 2]`, saved with the parameters, never trained.
-    pub centers: ::mithril::__private::Array,
-    /// `scale`: a buffer of shape `[1]`, saved with the parameters, never trained.
-    pub scale: ::mithril::__private::Array,
-    /// `head`: `Linear(1)`.
-    pub head: RbfNetworkHeadParams,
+impl ::mithril::Family for RbfNetwork {
+    type Params = RbfNetworkParams;
+    type Inputs = RbfNetworkInputs;
+    type Outputs = RbfNetworkOutputs;
 }
-impl ::mithril::Params for RbfNetworkParams {
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
-        f(&self.centers);
-        f(&self.scale);
-        ::mithril::Params::visit(&self.head, f);
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
-        f(&mut self.centers);
-        f(&mut self.scale);
-        ::mithril::Params::visit_mut(&mut self.head, f);
-    }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
-        let __p1 = arrays.next()?;
-        let __p2 = <RbfNetworkHeadParams as ::mithril::Params>::from_arrays(arrays)?;
-        ::std::option::Option::Some(Self {
-            centers: __p0,
-            scale: __p1,
-            head: __p2,
-        })
-    }
-}
-/// Parameters of layer `head` (`Linear(1)`) of [`RbfNetwork`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct RbfNetworkHeadParams {
-    /// Shape `[1, 4]` (mlx.nn layout of `Linear`).
-    pub weight: ::mithril::__private::Array,
-    /// Shape `[1]` (mlx.nn layout of `Linear`).
-    pub bias: ::mithril::__private::Array,
-}
-impl ::mithril::Params for RbfNetworkHeadParams {
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
-        f(&self.weight);
-        f(&self.bias);
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
-        f(&mut self.weight);
-        f(&mut self.bias);
-    }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
-        let __p1 = arrays.next()?;
-        ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
-    }
-}
-/// Inputs of [`RbfNetwork`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct RbfNetworkInputs {
-    /// Shape `[N, 2]`.
-    pub x: ::mithril::__private::Array,
-    /// Shape `[1]`; static: no gradient flows into it.
-    pub gamma: ::mithril::__private::Array,
-}
-impl ::mithril::Values for RbfNetworkInputs {
-    const NAMES: &'static [&'static str] = &["x", "gamma"];
-    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
-        ::std::vec![& self.x, & self.gamma]
-    }
-    fn from_arrays(
-        arrays: ::std::vec::Vec<::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        #[allow(unused_mut, unused_variables)]
-        let mut arrays = arrays.into_iter();
-        let __v0 = arrays.next()?;
-        let __v1 = arrays.next()?;
-        ::std::option::Option::Some(Self { x: __v0, gamma: __v1 })
-    }
-}
-/// Outputs of [`RbfNetwork`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct RbfNetworkOutputs {
-    /// Shape `[N, 1]`.
-    pub y: ::mithril::__private::Array,
-}
-impl ::mithril::Values for RbfNetworkOutputs {
-    const NAMES: &'static [&'static str] = &["y"];
-    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
-        ::std::vec![& self.y]
-    }
-    fn from_arrays(
-        arrays: ::std::vec::Vec<::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        #[allow(unused_mut, unused_variables)]
-        let mut arrays = arrays.into_iter();
-        let __v0 = arrays.next()?;
-        ::std::option::Option::Some(Self { y: __v0 })
+impl ::mithril::__private::Nestable for RbfNetwork {
+    fn nested() -> ::mithril::__private::Nested {
+        ::mithril::__private::Nested::Model(
+            ::mithril::__private::Arc::clone(<Self as ::mithril::Model>::graph()),
+        )
     }
 }
 impl ::mithril::Model for RbfNetwork {
@@ -120,6 +30,7 @@ impl ::mithril::Model for RbfNetwork {
     fn graph() -> &'static ::mithril::__private::Arc<::mithril::__private::Graph> {
         static SPEC: ::mithril::__private::ModelSpec = ::mithril::__private::ModelSpec {
             name: ::std::borrow::Cow::Borrowed("RbfNetwork"),
+            params: ::std::borrow::Cow::Borrowed(&[]),
             inputs: ::std::borrow::Cow::Borrowed(
                 &[
                     ::mithril::__private::InputSpec {
@@ -172,6 +83,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("centers"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -203,6 +115,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("scale"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -226,6 +139,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("xa"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -249,6 +163,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("cb"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -266,6 +181,7 @@ impl ::mithril::Model for RbfNetwork {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -276,6 +192,7 @@ impl ::mithril::Model for RbfNetwork {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -295,6 +212,7 @@ impl ::mithril::Model for RbfNetwork {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -312,6 +230,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("d2"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -329,6 +248,7 @@ impl ::mithril::Model for RbfNetwork {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -341,6 +261,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("phi"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -358,6 +279,7 @@ impl ::mithril::Model for RbfNetwork {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -379,6 +301,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("y"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                 ],
             ),
@@ -421,14 +344,116 @@ impl RbfNetwork {
         ::mithril::forward::<Self>(params, inputs)
     }
 }
+/// Parameters of [`RbfNetwork`]: a field per layer that has any (14 scalars in all). Gradients have the same type.
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct RbfNetworkParams {
+    /// `centers`: a buffer of shape `[4, 2]`, saved with the parameters, never trained.
+    pub centers: ::mithril::__private::Array,
+    /// `scale`: a buffer of shape `[1]`, saved with the parameters, never trained.
+    pub scale: ::mithril::__private::Array,
+    /// `head`: `Linear(1)`.
+    pub head: RbfNetworkHeadParams,
+}
+impl ::mithril::Params for RbfNetworkParams {
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
+        f(&self.centers);
+        f(&self.scale);
+        ::mithril::Params::visit(&self.head, f);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
+        f(&mut self.centers);
+        f(&mut self.scale);
+        ::mithril::Params::visit_mut(&mut self.head, f);
+    }
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
+    ) -> ::std::option::Option<Self> {
+        let __p0 = arrays.take()?;
+        let __p1 = arrays.take()?;
+        let __p2 = arrays.field::<RbfNetworkHeadParams>("head")?;
+        ::std::option::Option::Some(Self {
+            centers: __p0,
+            scale: __p1,
+            head: __p2,
+        })
+    }
+}
+/// Parameters of layer `head` (`Linear(1)`) of [`RbfNetwork`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct RbfNetworkHeadParams {
+    /// Shape `[1, 4]` (mlx.nn layout of `Linear`).
+    pub weight: ::mithril::__private::Array,
+    /// Shape `[1]` (mlx.nn layout of `Linear`).
+    pub bias: ::mithril::__private::Array,
+}
+impl ::mithril::Params for RbfNetworkHeadParams {
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
+        f(&self.weight);
+        f(&self.bias);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
+        f(&mut self.weight);
+        f(&mut self.bias);
+    }
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
+    ) -> ::std::option::Option<Self> {
+        let __p0 = arrays.take()?;
+        let __p1 = arrays.take()?;
+        ::std::option::Option::Some(Self { weight: __p0, bias: __p1 })
+    }
+}
+/// Inputs of [`RbfNetwork`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct RbfNetworkInputs {
+    /// Shape `[N, 2]`.
+    pub x: ::mithril::__private::Array,
+    /// Shape `[1]`; static: no gradient flows into it.
+    pub gamma: ::mithril::__private::Array,
+}
+impl ::mithril::Values for RbfNetworkInputs {
+    const NAMES: &'static [&'static str] = &["x", "gamma"];
+    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
+        ::std::vec![& self.x, & self.gamma]
+    }
+    fn from_arrays(
+        arrays: ::std::vec::Vec<::mithril::__private::Array>,
+    ) -> ::std::option::Option<Self> {
+        #[allow(unused_mut, unused_variables)]
+        let mut arrays = arrays.into_iter();
+        let __v0 = arrays.next()?;
+        let __v1 = arrays.next()?;
+        ::std::option::Option::Some(Self { x: __v0, gamma: __v1 })
+    }
+}
+/// Outputs of [`RbfNetwork`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct RbfNetworkOutputs {
+    /// Shape `[N, 1]`.
+    pub y: ::mithril::__private::Array,
+}
+impl ::mithril::Values for RbfNetworkOutputs {
+    const NAMES: &'static [&'static str] = &["y"];
+    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
+        ::std::vec![& self.y]
+    }
+    fn from_arrays(
+        arrays: ::std::vec::Vec<::mithril::__private::Array>,
+    ) -> ::std::option::Option<Self> {
+        #[allow(unused_mut, unused_variables)]
+        let mut arrays = arrays.into_iter();
+        let __v0 = arrays.next()?;
+        ::std::option::Option::Some(Self { y: __v0 })
+    }
+}
 /// The signature of model `RbfNetwork`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! __mithril_model_RbfNetwork_0c667eb503f10d17 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 1" ok RbfNetwork { input x
-        : [N, 2]; static gamma : [1]; buffer centers : [4, 2], scale : [1] = 0.5; x ->
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok RbfNetwork() { input
+        x : [N, 2]; static gamma : [1]; buffer centers : [4, 2], scale : [1] = 0.5; x ->
         Unsqueeze(1) => xa; centers -> Unsqueeze(0) => cb; Subtract(xa, cb) -> Square ->
         Sum(axes = 2) -> Multiply(- 1) => d2; Multiply(d2, gamma) -> Exp => phi;
         Multiply(phi, scale) -> head : Linear(1) => y; output y; } } }
@@ -445,6 +470,50 @@ pub use __mithril_model_RbfNetwork_0c667eb503f10d17 as RbfNetwork;
     ::std::default::Default
 )]
 pub struct Broken;
+impl ::mithril::Family for Broken {
+    type Params = BrokenParams;
+    type Inputs = BrokenInputs;
+    type Outputs = BrokenOutputs;
+}
+impl ::mithril::__private::Nestable for Broken {
+    fn nested() -> ::mithril::__private::Nested {
+        ::mithril::__private::Nested::Failed
+    }
+}
+impl ::mithril::Model for Broken {
+    const NAME: &'static str = "Broken";
+    type Params = BrokenParams;
+    type Inputs = BrokenInputs;
+    type Outputs = BrokenOutputs;
+    fn graph() -> &'static ::mithril::__private::Arc<::mithril::__private::Graph> {
+        ::std::unreachable!("model `Broken` did not compile")
+    }
+}
+impl Broken {
+    /// Number of scalar parameters.
+    pub const PARAMETER_COUNT: usize = 0usize;
+    /// Declared inputs and their shapes.
+    pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
+    /// Outputs and their inferred shapes.
+    pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
+    /// A table of every layer: name, kind, output shape, parameter count, and totals.
+    pub fn summary() -> ::std::string::String {
+        <Self as ::mithril::Model>::graph().summary()
+    }
+    /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
+    pub fn init(
+        backend: &::mithril::MlxBackend,
+    ) -> ::std::result::Result<BrokenParams, ::mithril::Error> {
+        ::mithril::init::<Self>(backend)
+    }
+    /// Runs the model eagerly. Inputs are checked against the declared shapes first.
+    pub fn forward(
+        params: &BrokenParams,
+        inputs: &BrokenInputs,
+    ) -> ::std::result::Result<BrokenOutputs, ::mithril::Error> {
+        ::mithril::forward::<Self>(params, inputs)
+    }
+}
 /// Parameters of [`Broken`]: a field per layer that has any (0 scalars in all). Gradients have the same type.
 #[derive(::std::clone::Clone, ::std::fmt::Debug)]
 pub struct BrokenParams {
@@ -458,10 +527,10 @@ impl ::mithril::Params for BrokenParams {
     fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
         f(&mut self.offset);
     }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
     ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
+        let __p0 = arrays.take()?;
         ::std::option::Option::Some(Self { offset: __p0 })
     }
 }
@@ -505,47 +574,13 @@ impl ::mithril::Values for BrokenOutputs {
         ::std::option::Option::Some(Self { y: __v0 })
     }
 }
-impl ::mithril::Model for Broken {
-    const NAME: &'static str = "Broken";
-    type Params = BrokenParams;
-    type Inputs = BrokenInputs;
-    type Outputs = BrokenOutputs;
-    fn graph() -> &'static ::mithril::__private::Arc<::mithril::__private::Graph> {
-        ::std::unreachable!("model `Broken` did not compile")
-    }
-}
-impl Broken {
-    /// Number of scalar parameters.
-    pub const PARAMETER_COUNT: usize = 0usize;
-    /// Declared inputs and their shapes.
-    pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
-    /// Outputs and their inferred shapes.
-    pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = &[];
-    /// A table of every layer: name, kind, output shape, parameter count, and totals.
-    pub fn summary() -> ::std::string::String {
-        <Self as ::mithril::Model>::graph().summary()
-    }
-    /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
-    pub fn init(
-        backend: &::mithril::MlxBackend,
-    ) -> ::std::result::Result<BrokenParams, ::mithril::Error> {
-        ::mithril::init::<Self>(backend)
-    }
-    /// Runs the model eagerly. Inputs are checked against the declared shapes first.
-    pub fn forward(
-        params: &BrokenParams,
-        inputs: &BrokenInputs,
-    ) -> ::std::result::Result<BrokenOutputs, ::mithril::Error> {
-        ::mithril::forward::<Self>(params, inputs)
-    }
-}
 /// The signature of model `Broken`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! __mithril_failed_Broken_aeb4da45949fbd24 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 1" failed } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" failed } }
     };
 }
 #[doc(hidden)]

@@ -6,84 +6,16 @@
     ::std::default::Default
 )]
 pub struct TiedLm;
-/// Parameters of [`TiedLm`]: a field per layer that has any (1600 scalars in all). Gradients have the same type.
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct TiedLmParams {
-    /// `embed`: `Embedding(100, 16)`.
-    pub embed: TiedLmEmbedParams,
+impl ::mithril::Family for TiedLm {
+    type Params = TiedLmParams;
+    type Inputs = TiedLmInputs;
+    type Outputs = TiedLmOutputs;
 }
-impl ::mithril::Params for TiedLmParams {
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
-        ::mithril::Params::visit(&self.embed, f);
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
-        ::mithril::Params::visit_mut(&mut self.embed, f);
-    }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        let __p0 = <TiedLmEmbedParams as ::mithril::Params>::from_arrays(arrays)?;
-        ::std::option::Option::Some(Self { embed: __p0 })
-    }
-}
-/// Parameters of layer `embed` (`Embedding(100, 16)`) of [`TiedLm`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct TiedLmEmbedParams {
-    /// Shape `[100, 16]` (mlx.nn layout of `Embedding`).
-    pub weight: ::mithril::__private::Array,
-}
-impl ::mithril::Params for TiedLmEmbedParams {
-    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
-        f(&self.weight);
-    }
-    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
-        f(&mut self.weight);
-    }
-    fn from_arrays(
-        arrays: &mut dyn ::std::iter::Iterator<Item = ::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        let __p0 = arrays.next()?;
-        ::std::option::Option::Some(Self { weight: __p0 })
-    }
-}
-/// Inputs of [`TiedLm`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct TiedLmInputs {
-    /// Shape `[B, T]`.
-    pub tokens: ::mithril::__private::Array,
-}
-impl ::mithril::Values for TiedLmInputs {
-    const NAMES: &'static [&'static str] = &["tokens"];
-    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
-        ::std::vec![& self.tokens]
-    }
-    fn from_arrays(
-        arrays: ::std::vec::Vec<::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        #[allow(unused_mut, unused_variables)]
-        let mut arrays = arrays.into_iter();
-        let __v0 = arrays.next()?;
-        ::std::option::Option::Some(Self { tokens: __v0 })
-    }
-}
-/// Outputs of [`TiedLm`].
-#[derive(::std::clone::Clone, ::std::fmt::Debug)]
-pub struct TiedLmOutputs {
-    /// Shape `[B, T, 100]`.
-    pub logits: ::mithril::__private::Array,
-}
-impl ::mithril::Values for TiedLmOutputs {
-    const NAMES: &'static [&'static str] = &["logits"];
-    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
-        ::std::vec![& self.logits]
-    }
-    fn from_arrays(
-        arrays: ::std::vec::Vec<::mithril::__private::Array>,
-    ) -> ::std::option::Option<Self> {
-        #[allow(unused_mut, unused_variables)]
-        let mut arrays = arrays.into_iter();
-        let __v0 = arrays.next()?;
-        ::std::option::Option::Some(Self { logits: __v0 })
+impl ::mithril::__private::Nestable for TiedLm {
+    fn nested() -> ::mithril::__private::Nested {
+        ::mithril::__private::Nested::Model(
+            ::mithril::__private::Arc::clone(<Self as ::mithril::Model>::graph()),
+        )
     }
 }
 impl ::mithril::Model for TiedLm {
@@ -94,6 +26,7 @@ impl ::mithril::Model for TiedLm {
     fn graph() -> &'static ::mithril::__private::Arc<::mithril::__private::Graph> {
         static SPEC: ::mithril::__private::ModelSpec = ::mithril::__private::ModelSpec {
             name: ::std::borrow::Cow::Borrowed("TiedLm"),
+            params: ::std::borrow::Cow::Borrowed(&[]),
             inputs: ::std::borrow::Cow::Borrowed(
                 &[
                     ::mithril::__private::InputSpec {
@@ -140,6 +73,7 @@ impl ::mithril::Model for TiedLm {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -150,6 +84,7 @@ impl ::mithril::Model for TiedLm {
                         ),
                         output: ::std::option::Option::None,
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -177,6 +112,7 @@ impl ::mithril::Model for TiedLm {
                             ::std::borrow::Cow::Borrowed("logits"),
                         ),
                         repeat: 1usize,
+                        repeat_expr: ::std::option::Option::None,
                     },
                 ],
             ),
@@ -227,13 +163,93 @@ impl TiedLm {
         ::mithril::forward::<Self>(params, inputs)
     }
 }
+/// Parameters of [`TiedLm`]: a field per layer that has any (1600 scalars in all). Gradients have the same type.
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct TiedLmParams {
+    /// `embed`: `Embedding(100, 16)`.
+    pub embed: TiedLmEmbedParams,
+}
+impl ::mithril::Params for TiedLmParams {
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
+        ::mithril::Params::visit(&self.embed, f);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
+        ::mithril::Params::visit_mut(&mut self.embed, f);
+    }
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
+    ) -> ::std::option::Option<Self> {
+        let __p0 = arrays.field::<TiedLmEmbedParams>("embed")?;
+        ::std::option::Option::Some(Self { embed: __p0 })
+    }
+}
+/// Parameters of layer `embed` (`Embedding(100, 16)`) of [`TiedLm`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct TiedLmEmbedParams {
+    /// Shape `[100, 16]` (mlx.nn layout of `Embedding`).
+    pub weight: ::mithril::__private::Array,
+}
+impl ::mithril::Params for TiedLmEmbedParams {
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a ::mithril::__private::Array)) {
+        f(&self.weight);
+    }
+    fn visit_mut(&mut self, f: &mut dyn FnMut(&mut ::mithril::__private::Array)) {
+        f(&mut self.weight);
+    }
+    fn read(
+        arrays: &mut ::mithril::__private::ArrayReader<'_>,
+    ) -> ::std::option::Option<Self> {
+        let __p0 = arrays.take()?;
+        ::std::option::Option::Some(Self { weight: __p0 })
+    }
+}
+/// Inputs of [`TiedLm`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct TiedLmInputs {
+    /// Shape `[B, T]`.
+    pub tokens: ::mithril::__private::Array,
+}
+impl ::mithril::Values for TiedLmInputs {
+    const NAMES: &'static [&'static str] = &["tokens"];
+    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
+        ::std::vec![& self.tokens]
+    }
+    fn from_arrays(
+        arrays: ::std::vec::Vec<::mithril::__private::Array>,
+    ) -> ::std::option::Option<Self> {
+        #[allow(unused_mut, unused_variables)]
+        let mut arrays = arrays.into_iter();
+        let __v0 = arrays.next()?;
+        ::std::option::Option::Some(Self { tokens: __v0 })
+    }
+}
+/// Outputs of [`TiedLm`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug)]
+pub struct TiedLmOutputs {
+    /// Shape `[B, T, 100]`.
+    pub logits: ::mithril::__private::Array,
+}
+impl ::mithril::Values for TiedLmOutputs {
+    const NAMES: &'static [&'static str] = &["logits"];
+    fn arrays(&self) -> ::std::vec::Vec<&::mithril::__private::Array> {
+        ::std::vec![& self.logits]
+    }
+    fn from_arrays(
+        arrays: ::std::vec::Vec<::mithril::__private::Array>,
+    ) -> ::std::option::Option<Self> {
+        #[allow(unused_mut, unused_variables)]
+        let mut arrays = arrays.into_iter();
+        let __v0 = arrays.next()?;
+        ::std::option::Option::Some(Self { logits: __v0 })
+    }
+}
 /// The signature of model `TiedLm`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
 #[allow(clippy::crate_in_macro_def)]
 #[macro_export]
 macro_rules! __mithril_model_TiedLm_cdd6e3039fcc1a16 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 1" ok TiedLm { input
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok TiedLm() { input
         tokens : [B, T]; tokens -> embed : Embedding(100, 16) -> Relu -> head :
         Linear(100, bias = false) => logits; share head.weight = embed.weight; output
         logits; } } }

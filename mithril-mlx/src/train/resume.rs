@@ -193,8 +193,9 @@ impl<M: Model, O: Optimizer + Clone + 'static> Trainer<M, O> {
             )])
         })?;
         let key = checkpoint.array(key)?;
-        let restored = M::Params::from_arrays(&mut arrays.clone().into_iter())
-            .ok_or_else(|| mismatch(vec!["parameter count does not match".into()]))?;
+        let restored =
+            M::Params::from_weights(&mut arrays.clone().into_iter(), &M::graph().weights)
+                .ok_or_else(|| mismatch(vec!["parameter count does not match".into()]))?;
 
         // Everything checked: now replace.
         let (weights, optimizer) = self.state.as_mut().ok_or_else(lost)?;

@@ -30,6 +30,7 @@ pub(crate) mod tests;
 
 use std::sync::Arc;
 
+pub use names::node_names;
 pub use ops::repeat_out_of_range;
 pub use outline::{NodeOutline, OutlineKind};
 pub use values::size_out_of_range;
@@ -43,6 +44,8 @@ use super::{BuildError, Graph, GraphOutput, ModelSpec, Site, ValueId};
 pub enum Nested {
     /// A model that checked.
     Model(Arc<Graph>),
+    /// A model family: instantiated with the node's arguments.
+    Family(Arc<crate::family::Template>),
     /// A model that exists but failed its own checks (reported there):
     /// nodes using it are skipped without a further error.
     Failed,

@@ -7,6 +7,12 @@ use std::collections::HashMap;
 use crate::graph::error::Errors;
 use crate::graph::{ModelSpec, Site, snake_case};
 
+/// Each node's name, in source order, as [`Graph::build`](crate::Graph::build)
+/// gives them (a name used twice is left as it is).
+pub fn node_names(spec: &ModelSpec) -> Vec<String> {
+    assign(spec, &mut Errors::default())
+}
+
 /// One name per node, in source order.
 pub(super) fn assign(spec: &ModelSpec, errors: &mut Errors) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(spec.nodes.len());

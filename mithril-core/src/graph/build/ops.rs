@@ -3,6 +3,7 @@
 //! given, and its repeat count.
 
 use crate::args::{ArgError, ArgSite};
+use crate::family::{self, Template};
 use crate::graph::error::Errors;
 use crate::graph::{ModelSpec, NodeSpec, Op, Site};
 use crate::layers::{CATALOGUE, Layer};
@@ -52,6 +53,7 @@ pub(super) fn op_of(
         };
     }
     match models(&node.layer) {
+        Some(Nested::Family(template)) => instance(i, node, &template, errors),
         Some(nested) => {
             if !node.args.is_empty() {
                 errors.push(
@@ -65,7 +67,7 @@ pub(super) fn op_of(
             }
             match nested {
                 Nested::Model(graph) => Some(Op::Model(graph)),
-                Nested::Failed => {
+                Nested::Family(_) | Nested::Failed => {
                     errors.fail_silently();
                     None
                 }
@@ -80,6 +82,45 @@ pub(super) fn op_of(
                 Site::Node(i),
                 format!("unknown layer `{}`{hint}", node.layer),
             );
+            None
+        }
+    }
+}
+
+/// The graph of a family's instantiation with the node's arguments. A
+/// mistake in the arguments is reported at them; one that only this
+/// instantiation exposes inside the family is reported at the call, naming
+/// the instantiation and where in the family it is.
+fn instance(i: usize, node: &NodeSpec, template: &Template, errors: &mut Errors) -> Option<Op> {
+    let name = node.kind();
+    let values = match family::bind(name, &template.spec.params, &node.args) {
+        Ok(v) => v,
+        Err(found) => {
+            for ArgError { site, message } in found {
+                let site = match site {
+                    ArgSite::Call => Site::Node(i),
+                    ArgSite::Arg(arg) => Site::NodeArg { node: i, arg },
+                };
+                errors.push(site, message);
+            }
+            return None;
+        }
+    };
+    match template.instance(&values) {
+        Ok(graph) => Some(Op::Model(graph)),
+        Err(inner) if inner.is_empty() => {
+            errors.fail_silently();
+            None
+        }
+        Err(inner) => {
+            let call = family::call_text(name, &values);
+            for e in inner {
+                let place = template
+                    .locate(e.site)
+                    .map(|l| format!(" ({l})"))
+                    .unwrap_or_default();
+                errors.push(Site::Node(i), format!("in `{call}`{place}: {}", e.message));
+            }
             None
         }
     }

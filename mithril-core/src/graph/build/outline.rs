@@ -69,7 +69,7 @@ pub(super) fn outline(spec: &ModelSpec, models: ModelLookup<'_>) -> Vec<NodeOutl
                 }
                 Some(crate::graph::Op::Model(graph)) => OutlineKind::Model(Some(graph)),
                 None => match models(&node.layer) {
-                    Some(Nested::Failed) => OutlineKind::Model(None),
+                    Some(Nested::Failed | Nested::Family(_)) => OutlineKind::Model(None),
                     Some(Nested::Model(graph)) => OutlineKind::Model(Some(graph)),
                     None => OutlineKind::Unknown,
                 },

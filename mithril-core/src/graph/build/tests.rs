@@ -9,6 +9,7 @@ use crate::graph::{DimSpec, InputSpec, ModelSpec, NodeSpec, ValueRef};
 /// A model `Test` with these inputs, nodes and outputs.
 pub(crate) fn spec(inputs: &[InputSpec], nodes: Vec<NodeSpec>, outputs: &[&str]) -> ModelSpec {
     ModelSpec {
+        params: Cow::Borrowed(&[]),
         name: Cow::Borrowed("Test"),
         inputs: inputs.to_vec().into(),
         nodes: nodes.into(),
@@ -50,6 +51,7 @@ pub(crate) fn node(layer: &str, args: &[&str], inputs: &[&str], output: Option<&
             .into(),
         output: output.map(|o| Cow::Owned(o.to_string())),
         repeat: 1,
+        repeat_expr: None,
     }
 }
 

@@ -89,7 +89,7 @@ fn push_weights(
         );
     }
     for rep in 0..node.repeat {
-        let prefix = if node.repeat > 1 {
+        let prefix = if node.numbered() {
             format!("{name}.{rep}")
         } else {
             name.to_string()

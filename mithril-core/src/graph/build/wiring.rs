@@ -37,6 +37,8 @@ pub(super) fn resolve(spec: &ModelSpec, values: &Values<'_>, errors: &mut Errors
             slots.push(match input {
                 ValueRef::Node(j) => Some(Slot::Node(*j)),
                 ValueRef::Literal(x) => Some(Slot::Literal(*x)),
+                // Templates are instantiated before they are built.
+                ValueRef::Expr(_) => Some(Slot::Literal(crate::graph::Scalar::new(0.0))),
                 ValueRef::Named(n) => {
                     used.push(n);
                     let slot = values.named.get(&**n).copied();

@@ -1,0 +1,117 @@
+//! Model families: models with parameters, instantiated in other models and
+//! as types of their own, checked while the crate compiles.
+
+use mithril::prelude::*;
+use mithril::train::{Loss, Objective, Trainer};
+
+mithril::model! {
+    /// A pre-norm transformer block of width `d` with `heads` heads.
+    Block(d: usize, heads: usize = 2, hidden: usize = 4 * 8, act: Layer = Gelu) {
+        input x: [B, T, d];
+        x -> ln: LayerNorm -> attn: MultiHeadAttention(d, heads) => a;
+        Add(x, a) => h;
+        h -> up: Linear(hidden) -> act -> down: Linear(d) => m;
+        Add(h, m) => y;
+        output y;
+    }
+
+    /// A stack of blocks: its width, depth and vocabulary are parameters.
+    Stack(vocab: usize = 11, d: usize = 8, heads: usize = 2, layers: usize = 3) {
+        input tokens: [B, T];
+        tokens -> embed: Embedding(vocab, d) -> blocks: Block(d = d, heads = heads, hidden = 4 * d) * layers
+               -> Multiply(1.0 / 2.0) -> head: Linear(vocab) => logits;
+        output logits;
+    }
+
+    /// Two widths of one block in one model.
+    TwoWidths {
+        input x: [B, T, 8];
+        x -> narrow: Block(8, 2) -> up: Linear(16) -> wide: Block(d = 16, heads = 4, act = Relu) => y;
+        output y;
+    }
+
+    Small = Stack(d = 4, layers = 2);
+    Deep = Stack(layers = 5);
+}
+
+fn linear(d_in: usize, d_out: usize) -> usize {
+    d_in * d_out + d_out
+}
+
+fn block(d: usize, hidden: usize) -> usize {
+    // LayerNorm, 4 projections without biases (mlx.nn's default), the MLP.
+    2 * d + 4 * d * d + linear(d, hidden) + linear(hidden, d)
+}
+
+#[test]
+fn instantiations_count_their_parameters() {
+    let stack = |vocab: usize, d: usize, layers: usize| {
+        vocab * d + layers * block(d, 4 * d) + linear(d, vocab)
+    };
+    assert_eq!(Stack::PARAMETER_COUNT, stack(11, 8, 3));
+    assert_eq!(Small::PARAMETER_COUNT, stack(11, 4, 2));
+    assert_eq!(Deep::PARAMETER_COUNT, stack(11, 8, 5));
+    assert_eq!(
+        TwoWidths::PARAMETER_COUNT,
+        block(8, 32) + linear(8, 16) + block(16, 32)
+    );
+}
+
+#[test]
+fn instances_run_with_their_own_sizes() -> Result<(), Box<dyn std::error::Error>> {
+    let backend = MlxBackend::builder().seed(3).build()?;
+    let params = Small::init(&backend)?;
+    assert_eq!(params.blocks.len(), 2);
+    assert_eq!(params.blocks[1].up.weight.shape(), &[16, 4]);
+    let tokens = Array::from_slice(&[1i32, 2, 3, 4, 5, 6], &[2, 3]);
+    let out = Small::forward(
+        &params,
+        &StackInputs {
+            tokens: tokens.clone(),
+        },
+    )?;
+    assert_eq!(out.logits.shape(), &[2, 3, 11]);
+
+    let deep = Deep::init(&backend)?;
+    assert_eq!(deep.blocks.len(), 5);
+    let paths: Vec<String> = Deep::graph()
+        .weights
+        .iter()
+        .map(|w| w.path.clone())
+        .collect();
+    assert!(paths.contains(&"blocks.4.attn.query_proj.weight".to_string()));
+    // The arrays of an instantiation read back into the family's type by path.
+    let again = <Stack as Family>::Params::from_weights(
+        &mut deep.to_arrays().into_iter(),
+        &Deep::graph().weights,
+    )
+    .expect("the same tree");
+    assert_eq!(again.blocks.len(), 5);
+    let out = Deep::forward(&deep, &StackInputs { tokens })?;
+    assert_eq!(out.logits.shape(), &[2, 3, 11]);
+
+    let two = TwoWidths::init(&backend)?;
+    assert_eq!(two.wide.attn.query_proj_weight.shape(), &[16, 16]);
+    assert_eq!(two.narrow.attn.query_proj_weight.shape(), &[8, 8]);
+    Ok(())
+}
+
+#[test]
+fn an_instance_trains() -> Result<(), Box<dyn std::error::Error>> {
+    use mithril::mlx_rs::optimizers::Adam;
+    let backend = MlxBackend::builder().seed(0).build()?;
+    let mut params = Small::init(&backend)?;
+    let objective = Objective::new("logits", Loss::cross_entropy());
+    let mut trainer = Trainer::<Small, _>::new(&backend, &objective, Adam::new(0.01))?;
+    // Predict the next token of a fixed sequence.
+    let tokens = Array::from_slice(&[1i32, 2, 3, 4, 5, 6, 7, 8], &[2, 4]);
+    let targets = Array::from_slice(&[2i32, 3, 4, 5, 6, 7, 8, 9], &[2, 4]);
+    let inputs = StackInputs { tokens };
+    let mut losses = Vec::new();
+    for _ in 0..30 {
+        let loss = trainer.step(&mut params, &inputs, &targets)?.loss;
+        losses.push(loss.item_cast::<f32>());
+    }
+    assert!(losses[29] < 0.5 * losses[0], "losses {losses:?}");
+    Ok(())
+}
