@@ -13,7 +13,7 @@ use mithril::mlx_rs::optimizers::{AdamW, AdamWBuilder};
 use mithril::mlx_rs::{Array, Dtype};
 use mithril::train::{Loss, Objective, Trainer};
 use mithril::{DType, MlxBackend, Model, Params, Values};
-use mithril_zoo::gpt::{Gpt2Small, GptSmall, GptTiny};
+use mithril_zoo::gpt::{Gpt2SmallPadded as Gpt2Small, GptSmall, GptTiny};
 
 use crate::model::{Config, Gpt, Numerics};
 use crate::variants::{AdamWSettings, BETAS, EPS, StepRunner};

@@ -1,83 +1,60 @@
-//! GPT-2 in `model!`: token and position embeddings, pre-norm blocks
-//! (LayerNorm, causal multi-head attention, LayerNorm, MLP with GELU),
-//! a final LayerNorm and an LM head tied to the token embedding (`share`).
+//! GPT-2 in `model!`, written once: token and position embeddings, pre-norm
+//! blocks (LayerNorm, causal multi-head attention, LayerNorm, MLP with
+//! GELU), a final LayerNorm and an LM head tied to the token embedding
+//! (`share`).
 //!
-//! Three sizes of one design: [`Gpt2Small`] (GPT-2 small: 12 blocks of
-//! width 768, 12 heads of 64, MLP 3,072, vocabulary 50,304 (50,257 padded to
-//! a multiple of 64, as nanoGPT does), context 1,024; 124,475,904
-//! parameters), [`GptSmall`] (4 blocks of 256, context 256: a launch-bound
-//! size) and [`GptTiny`] (2 blocks of 64, vocabulary 512, context 64: CPU
-//! tests). Parameter paths follow GPT-2's names where mlx.nn allows:
-//! `wte.weight`, `h.3.attn.query_proj.weight`, `ln_f.bias`.
+//! [`Gpt2`] is the family (Mithril's `create_gpt(bias, block_size, dims,
+//! num_heads, num_layers, vocab_size)`); its instances are GPT-2 small,
+//! medium, large and XL with the published 50,257-token vocabulary and
+//! context 1,024, [`Gpt2SmallPadded`] (GPT-2 small with the vocabulary
+//! padded to 50,304, a multiple of 64, as nanoGPT does: the GPU
+//! benchmark's model), [`GptSmall`] (4 blocks of 256, context 256: a
+//! launch-bound size) and [`GptTiny`] (2 blocks of 64, vocabulary 512,
+//! context 64: CPU tests). Parameter paths follow GPT-2's names where
+//! mlx.nn allows: `wte.weight`, `h.3.attn.query_proj.weight`, `ln_f.bias`.
 //!
 //! ```
-//! use mithril_zoo::gpt::Gpt2Small;
-//! assert_eq!(Gpt2Small::PARAMETER_COUNT, 124_475_904);
-//! assert_eq!(Gpt2Small::OUTPUT_SHAPES, &[("logits", "[B, T, 50304]")]);
+//! use mithril_zoo::gpt::{Gpt2Medium, Gpt2Small};
+//! assert_eq!(Gpt2Small::PARAMETER_COUNT, 124_439_808);
+//! assert_eq!(Gpt2Medium::OUTPUT_SHAPES, &[("logits", "[B, T, 50257]")]);
 //! ```
 
 mithril::model! {
-    /// GPT-2's block at width 768: 12 causal heads of 64, MLP 3,072.
-    pub Block768 {
-        input x: [B, T, 768];
-        x -> ln_1: LayerNorm -> attn: MultiHeadAttention(768, 12, causal = true, bias = true) => a;
+    /// GPT-2's block at width `d`: `heads` causal heads, an MLP of `4 * d`.
+    pub Block(d: usize, heads: usize) {
+        input x: [B, T, d];
+        x -> ln_1: LayerNorm -> attn: MultiHeadAttention(d, heads, causal = true, bias = true) => a;
         Add(x, a) => h;
-        h -> ln_2: LayerNorm -> fc: Linear(3072) -> GeluApprox -> proj: Linear(768) => m;
+        h -> ln_2: LayerNorm -> fc: Linear(4 * d) -> GeluApprox -> proj: Linear(d) => m;
         Add(h, m) => y;
         output y;
     }
 
-    /// GPT-2 small: next-token logits at every position of `tokens`
-    /// (`positions` holds `0..T`).
-    pub Gpt2Small {
+    /// GPT-2: next-token logits at every position of `tokens` (`positions`
+    /// holds `0..T`, at most `context`).
+    pub Gpt2(vocab: usize = 50257, context: usize = 1024, d: usize, heads: usize, layers: usize) {
         input tokens: [B, T], positions: [T];
-        tokens -> wte: Embedding(50304, 768) => token_vectors;
-        positions -> wpe: Embedding(1024, 768) => position_vectors;
-        Add(token_vectors, position_vectors) -> h: Block768 * 12 -> ln_f: LayerNorm
-            -> lm_head: Linear(50304, bias = false) => logits;
+        tokens -> wte: Embedding(vocab, d) => token_vectors;
+        positions -> wpe: Embedding(context, d) => position_vectors;
+        Add(token_vectors, position_vectors) -> h: Block(d, heads) * layers -> ln_f: LayerNorm
+            -> lm_head: Linear(vocab, bias = false) => logits;
         share lm_head.weight = wte.weight;
         output logits;
     }
 
-    /// The block at width 256: 4 causal heads of 64, MLP 1,024.
-    pub Block256 {
-        input x: [B, T, 256];
-        x -> ln_1: LayerNorm -> attn: MultiHeadAttention(256, 4, causal = true, bias = true) => a;
-        Add(x, a) => h;
-        h -> ln_2: LayerNorm -> fc: Linear(1024) -> GeluApprox -> proj: Linear(256) => m;
-        Add(h, m) => y;
-        output y;
-    }
-
-    /// 4 blocks of 256 over GPT-2's vocabulary, context 256.
-    pub GptSmall {
-        input tokens: [B, T], positions: [T];
-        tokens -> wte: Embedding(50304, 256) => token_vectors;
-        positions -> wpe: Embedding(256, 256) => position_vectors;
-        Add(token_vectors, position_vectors) -> h: Block256 * 4 -> ln_f: LayerNorm
-            -> lm_head: Linear(50304, bias = false) => logits;
-        share lm_head.weight = wte.weight;
-        output logits;
-    }
-
-    /// The block at width 64: 2 causal heads of 32, MLP 256.
-    pub Block64 {
-        input x: [B, T, 64];
-        x -> ln_1: LayerNorm -> attn: MultiHeadAttention(64, 2, causal = true, bias = true) => a;
-        Add(x, a) => h;
-        h -> ln_2: LayerNorm -> fc: Linear(256) -> GeluApprox -> proj: Linear(64) => m;
-        Add(h, m) => y;
-        output y;
-    }
-
+    /// GPT-2 small: 12 blocks of 768, 12 heads (124,439,808 parameters).
+    pub Gpt2Small = Gpt2(d = 768, heads = 12, layers = 12);
+    /// GPT-2 medium: 24 blocks of 1,024, 16 heads (354,823,168 parameters).
+    pub Gpt2Medium = Gpt2(d = 1024, heads = 16, layers = 24);
+    /// GPT-2 large: 36 blocks of 1,280, 20 heads (774,030,080 parameters).
+    pub Gpt2Large = Gpt2(d = 1280, heads = 20, layers = 36);
+    /// GPT-2 XL: 48 blocks of 1,600, 25 heads (1,557,611,200 parameters).
+    pub Gpt2Xl = Gpt2(d = 1600, heads = 25, layers = 48);
+    /// GPT-2 small with the vocabulary padded to 50,304 (124,475,904
+    /// parameters): the GPU benchmark's model.
+    pub Gpt2SmallPadded = Gpt2(vocab = 50304, d = 768, heads = 12, layers = 12);
+    /// 4 blocks of 256 over GPT-2's padded vocabulary, context 256.
+    pub GptSmall = Gpt2(vocab = 50304, context = 256, d = 256, heads = 4, layers = 4);
     /// 2 blocks of 64, vocabulary 512, context 64: the same design at CPU size.
-    pub GptTiny {
-        input tokens: [B, T], positions: [T];
-        tokens -> wte: Embedding(512, 64) => token_vectors;
-        positions -> wpe: Embedding(64, 64) => position_vectors;
-        Add(token_vectors, position_vectors) -> h: Block64 * 2 -> ln_f: LayerNorm
-            -> lm_head: Linear(512, bias = false) => logits;
-        share lm_head.weight = wte.weight;
-        output logits;
-    }
+    pub GptTiny = Gpt2(vocab = 512, context = 64, d = 64, heads = 2, layers = 2);
 }

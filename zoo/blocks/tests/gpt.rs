@@ -5,7 +5,9 @@ use mithril::mlx_rs::builder::Builder;
 use mithril::optimizers::AdamWBuilder;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer};
-use mithril_zoo::gpt::{Gpt2Small, GptTiny, GptTinyInputs};
+use mithril_zoo::gpt::{
+    Gpt2Inputs, Gpt2Large, Gpt2Medium, Gpt2Small, Gpt2SmallPadded, Gpt2Xl, GptSmall, GptTiny,
+};
 
 /// Token `t` of a sequence that repeats with period 7: easy to learn.
 fn batch(b: i32, t: i32) -> (Array, Array) {
@@ -18,10 +20,23 @@ fn batch(b: i32, t: i32) -> (Array, Array) {
 }
 
 #[test]
-fn gpt2_small_has_gpt2s_parameters() {
+fn every_size_has_its_published_parameter_count() {
+    // The token table is counted once (the head shares it).
+    assert_eq!(Gpt2Small::PARAMETER_COUNT, 124_439_808);
+    assert_eq!(Gpt2Medium::PARAMETER_COUNT, 354_823_168);
+    assert_eq!(Gpt2Large::PARAMETER_COUNT, 774_030_080);
+    assert_eq!(Gpt2Xl::PARAMETER_COUNT, 1_557_611_200);
+    assert_eq!(Gpt2SmallPadded::PARAMETER_COUNT, 124_475_904);
+    assert_eq!(
+        GptSmall::PARAMETER_COUNT,
+        50304 * 256 + 256 * 256 + 4 * 789_760 + 2 * 256
+    );
+    assert_eq!(Gpt2Xl::OUTPUT_SHAPES, &[("logits", "[B, T, 50257]")]);
+}
+
+#[test]
+fn gpt2_small_has_gpt2s_parameter_paths() {
     let graph = mithril::graph_of::<Gpt2Small>();
-    // 124,475,904: the token table is counted once (the head shares it).
-    assert_eq!(Gpt2Small::PARAMETER_COUNT, 124_475_904);
     assert!(graph.weights.iter().all(|w| !w.path.starts_with("lm_head")));
     assert_eq!(graph.weights[0].path, "wte.weight");
     assert!(
@@ -52,7 +67,7 @@ fn the_tiny_gpt_learns_in_bf16_with_f32_master_weights() -> Result<(), mithril::
     let (t, b) = (32, 8);
     let (tokens, targets) = batch(b, t);
     let positions = Array::from_slice(&(0..t).collect::<Vec<i32>>(), &[t]);
-    let inputs = GptTinyInputs { tokens, positions };
+    let inputs = Gpt2Inputs { tokens, positions };
     let mut losses = Vec::new();
     for _ in 0..40 {
         let loss = trainer.step(&mut params, &inputs, &targets)?.loss;
