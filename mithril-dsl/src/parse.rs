@@ -496,7 +496,10 @@ impl Parse for Operand {
         }
         if input.peek(Token![-]) || input.peek(syn::LitInt) || input.peek(syn::LitFloat) {
             let fork = input.fork();
-            if number(&fork).is_ok() && alone(&fork) {
+            if fork.peek(Token![-]) {
+                fork.parse::<Token![-]>()?;
+            }
+            if fork.parse::<syn::Lit>().is_ok() && alone(&fork) {
                 return Ok(Operand::Literal(number(input)?));
             }
         }
