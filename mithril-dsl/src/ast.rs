@@ -131,7 +131,7 @@ pub struct Call {
     /// (`-> Multiply(0.5)`).
     pub inputs: Vec<Operand>,
     /// `* 3`, `* layers` or `* (n - 1)`.
-    pub repeat: Option<Expr>,
+    pub repeat: Option<Box<Expr>>,
 }
 
 pub struct Arg {

@@ -645,7 +645,7 @@ pub fn push_node(
         });
     }
     let mut repeat_expr = None;
-    let repeat = match &call.repeat {
+    let repeat = match call.repeat.as_deref() {
         None => 1,
         Some(Expr::Lit(syn::ExprLit {
             lit: Lit::Int(n), ..

@@ -661,7 +661,7 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
         } else {
             Err(input.error("no count"))
         };
-        repeat = Some(count.map_err(|e| {
+        repeat = Some(Box::new(count.map_err(|e| {
             syn::Error::new(
                 e.span(),
                 format!(
@@ -669,7 +669,7 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
                     next_token(input)
                 ),
             )
-        })?);
+        })?));
     }
     let layer_name = layer
         .segments
