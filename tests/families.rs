@@ -30,6 +30,26 @@ mithril::model! {
         output y;
     }
 
+    /// A recurrent cell: its next hidden state and cell state are two outputs.
+    Cell(d: usize = 4) {
+        input x: [B, d], h: [B, d], c: [B, d];
+        Concat(axis = -1)(x, h) -> gate: Linear(d) -> Sigmoid => f;
+        Concat(axis = -1)(x, h) -> candidate: Linear(d) -> Tanh => g;
+        Multiply(f, c) => kept;
+        Add(kept, g) => cell;
+        cell -> Tanh => hidden;
+        output hidden, cell;
+    }
+
+    /// Two steps of the cell, its outputs bound by name (`cell` left unused
+    /// the second time).
+    Unrolled {
+        input x0: [B, 4], x1: [B, 4], h: [B, 4], c: [B, 4];
+        Cell(x0, h, c) => { hidden: h1, cell: c1 };
+        step_2: Cell(d = 4)(x1, h1, c1) => { hidden };
+        output hidden, c1;
+    }
+
     Small = Stack(d = 4, layers = 2);
     Deep = Stack(layers = 5);
 }
@@ -113,5 +133,35 @@ fn an_instance_trains() -> Result<(), Box<dyn std::error::Error>> {
         losses.push(loss.item_cast::<f32>());
     }
     assert!(losses[29] < 0.5 * losses[0], "losses {losses:?}");
+    Ok(())
+}
+
+#[test]
+fn a_model_with_two_outputs_is_a_layer() -> Result<(), Box<dyn std::error::Error>> {
+    let backend = MlxBackend::builder().seed(5).build()?;
+    let params = Unrolled::init(&backend)?;
+    let x = |k: f32| Array::from_slice(&[k, 0.5, -1.0, 2.0, 0.1, 0.2, 0.3, k], &[2, 4]);
+    let (h, c) = (x(0.0), x(1.0));
+    let out = Unrolled::forward(
+        &params,
+        &UnrolledInputs {
+            x0: x(0.3),
+            x1: x(-0.7),
+            h: h.clone(),
+            c: c.clone(),
+        },
+    )?;
+    // The same two steps, one cell at a time.
+    let first = mithril::forward::<Cell>(&params.cell_0, &CellInputs { x: x(0.3), h, c })?;
+    let second = mithril::forward::<Cell>(
+        &params.step_2,
+        &CellInputs {
+            x: x(-0.7),
+            h: first.hidden.clone(),
+            c: first.cell.clone(),
+        },
+    )?;
+    assert!(out.c1.all_close(&first.cell, 1e-6, 1e-6, None)?);
+    assert!(out.hidden.all_close(&second.hidden, 1e-6, 1e-6, None)?);
     Ok(())
 }

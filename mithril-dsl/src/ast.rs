@@ -108,7 +108,16 @@ pub enum DimTok {
 pub struct Flow {
     pub head: Head,
     pub stages: Vec<Call>,
-    pub target: Ident,
+    pub target: Target,
+}
+
+/// What a flow's result is called.
+pub enum Target {
+    /// `=> name`
+    Name(Ident),
+    /// `=> { hidden: h, cell }`: a nested model's outputs by name (an output
+    /// alone names a value of its own name).
+    Outputs(Vec<(Ident, Ident)>),
 }
 
 pub enum Head {

@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use mithril_core::args::{ArgSpec, ArgValue};
 use mithril_core::dim::MAX_SIZE;
 use mithril_core::graph::{
-    DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, Scalar, ShareSpec, Site, ValueRef,
-    repeat_out_of_range, size_out_of_range,
+    Binding, DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, Scalar, ShareSpec, Site,
+    ValueRef, repeat_out_of_range, size_out_of_range,
 };
 use mithril_core::layers::{Buffer, LayerRule};
 use proc_macro2::TokenStream;
@@ -23,7 +23,7 @@ use syn::{Expr, Ident, Lit, Path, UnOp};
 
 use mithril_core::family::{self, ExprTok, Func, LAYER_PARAM, ParamKind, ParamSpec, ParamType};
 
-use crate::ast::{BufferDecl, Call, DimTok, Head, ModelDef, Operand, Stmt};
+use crate::ast::{BufferDecl, Call, DimTok, Head, ModelDef, Operand, Stmt, Target};
 
 /// A model's spec and the tokens behind each of its sites.
 pub struct Lowered {
@@ -48,6 +48,8 @@ pub struct NodeTokens {
     pub args: Vec<TokenStream>,
     pub inputs: Vec<TokenStream>,
     pub output: Option<Ident>,
+    /// `hidden: h` of `=> { hidden: h, cell }`, each.
+    pub bindings: Vec<TokenStream>,
     pub repeat: Option<TokenStream>,
     /// The function a custom op calls, normalised (see [`function_arg`]).
     pub function: Option<Path>,
@@ -66,6 +68,9 @@ impl Lowered {
                 node(i).and_then(|n| n.inputs.get(input).cloned())
             }
             Site::NodeOutput(i) => node(i).map(|n| n.output.to_token_stream()),
+            Site::NodeBinding { node: i, binding } => {
+                node(i).and_then(|n| n.bindings.get(binding).cloned())
+            }
             Site::NodeRepeat(i) => node(i).map(|n| n.repeat.clone().unwrap_or(n.call.clone())),
             Site::Output(i) => self.outputs.get(i).map(ToTokens::to_token_stream),
             Site::ShareTarget(i) => self.shares.get(i).map(|(t, _)| t.clone()),
@@ -278,8 +283,29 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                     previous = Some((index, node_tokens[index].call.clone()));
                 }
                 if let Some((last, _)) = previous {
-                    nodes[last].output = Some(text(&flow.target));
-                    node_tokens[last].output = Some(flow.target.clone());
+                    match &flow.target {
+                        Target::Name(name) => {
+                            nodes[last].output = Some(text(name));
+                            node_tokens[last].output = Some(name.clone());
+                        }
+                        Target::Outputs(pairs) => {
+                            nodes[last].bindings = pairs
+                                .iter()
+                                .map(|(output, value)| Binding {
+                                    output: text(output),
+                                    value: text(value),
+                                })
+                                .collect::<Vec<_>>()
+                                .into();
+                            node_tokens[last].bindings = pairs
+                                .iter()
+                                .map(|(output, value)| match output == value {
+                                    true => output.to_token_stream(),
+                                    false => quote::quote!(#output: #value),
+                                })
+                                .collect();
+                        }
+                    }
                 }
             }
         }
@@ -505,6 +531,7 @@ fn push_buffer(
         args: args.into(),
         inputs: Cow::Borrowed(&[]),
         output: Some(text(&decl.name)),
+        bindings: Cow::Borrowed(&[]),
         repeat: 1,
         repeat_expr: None,
     });
@@ -515,6 +542,7 @@ fn push_buffer(
         args: arg_tokens,
         inputs: Vec::new(),
         output: Some(decl.name.clone()),
+        bindings: Vec::new(),
         repeat: None,
         function: None,
     });
@@ -686,6 +714,7 @@ pub fn push_node(
         args: args.into(),
         inputs: inputs.into(),
         output: None,
+        bindings: Cow::Borrowed(&[]),
         repeat,
         repeat_expr,
     });
@@ -696,6 +725,7 @@ pub fn push_node(
         args: arg_tokens,
         inputs: input_tokens,
         output: None,
+        bindings: Vec::new(),
         // `Linear(32) * 3`: errors about the repeat point at the whole call.
         repeat: call.repeat.as_ref().map(|n| {
             let call = &call.tokens;

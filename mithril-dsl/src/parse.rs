@@ -14,7 +14,7 @@ use quote::ToTokens;
 
 use crate::ast::{
     Arg, BufferDecl, Call, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand, ParamDecl,
-    ParamPath, Share, Stmt,
+    ParamPath, Share, Stmt, Target,
 };
 use crate::nesting;
 
@@ -570,11 +570,35 @@ fn parse_flow(input: ParseStream, params: &[String]) -> syn::Result<Flow> {
                 ),
             )
         })?;
+        if input.peek(syn::token::Brace) {
+            let content;
+            let brace = braced!(content in input);
+            let bindings = Punctuated::<OutputBinding, Token![,]>::parse_terminated(&content)?;
+            if bindings.is_empty() {
+                return Err(syn::Error::new(
+                    brace.span.join(),
+                    "expected the outputs to bind, as in `=> { hidden: h, cell }`",
+                ));
+            }
+            if let Head::Value(v) = &head
+                && stages.is_empty()
+            {
+                return Err(syn::Error::new_spanned(
+                    quote::quote!(#v #arrow),
+                    format!("`{v} => {{ .. }}` applies no layer; write `{v} -> Model => {{ .. }}`"),
+                ));
+            }
+            return Ok(Flow {
+                head,
+                stages,
+                target: Target::Outputs(bindings.into_iter().map(|b| (b.0, b.1)).collect()),
+            });
+        }
         let target: Ident = input.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
                 format!(
-                    "expected a name for the result after `=>`, found `{}`",
+                    "expected a name for the result after `=>`, or `{{ output: name, .. }}` for a model's outputs, found `{}`",
                     next_token(input)
                 ),
             )
@@ -587,11 +611,43 @@ fn parse_flow(input: ParseStream, params: &[String]) -> syn::Result<Flow> {
                 format!("`{v} => {target}` applies no layer; write `{v} -> Layer => {target}`"),
             ));
         }
+        let target = Target::Name(target);
         Ok(Flow {
             head,
             stages,
             target,
         })
+    }
+}
+
+/// `hidden: h` or `cell` in `=> { hidden: h, cell }`.
+struct OutputBinding(Ident, Ident);
+
+impl Parse for OutputBinding {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let output: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!(
+                    "expected an output of the model, as in `=> {{ hidden: h, cell }}`, found `{}`",
+                    next_token(input)
+                ),
+            )
+        })?;
+        if input.peek(Token![:]) {
+            input.parse::<Token![:]>()?;
+            let value: Ident = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!(
+                        "expected a name for output `{output}`, found `{}`",
+                        next_token(input)
+                    ),
+                )
+            })?;
+            return Ok(OutputBinding(output, value));
+        }
+        Ok(OutputBinding(output.clone(), output))
     }
 }
 

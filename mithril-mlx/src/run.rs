@@ -112,10 +112,13 @@ fn run(
         })
         .collect::<Result<_, Exception>>()?;
     let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
+    // Every output of a nested model whose outputs are bound by name.
+    let mut parts: Vec<Vec<Array>> = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
         let array = |v: &ValueId| match *v {
             ValueId::Input(i) => Some(&inputs[i]),
             ValueId::Node(i) => Some(&values[i]),
+            ValueId::Part { node, output } => Some(&parts[node][output]),
             ValueId::Literal(_) => None,
         };
         let literals = literal_operands(node, &array, &ctx.options)?;
@@ -132,6 +135,7 @@ fn run(
             .evaluate(&bindings)
             .map(|d| d.iter().map(|&n| n as i32).collect());
         let mut out: Option<Array> = None;
+        let mut all: Vec<Array> = Vec::new();
         for rep in 0..node.repeat {
             let first = rep * per_application;
             // A layer that shares parameters (applied once) gets them in place.
@@ -164,7 +168,12 @@ fn run(
                         .map(|(p, _)| application(p, node, rep) + ".")
                         .unwrap_or_default();
                     let sub_trace = trace.as_mut().map(|(_, t)| (prefix.as_str(), &mut **t));
-                    run(sub, w, &sub_inputs, ctx, offset, sub_trace)?.swap_remove(0)
+                    let mut outputs = run(sub, w, &sub_inputs, ctx, offset, sub_trace)?;
+                    let first = outputs.remove(0);
+                    if !node.parts.is_empty() {
+                        all = std::iter::once(first.clone()).chain(outputs).collect();
+                    }
+                    first
                 }
             };
             if let Some((prefix, trace)) = trace.as_mut() {
@@ -180,6 +189,7 @@ fn run(
         values.push(
             out.ok_or_else(|| Exception::custom(format!("layer `{}` applied 0 times", node.name)))?,
         );
+        parts.push(all);
     }
     Ok(graph
         .outputs
@@ -187,6 +197,7 @@ fn run(
         .map(|o| match o.value {
             ValueId::Input(i) => inputs[i].clone(),
             ValueId::Node(i) => values[i].clone(),
+            ValueId::Part { node, output } => parts[node][output].clone(),
             // `output` lists named values only.
             ValueId::Literal(x) => Array::from_f64(x.value()),
         })

@@ -376,6 +376,7 @@ pub fn instantiate(
             args: args.into(),
             inputs: inputs.into(),
             output: node.output.clone(),
+            bindings: node.bindings.clone(),
             repeat,
             // Kept: a count that varies with the instantiation numbers its
             // applications even when it is 1 (`h.0.weight`).

@@ -31,6 +31,13 @@ pub enum Site {
     },
     /// The `=> name` of node `i`.
     NodeOutput(usize),
+    /// Binding `binding` of node `node`'s `=> { output: name, .. }`.
+    NodeBinding {
+        /// Node.
+        node: usize,
+        /// Binding index.
+        binding: usize,
+    },
     /// The repeat count of node `i`.
     NodeRepeat(usize),
     /// Output `i` of the `output` list.

@@ -23,7 +23,9 @@ pub use build::{
     repeat_out_of_range, size_out_of_range,
 };
 pub use error::{BuildError, ConcreteShapeError, InputShapeError, Site};
-pub use spec::{DimSpec, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef, snake_case};
+pub use spec::{
+    Binding, DimSpec, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef, snake_case,
+};
 
 /// A value in a built graph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -32,6 +34,14 @@ pub enum ValueId {
     Input(usize),
     /// The output of node `i` (execution order).
     Node(usize),
+    /// Output `output` of node `node` (execution order), a nested model with
+    /// several outputs.
+    Part {
+        /// The node.
+        node: usize,
+        /// The nested model's output index.
+        output: usize,
+    },
     /// A number written as an operand (shape `[]`).
     Literal(Scalar),
 }
@@ -79,6 +89,14 @@ impl Op {
             Op::Model(g) => g.apply(inputs),
         }
     }
+
+    /// Every output's shape: a nested model's outputs in order.
+    pub fn infer_all(&self, inputs: &[Operand<'_>]) -> Result<Vec<Shape>, ShapeError> {
+        match self {
+            Op::Layer(l) => l.infer(inputs).map(|s| vec![s]),
+            Op::Model(g) => g.apply_all(inputs),
+        }
+    }
 }
 
 /// A layer application in a built graph.
@@ -90,8 +108,11 @@ pub struct Node {
     pub op: Op,
     /// Its inputs.
     pub inputs: Vec<ValueId>,
-    /// The output shape.
+    /// The output shape (a nested model's first output).
     pub shape: Shape,
+    /// Every output's shape, for a nested model whose outputs are bound by
+    /// name (`=> { hidden, cell }`); empty otherwise.
+    pub parts: Vec<Shape>,
     /// Applications in sequence.
     pub repeat: usize,
     /// The parameters it owns, as a range of [`Graph::weights`].
@@ -205,13 +226,22 @@ impl Graph {
     /// Applies this graph as a layer: binds its declared inputs to `inputs`
     /// and returns its (single) output shape in the caller's terms.
     pub fn apply(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
-        let [output] = &self.outputs[..] else {
+        if self.outputs.len() != 1 {
+            let names: Vec<String> = self.outputs.iter().map(|o| o.name.clone()).collect();
             return Err(ShapeError::new(format!(
-                "model `{}` has {} outputs; only single-output models can be used as layers",
+                "model `{}` has {} outputs (`{}`); bind them by name at the end of the statement, as in `=> {{ {} }}`",
                 self.name,
-                self.outputs.len()
+                self.outputs.len(),
+                names.join("`, `"),
+                names.join(", ")
             )));
-        };
+        }
+        Ok(self.apply_all(inputs)?.swap_remove(0))
+    }
+
+    /// Applies this graph as a layer and returns every output's shape in
+    /// the caller's terms.
+    pub fn apply_all(&self, inputs: &[Operand<'_>]) -> Result<Vec<Shape>, ShapeError> {
         let mut map: HashMap<Arc<str>, Dim> = HashMap::new();
         for (declared, actual) in self.inputs.iter().zip(inputs) {
             let fits = declared.shape.rank() == actual.shape.rank()
@@ -237,7 +267,11 @@ impl Graph {
                 )));
             }
         }
-        Ok(output.shape.substitute(&|s| map.get(s).cloned()))
+        Ok(self
+            .outputs
+            .iter()
+            .map(|o| o.shape.substitute(&|s| map.get(s).cloned()))
+            .collect())
     }
 
     /// Checks concrete input sizes against the declared shapes and returns the
@@ -272,14 +306,16 @@ impl Graph {
         let bindings = self.bind_inputs(sizes).map_err(ConcreteShapeError::Input)?;
         let input_shapes: Vec<Shape> = sizes.iter().map(|s| Shape::known(s)).collect();
         let mut node_shapes: Vec<Shape> = Vec::with_capacity(self.nodes.len());
+        let mut part_shapes: Vec<Vec<Shape>> = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
-            let shapes: Vec<&Shape> = node
+            let shapes: Vec<Shape> = node
                 .inputs
                 .iter()
                 .map(|v| match *v {
-                    ValueId::Input(i) => &input_shapes[i],
-                    ValueId::Node(i) => &node_shapes[i],
-                    ValueId::Literal(_) => &SCALAR_SHAPE,
+                    ValueId::Input(i) => input_shapes[i].clone(),
+                    ValueId::Node(i) => node_shapes[i].clone(),
+                    ValueId::Part { node, output } => part_shapes[node][output].clone(),
+                    ValueId::Literal(_) => SCALAR_SHAPE.clone(),
                 })
                 .collect();
             let labels: Vec<String> = node.inputs.iter().map(|v| self.label(*v)).collect();
@@ -295,6 +331,13 @@ impl Graph {
             // Symbols in the layer's own arguments (`Reshape([B, 6, 10])`)
             // take the values the inputs bound.
             let op = node.op.bind(&bindings);
+            if !node.parts.is_empty() {
+                let all = op.infer_all(&operands).map_err(layer_error)?;
+                node_shapes.push(all[0].clone());
+                part_shapes.push(all);
+                continue;
+            }
+            part_shapes.push(Vec::new());
             let mut out = op.infer(&operands).map_err(layer_error)?;
             for _ in 1..node.repeat {
                 let previous = out;
@@ -325,6 +368,13 @@ impl Graph {
         match value {
             ValueId::Input(i) => format!("`{}`", self.inputs[i].name),
             ValueId::Node(i) => format!("the output of `{}`", self.nodes[i].name),
+            ValueId::Part { node, output } => match &self.nodes[node].op {
+                Op::Model(g) => format!(
+                    "output `{}` of `{}`",
+                    g.outputs[output].name, self.nodes[node].name
+                ),
+                Op::Layer(_) => format!("the output of `{}`", self.nodes[node].name),
+            },
             ValueId::Literal(x) => format!("`{x}`"),
         }
     }
@@ -334,6 +384,7 @@ impl Graph {
         match value {
             ValueId::Input(i) => &self.inputs[i].shape,
             ValueId::Node(i) => &self.nodes[i].shape,
+            ValueId::Part { node, output } => &self.nodes[node].parts[output],
             ValueId::Literal(_) => &SCALAR_SHAPE,
         }
     }

@@ -88,6 +88,9 @@ pub struct NodeSpec {
     pub inputs: List<ValueRef>,
     /// The value name it defines (`=> h`), if any.
     pub output: Option<Str>,
+    /// The values it defines from a nested model's outputs, by output name
+    /// (`=> { hidden: h, cell }`); empty for `=> name` or none.
+    pub bindings: List<Binding>,
     /// How many times it is applied in sequence (`Block * 4`).
     pub repeat: usize,
     /// The repeat count as an expression of the model's parameters
@@ -139,6 +142,16 @@ impl NodeSpec {
             .unwrap_or(&self.layer)
             .to_string()
     }
+}
+
+/// `hidden: h` in `=> { hidden: h, cell }`: the value `h` is the nested
+/// model's output `hidden`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    /// The nested model's output.
+    pub output: Str,
+    /// The value it defines.
+    pub value: Str,
 }
 
 /// A reference to a value from a node.
@@ -229,6 +242,7 @@ mod tests {
             args: Cow::Borrowed(&[]),
             inputs: Cow::Borrowed(&[]),
             output: None,
+            bindings: Cow::Borrowed(&[]),
             repeat: 2,
             repeat_expr: None,
         };

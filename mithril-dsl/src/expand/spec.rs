@@ -158,9 +158,13 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
             }
         }));
         let output = option_str(&n.output);
+        let bindings = list_tokens(n.bindings.iter().map(|b| {
+            let (output, value) = (str_tokens(&b.output), str_tokens(&b.value));
+            quote!(#p::Binding { output: #output, value: #value })
+        }));
         let repeat = n.repeat;
         let repeat_expr = option_expr(&n.repeat_expr);
-        quote!(#p::NodeSpec { name: #name, layer: #layer, args: #args, inputs: #inputs, output: #output, repeat: #repeat, repeat_expr: #repeat_expr })
+        quote!(#p::NodeSpec { name: #name, layer: #layer, args: #args, inputs: #inputs, output: #output, bindings: #bindings, repeat: #repeat, repeat_expr: #repeat_expr })
     }));
     let params = list_tokens(spec.params.iter().map(|param| {
         let name = str_tokens(&param.name);

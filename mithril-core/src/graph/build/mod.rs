@@ -92,6 +92,17 @@ impl Graph {
             let value = match slot {
                 Some(wiring::Slot::Input(k)) => Some(ValueId::Input(*k)),
                 Some(wiring::Slot::Node(j)) => position(*j).map(ValueId::Node),
+                Some(wiring::Slot::Part(j, b)) => position(*j).and_then(|p| {
+                    let wanted = &spec.nodes[*j].bindings[*b].output;
+                    match &nodes[p].op {
+                        crate::graph::Op::Model(g) => g
+                            .outputs
+                            .iter()
+                            .position(|o| o.name == **wanted)
+                            .map(|output| ValueId::Part { node: p, output }),
+                        crate::graph::Op::Layer(_) => None,
+                    }
+                }),
                 // `output` lists names only.
                 Some(wiring::Slot::Literal(_)) | None => None,
             };
@@ -99,6 +110,7 @@ impl Graph {
                 let shape = match value {
                     ValueId::Input(k) => values.inputs[k].shape.clone(),
                     ValueId::Node(p) => nodes[p].shape.clone(),
+                    ValueId::Part { node, output } => nodes[node].parts[output].clone(),
                     ValueId::Literal(_) => crate::shape::Shape::default(),
                 };
                 outputs.push(GraphOutput {

@@ -22,7 +22,8 @@ pub(super) fn resolve(
         .enumerate()
         .map(|(i, node)| {
             let op = op_of(i, node, models, errors)?;
-            check_inputs(i, node, &op, errors).then_some(op)
+            (check_inputs(i, node, &op, errors) && check_bindings(i, node, &op, errors))
+                .then_some(op)
         })
         .collect()
 }
@@ -163,6 +164,54 @@ fn check_inputs(i: usize, node: &NodeSpec, op: &Op, errors: &mut Errors) -> bool
         return false;
     }
     true
+}
+
+/// The outputs `=> { output: name }` binds: a nested model's, each once;
+/// `false` after reporting.
+fn check_bindings(i: usize, node: &NodeSpec, op: &Op, errors: &mut Errors) -> bool {
+    if node.bindings.is_empty() {
+        return true;
+    }
+    let Op::Model(graph) = op else {
+        errors.push(
+            Site::NodeBinding { node: i, binding: 0 },
+            format!(
+                "`{}` has one output; name it with `=> name` (outputs are bound by name only for models with several)",
+                node.kind()
+            ),
+        );
+        return false;
+    };
+    let names: Vec<&str> = graph.outputs.iter().map(|o| o.name.as_str()).collect();
+    let mut fits = true;
+    for (b, binding) in node.bindings.iter().enumerate() {
+        if !names.contains(&&*binding.output) {
+            fits = false;
+            let hint = crate::closest(&binding.output, &names)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            errors.push(
+                Site::NodeBinding {
+                    node: i,
+                    binding: b,
+                },
+                format!(
+                    "model `{}` has no output `{}`; {hint}its outputs are `{}`",
+                    graph.name,
+                    binding.output,
+                    names.join("`, `")
+                ),
+            );
+        }
+    }
+    if node.repeat > 1 || node.repeat_expr.is_some() {
+        errors.push(
+            Site::NodeRepeat(i),
+            "a model whose outputs are bound by name cannot be repeated",
+        );
+        return false;
+    }
+    fits
 }
 
 /// The error for a repeat count outside `1..=MAX_REPEAT`, given as written.

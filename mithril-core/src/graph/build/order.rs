@@ -22,7 +22,7 @@ pub(super) fn topological(
             slots
                 .iter()
                 .filter_map(|s| match s {
-                    Some(Slot::Node(j)) => Some(*j),
+                    Some(Slot::Node(j) | Slot::Part(j, _)) => Some(*j),
                     _ => None,
                 })
                 .collect()

@@ -26,6 +26,8 @@ pub(super) struct Shaped {
     pub input_shapes: Vec<Shape>,
     /// Its output shape.
     pub shape: Shape,
+    /// Every output's shape, for a node whose outputs are bound by name.
+    pub parts: Vec<Shape>,
 }
 
 /// The nodes whose shapes could be inferred, in execution order.
@@ -53,6 +55,15 @@ pub(super) fn infer(
             .map(|slot| match slot {
                 Some(Slot::Input(k)) => Some(ValueId::Input(*k)),
                 Some(Slot::Node(j)) => position.get(*j).copied().flatten().map(ValueId::Node),
+                Some(Slot::Part(j, b)) => {
+                    let p = position.get(*j).copied().flatten()?;
+                    let wanted = &spec.nodes[*j].bindings[*b].output;
+                    let output = match &shaped[p].op {
+                        Op::Model(g) => g.outputs.iter().position(|o| o.name == **wanted)?,
+                        Op::Layer(_) => return None,
+                    };
+                    Some(ValueId::Part { node: p, output })
+                }
                 Some(Slot::Literal(x)) => Some(ValueId::Literal(*x)),
                 None => None,
             })
@@ -63,6 +74,7 @@ pub(super) fn infer(
         let shape_of = |v: ValueId| match v {
             ValueId::Input(k) => &inputs[k].shape,
             ValueId::Node(p) => &shaped[p].shape,
+            ValueId::Part { node, output } => &shaped[node].parts[output],
             ValueId::Literal(_) => &scalar,
         };
         let label = |v: ValueId| match v {
@@ -71,6 +83,15 @@ pub(super) fn infer(
                 let source = shaped[p].source;
                 match &spec.nodes[source].output {
                     Some(name) => format!("`{name}`"),
+                    None => format!("the output of `{}`", names[source]),
+                }
+            }
+            ValueId::Part { node, output } => {
+                let source = shaped[node].source;
+                match spec.nodes[source].bindings.iter().find(|b| {
+                    matches!(&shaped[node].op, Op::Model(g) if g.outputs[output].name == *b.output)
+                }) {
+                    Some(b) => format!("`{}`", b.value),
                     None => format!("the output of `{}`", names[source]),
                 }
             }
@@ -83,14 +104,18 @@ pub(super) fn infer(
             .zip(&labels)
             .map(|(s, l)| Operand { label: l, shape: s })
             .collect();
-        let shape = match op.infer(&operands) {
-            Ok(s) => s,
+        let node = &spec.nodes[i];
+        let inferred = match node.bindings.is_empty() {
+            true => op.infer(&operands).map(|s| (s, Vec::new())),
+            false => op.infer_all(&operands).map(|all| (all[0].clone(), all)),
+        };
+        let (shape, parts) = match inferred {
+            Ok(found) => found,
             Err(e) => {
                 errors.push(Site::Node(i), e.message);
                 continue;
             }
         };
-        let node = &spec.nodes[i];
         if node.repeat > 1 && shape != input_shapes[0] {
             errors.push(
                 Site::NodeRepeat(i),
@@ -112,6 +137,7 @@ pub(super) fn infer(
             inputs: ids,
             input_shapes,
             shape,
+            parts,
         });
     }
     shaped

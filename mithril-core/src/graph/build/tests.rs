@@ -50,6 +50,7 @@ pub(crate) fn node(layer: &str, args: &[&str], inputs: &[&str], output: Option<&
             .collect::<Vec<_>>()
             .into(),
         output: output.map(|o| Cow::Owned(o.to_string())),
+        bindings: Cow::Borrowed(&[]),
         repeat: 1,
         repeat_expr: None,
     }

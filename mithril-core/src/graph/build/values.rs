@@ -48,6 +48,29 @@ pub(super) fn declare<'a>(spec: &'a ModelSpec, errors: &mut Errors) -> Values<'a
         });
     }
     for (i, node) in spec.nodes.iter().enumerate() {
+        for (b, binding) in node.bindings.iter().enumerate() {
+            let value = &*binding.value;
+            let site = Site::NodeBinding {
+                node: i,
+                binding: b,
+            };
+            match named.get(value) {
+                Some(Slot::Input(_)) => errors.push(
+                    site,
+                    format!("`{value}` is already a model input; choose another name"),
+                ),
+                Some(_) => errors.push(site, format!("value `{value}` is defined twice")),
+                None => {
+                    named.insert(value, Slot::Part(i, b));
+                }
+            }
+            if node.bindings[..b]
+                .iter()
+                .any(|o| o.output == binding.output)
+            {
+                errors.push(site, format!("output `{}` is bound twice", binding.output));
+            }
+        }
         if let Some(out) = &node.output {
             match named.get(&**out) {
                 Some(Slot::Input(_)) => errors.push(
@@ -55,7 +78,7 @@ pub(super) fn declare<'a>(spec: &'a ModelSpec, errors: &mut Errors) -> Values<'a
                     format!("`{out}` is already a model input; choose another name"),
                 ),
                 // Names are only ever inputs and nodes.
-                Some(Slot::Node(_) | Slot::Literal(_)) => errors.push(
+                Some(Slot::Node(_) | Slot::Part(..) | Slot::Literal(_)) => errors.push(
                     Site::NodeOutput(i),
                     format!("value `{out}` is defined twice"),
                 ),

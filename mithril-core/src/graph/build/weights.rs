@@ -56,6 +56,7 @@ pub(super) fn assign(
             op: s.op,
             inputs: s.inputs,
             shape: s.shape,
+            parts: s.parts,
             repeat: node.repeat,
             weights: start..weights.len(),
             shared: Vec::new(),

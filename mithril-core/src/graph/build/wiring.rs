@@ -14,6 +14,8 @@ pub(super) enum Slot {
     Input(usize),
     /// The output of the node at this source index.
     Node(usize),
+    /// Binding `binding` (`=> { output: name }`) of the node at this source index.
+    Part(usize, usize),
     /// A number written as an operand.
     Literal(Scalar),
 }
@@ -97,6 +99,17 @@ pub(super) fn resolve(spec: &ModelSpec, values: &Values<'_>, errors: &mut Errors
     // missing statement is the one error to report then.
     if !spec.outputs.is_empty() {
         for (i, node) in spec.nodes.iter().enumerate() {
+            for (b, binding) in node.bindings.iter().enumerate() {
+                if !used.contains(&&*binding.value) {
+                    errors.push(
+                        Site::NodeBinding { node: i, binding: b },
+                        format!(
+                            "value `{}` is never used; feed it to a layer or list it in `output` (an output that is not needed need not be bound)",
+                            binding.value
+                        ),
+                    );
+                }
+            }
             if let Some(out) = &node.output
                 && !used.contains(&&**out)
             {
