@@ -96,8 +96,8 @@ pub mod __private {
         BinaryOp, ExprTok, Func, ParamKind, ParamSpec, ParamType, Template,
     };
     pub use mithril_core::graph::{
-        Binding, DimSpec, Graph, InputSpec, ModelSpec, Nested, NodeSpec, Scalar, ShareSpec,
-        ValueRef,
+        Binding, DimSpec, Graph, InputSpec, LoopSpec, ModelSpec, Nested, NodeSpec, Scalar,
+        ShareSpec, ValueRef,
     };
     pub use mithril_mlx::mlx_rs::Array;
     pub use mithril_mlx::{

@@ -50,6 +50,15 @@ mithril::model! {
         output hidden, c1;
     }
 
+    /// Mithril's `MLP(activations, dimensions)`: one layer per entry.
+    pub Mlp(dimensions: [usize], activations: [Layer], features: usize = 6) {
+        input x: [B, features];
+        x -> for i in 0..len(dimensions) { layers: Linear(dimensions[i]) -> activations[i] } => y;
+        output y;
+    }
+
+    Mlp3 = Mlp(dimensions = [16, 8, 2], activations = [Relu, Tanh, Sigmoid]);
+
     Small = Stack(d = 4, layers = 2);
     Deep = Stack(layers = 5);
 }
@@ -163,5 +172,46 @@ fn a_model_with_two_outputs_is_a_layer() -> Result<(), Box<dyn std::error::Error
     )?;
     assert!(out.c1.all_close(&first.cell, 1e-6, 1e-6, None)?);
     assert!(out.hidden.all_close(&second.hidden, 1e-6, 1e-6, None)?);
+    Ok(())
+}
+
+#[test]
+fn a_loop_makes_one_layer_per_list_entry() -> Result<(), Box<dyn std::error::Error>> {
+    assert_eq!(
+        Mlp3::PARAMETER_COUNT,
+        (6 * 16 + 16) + (16 * 8 + 8) + (8 * 2 + 2)
+    );
+    assert_eq!(Mlp3::OUTPUT_SHAPES, &[("y", "[B, 2]")]);
+    let paths: Vec<&str> = Mlp3::graph()
+        .weights
+        .iter()
+        .map(|w| w.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "layers.0.weight",
+            "layers.0.bias",
+            "layers.1.weight",
+            "layers.1.bias",
+            "layers.2.weight",
+            "layers.2.bias"
+        ]
+    );
+    let backend = MlxBackend::builder().seed(1).build()?;
+    let params = Mlp3::init(&backend)?;
+    assert_eq!(params.layers.len(), 3);
+    assert_eq!(params.layers[1].weight.shape(), &[8, 16]);
+    let x = Array::from_slice(&[0.5f32, -1.0, 2.0, 0.0, 1.0, -0.5], &[1, 6]);
+    let out = Mlp3::forward(&params, &MlpInputs { x: x.clone() })?;
+    // By hand: each layer, then its activation.
+    let dense =
+        |p: &MlpLayersParams, v: &Array| -> Result<Array, mithril::mlx_rs::error::Exception> {
+            v.matmul(&p.weight.t())?.add(&p.bias)
+        };
+    let h = mithril::mlx_rs::ops::maximum(&dense(&params.layers[0], &x)?, &Array::from_f32(0.0))?;
+    let h = mithril::mlx_rs::ops::tanh(&dense(&params.layers[1], &h)?)?;
+    let y = mithril::mlx_rs::ops::sigmoid(&dense(&params.layers[2], &h)?)?;
+    assert!(out.y.all_close(&y, 1e-5, 1e-6, None)?);
     Ok(())
 }

@@ -107,8 +107,24 @@ pub enum DimTok {
 
 pub struct Flow {
     pub head: Head,
-    pub stages: Vec<Call>,
+    pub stages: Vec<Stage>,
     pub target: Target,
+}
+
+/// A pipeline stage: a layer, or a loop of stages.
+pub enum Stage {
+    Call(Call),
+    Loop(Loop),
+}
+
+/// `for i in 0..len(dims) { fc: Linear(dims[i]) -> Relu }`
+pub struct Loop {
+    /// `for i in 0..len(dims)`, for errors about the range.
+    pub header: TokenStream,
+    pub var: Ident,
+    pub start: Expr,
+    pub end: Expr,
+    pub body: Vec<Call>,
 }
 
 /// What a flow's result is called.
@@ -134,6 +150,8 @@ pub struct Call {
     pub tokens: TokenStream,
     pub name: Option<Ident>,
     pub layer: Path,
+    /// `acts[i]`: the index into a `[Layer]` parameter that chooses the layer.
+    pub index: Option<Box<Expr>>,
     pub args: Vec<Arg>,
     /// Its operands at the head of a flow (`Add(x, h)`, `Multiply(x, 0.5)`);
     /// in a pipeline stage, the numbers that follow the previous value

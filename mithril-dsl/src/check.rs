@@ -136,7 +136,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
             };
             let built = if model.instance {
                 instance(model, &lookup, errors)
-            } else if !model.spec.params.is_empty() {
+            } else if !model.spec.params.is_empty() || !model.spec.loops.is_empty() {
                 let snapshot = resolved.clone();
                 let models_of = move |key: &str| {
                     snapshot
@@ -393,17 +393,22 @@ fn layer_structs(
                 };
             }
             let user = |source: usize| model.spec.nodes[source].name.is_some();
+            let origins = Origins::of(model);
+            let layer = |source: usize, name: &str| {
+                let (source, name) = origins.get(source, name);
+                LayerName { source, name: name.to_string(), user: user(source) }
+            };
             let with_params: Vec<LayerName> = match (&graphs[m], &outlines[m]) {
                 (Some(g), _) => g
                     .nodes
                     .iter()
                     .filter(|n| matches!(n.op, mithril_core::graph::Op::Layer(_)) && !n.weights.is_empty() && !g.weight_is_node(n))
-                    .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
+                    .map(|n| layer(n.source, &n.name))
                     .collect(),
                 (None, Some(outline)) => outline
                     .iter()
                     .filter(|n| matches!(&n.kind, OutlineKind::Layer { weights, .. } if !weights.is_empty() && weights[..] != [LAYER_ITSELF]))
-                    .map(|n| LayerName { source: n.source, name: n.name.clone(), user: user(n.source) })
+                    .map(|n| layer(n.source, &n.name))
                     .collect(),
                 (None, None) => Vec::new(),
             };
@@ -475,5 +480,46 @@ fn probe_outline(
     match mithril_core::family::instantiate(spec, &values) {
         Ok(concrete) => Graph::outline(&concrete, lookup),
         Err(_) => Graph::outline(spec, lookup),
+    }
+}
+
+/// Where the nodes of an instantiation come from in the model as written:
+/// a family's instantiation unrolls its loops (`fc.0`, `fc.1` are both
+/// the layer `fc` of the loop), so its nodes are matched by name.
+pub struct Origins {
+    /// The template's node names, when the model is a family.
+    names: Option<Vec<String>>,
+}
+
+impl Origins {
+    pub fn of(model: &Lowered) -> Origins {
+        let family = !model.spec.params.is_empty() || !model.spec.loops.is_empty();
+        Origins {
+            names: family.then(|| mithril_core::graph::node_names(&model.spec)),
+        }
+    }
+
+    /// The template node and its name for a node `name` at `source` of the
+    /// instantiation.
+    pub fn get<'a>(&self, source: usize, name: &'a str) -> (usize, &'a str) {
+        let Some(names) = &self.names else {
+            return (source, name);
+        };
+        let base = name.split('.').next().unwrap_or(name);
+        match names.iter().position(|n| n == base) {
+            Some(origin) => (origin, base),
+            None => (source, name),
+        }
+    }
+
+    /// Whether `name` is a loop's application after its first (`fc.1`):
+    /// its field is the first's.
+    pub fn is_later_application(name: &str) -> bool {
+        name.split_once('.').is_some_and(|(_, k)| k != "0")
+    }
+
+    /// Whether `name` is an application of a loop's layer (`fc.0`).
+    pub fn in_loop(name: &str) -> bool {
+        name.contains('.')
     }
 }

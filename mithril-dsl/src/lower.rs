@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use mithril_core::args::{ArgSpec, ArgValue};
 use mithril_core::dim::MAX_SIZE;
 use mithril_core::graph::{
-    Binding, DimSpec, InputSpec, MAX_REPEAT, ModelSpec, NodeSpec, Scalar, ShareSpec, Site,
-    ValueRef, repeat_out_of_range, size_out_of_range,
+    Binding, DimSpec, InputSpec, LoopSpec, MAX_REPEAT, ModelSpec, NodeSpec, Scalar, ShareSpec,
+    Site, ValueRef, repeat_out_of_range, size_out_of_range,
 };
 use mithril_core::layers::{Buffer, LayerRule};
 use proc_macro2::TokenStream;
@@ -23,7 +23,7 @@ use syn::{Expr, Ident, Lit, Path, UnOp};
 
 use mithril_core::family::{self, ExprTok, Func, LAYER_PARAM, ParamKind, ParamSpec, ParamType};
 
-use crate::ast::{BufferDecl, Call, DimTok, Head, ModelDef, Operand, Stmt, Target};
+use crate::ast::{BufferDecl, Call, DimTok, Head, ModelDef, Operand, Stage, Stmt, Target};
 
 /// A model's spec and the tokens behind each of its sites.
 pub struct Lowered {
@@ -34,6 +34,8 @@ pub struct Lowered {
     pub outputs: Vec<Ident>,
     /// Each `share` statement's target and source paths as written.
     pub shares: Vec<(TokenStream, TokenStream)>,
+    /// Each loop's header, `for i in 0..n`.
+    pub loops: Vec<TokenStream>,
     /// `Name = Family(args);`: the spec's one node is the call.
     pub instance: bool,
 }
@@ -73,6 +75,7 @@ impl Lowered {
             }
             Site::NodeRepeat(i) => node(i).map(|n| n.repeat.clone().unwrap_or(n.call.clone())),
             Site::Output(i) => self.outputs.get(i).map(ToTokens::to_token_stream),
+            Site::Loop(i) => self.loops.get(i).cloned(),
             Site::ShareTarget(i) => self.shares.get(i).map(|(t, _)| t.clone()),
             Site::ShareSource(i) => self.shares.get(i).map(|(_, s)| s.clone()),
         };
@@ -189,6 +192,8 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
     let mut output_statements = 0;
     let mut shares = Vec::new();
     let mut share_tokens = Vec::new();
+    let mut loops: Vec<LoopSpec> = Vec::new();
+    let mut loop_tokens: Vec<TokenStream> = Vec::new();
 
     if let Some(call) = &def.instance {
         push_node(
@@ -258,7 +263,75 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                         previous = Some((index, node_tokens[index].call.clone()));
                     }
                 }
+                // Each stage, with the loop it belongs to (its index and scope).
+                let mut stages: Vec<(&Call, Option<usize>)> = Vec::new();
+                let mut loop_scopes: Vec<Scope> = Vec::new();
                 for stage in &flow.stages {
+                    match stage {
+                        Stage::Call(call) => stages.push((call, None)),
+                        Stage::Loop(each) => {
+                            let mut inner = Scope {
+                                params: scope.params.clone(),
+                            };
+                            inner
+                                .params
+                                .retain(|(n, _)| *n != each.var.unraw().to_string());
+                            inner.params.push((
+                                each.var.unraw().to_string(),
+                                ParamKind {
+                                    item: ParamType::I64,
+                                    list: false,
+                                },
+                            ));
+                            loop_scopes.push(inner);
+                            let l = loop_scopes.len() - 1;
+                            stages.extend(each.body.iter().map(|c| (c, Some(l))));
+                        }
+                    }
+                }
+                let loops_of_flow: Vec<&crate::ast::Loop> = flow
+                    .stages
+                    .iter()
+                    .filter_map(|s| match s {
+                        Stage::Loop(l) => Some(l),
+                        Stage::Call(_) => None,
+                    })
+                    .collect();
+                let mut current_loop: Option<usize> = None;
+                for (stage, in_loop) in stages {
+                    let outer = scope;
+                    let scope = match in_loop {
+                        Some(l) => &loop_scopes[l],
+                        None => scope,
+                    };
+                    if in_loop.is_some() && in_loop != current_loop {
+                        let each = loops_of_flow[in_loop.unwrap_or_default()];
+                        let mut bound = |e: &Expr| match expression(e, outer) {
+                            Ok(Folded::Expr(tokens)) => tokens,
+                            Ok(Folded::Value(v)) => vec![ExprTok::Value(v)],
+                            Err(err) => {
+                                errors.push(err);
+                                vec![ExprTok::Value(ArgValue::Int(0))]
+                            }
+                        };
+                        loops.push(LoopSpec {
+                            var: text(&each.var),
+                            start: bound(&each.start).into(),
+                            end: bound(&each.end).into(),
+                            first: nodes.len(),
+                            len: each.body.len(),
+                        });
+                        loop_tokens.push(each.header.clone());
+                    }
+                    current_loop = in_loop;
+                    if in_loop.is_some()
+                        && let Some(n) = &stage.repeat
+                    {
+                        errors.push(syn::Error::new_spanned(
+                            n,
+                            "a layer inside a loop is applied once per index; repeat it with a loop of its own or a nested model",
+                        ));
+                    }
                     let (mut ins, mut toks) = match (&previous, first_input) {
                         (Some((j, toks)), _) => (vec![ValueRef::Node(*j)], vec![toks.clone()]),
                         (None, Some(v)) => {
@@ -319,12 +392,14 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
             nodes: nodes.into(),
             outputs: outputs.into(),
             shares: shares.into(),
+            loops: loops.into(),
         },
         name: def.name.clone(),
         inputs: input_tokens,
         nodes: node_tokens,
         outputs: output_tokens,
         shares: share_tokens,
+        loops: loop_tokens,
         instance: def.instance.is_some(),
     }
 }
@@ -528,6 +603,7 @@ fn push_buffer(
     nodes.push(NodeSpec {
         name: Some(text(&decl.name)),
         layer: Cow::Borrowed(Buffer::NAME),
+        choice: None,
         args: args.into(),
         inputs: Cow::Borrowed(&[]),
         output: Some(text(&decl.name)),
@@ -615,18 +691,42 @@ pub fn push_node(
         ));
     }
     let mut layer = path_key(&call.layer);
-    // A layer parameter (`-> act`) applies the layer its value names.
+    let mut choice = None;
+    // A layer parameter (`-> act`, `-> acts[i]`) applies the layer its
+    // value names.
     if let Some(kind) = scope.kind(&layer)
         && call.layer.get_ident().is_some()
     {
-        if kind.item == ParamType::Layer && !kind.list {
-            layer = format!("{LAYER_PARAM}{layer}");
-        } else {
-            errors.push(syn::Error::new_spanned(
+        let param = ExprTok::Param(Cow::Owned(layer.clone()));
+        match (&call.index, kind.item == ParamType::Layer, kind.list) {
+            (None, true, false) => choice = Some(vec![param]),
+            (Some(index), true, true) => {
+                let mut tokens = vec![param];
+                match expression(index, scope) {
+                    Ok(Folded::Expr(e)) => tokens.extend(e),
+                    Ok(Folded::Value(v)) => tokens.push(ExprTok::Value(v)),
+                    Err(e) => errors.push(e),
+                }
+                tokens.push(ExprTok::Index);
+                choice = Some(tokens);
+            }
+            (None, true, true) => errors.push(syn::Error::new_spanned(
                 &call.layer,
-                format!("parameter `{layer}: {kind}` is used as a layer; a layer parameter has type `Layer`"),
-            ));
+                format!("parameter `{layer}: {kind}` is a list of layers; apply one of them, as in `{layer}[i]`"),
+            )),
+            _ => errors.push(syn::Error::new_spanned(
+                &call.layer,
+                format!("parameter `{layer}: {kind}` is used as a layer; a layer parameter has type `Layer` or `[Layer]`"),
+            )),
         }
+        if let Some(e) = &choice {
+            layer = format!("{LAYER_PARAM}{}", family::expr::display(e));
+        }
+    } else if let Some(index) = &call.index {
+        errors.push(syn::Error::new_spanned(
+            index,
+            format!("`{layer}` is no parameter of this model; only a `[Layer]` parameter is indexed to choose a layer"),
+        ));
     }
     let function_slot = function_arg(&call.layer);
     let mut args = Vec::new();
@@ -711,6 +811,7 @@ pub fn push_node(
     nodes.push(NodeSpec {
         name: call.name.as_ref().map(text),
         layer: Cow::Owned(layer),
+        choice: choice.map(Into::into),
         args: args.into(),
         inputs: inputs.into(),
         output: None,

@@ -14,7 +14,7 @@ use quote::ToTokens;
 
 use crate::ast::{
     Arg, BufferDecl, Call, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand, ParamDecl,
-    ParamPath, Share, Stmt, Target,
+    ParamPath, Share, Stage, Stmt, Target,
 };
 use crate::nesting;
 
@@ -559,7 +559,10 @@ fn parse_flow(input: ParseStream, params: &[String]) -> syn::Result<Flow> {
         let mut stages = Vec::new();
         while input.peek(Token![->]) {
             input.parse::<Token![->]>()?;
-            stages.push(parse_call(input, false, params)?);
+            stages.push(match input.peek(Token![for]) {
+                true => Stage::Loop(parse_loop(input, params)?),
+                false => Stage::Call(parse_call(input, false, params)?),
+            });
         }
         let arrow: Token![=>] = input.parse().map_err(|e| {
             syn::Error::new(
@@ -618,6 +621,65 @@ fn parse_flow(input: ParseStream, params: &[String]) -> syn::Result<Flow> {
             target,
         })
     }
+}
+
+/// `for i in start..end { stage -> stage }`: the body's stages may read `i`.
+fn parse_loop(input: ParseStream, params: &[String]) -> syn::Result<crate::ast::Loop> {
+    let begin = input.cursor();
+    input.parse::<Token![for]>()?;
+    let var: Ident = input.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "expected a loop index, as in `for i in 0..n {{ .. }}`, found `{}`",
+                next_token(input)
+            ),
+        )
+    })?;
+    input
+        .parse::<Token![in]>()
+        .map_err(|e| syn::Error::new(e.span(), format!("expected `in` after `for {var}`")))?;
+    let range = Expr::parse_without_eager_brace(input)?;
+    let header = tokens_between(begin, input.cursor());
+    let Expr::Range(syn::ExprRange {
+        start: Some(start),
+        limits: syn::RangeLimits::HalfOpen(_),
+        end: Some(end),
+        ..
+    }) = range
+    else {
+        return Err(syn::Error::new_spanned(
+            &range,
+            "a loop runs over a range `start..end`, as in `for i in 0..len(dims)`",
+        ));
+    };
+    if !input.peek(syn::token::Brace) {
+        return Err(input.error(format!(
+            "expected the loop's stages in braces, as in `for {var} in .. {{ Linear(8) -> Relu }}`"
+        )));
+    }
+    let content;
+    braced!(content in input);
+    let mut scope: Vec<String> = params.to_vec();
+    scope.push(var.unraw().to_string());
+    let mut body = vec![parse_call(&content, false, &scope)?];
+    while content.peek(Token![->]) {
+        content.parse::<Token![->]>()?;
+        body.push(parse_call(&content, false, &scope)?);
+    }
+    if !content.is_empty() {
+        return Err(content.error(format!(
+            "expected `->` and the next stage of the loop, found `{}`",
+            next_token(&content)
+        )));
+    }
+    Ok(crate::ast::Loop {
+        header,
+        var,
+        start: *start,
+        end: *end,
+        body,
+    })
 }
 
 /// `hidden: h` or `cell` in `=> { hidden: h, cell }`.
@@ -685,6 +747,13 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
             ),
         )
     })?;
+    // `acts[i]`: a layer chosen from a list parameter.
+    let mut index = None;
+    if layer.get_ident().is_some() && input.peek(syn::token::Bracket) {
+        let content;
+        bracketed!(content in input);
+        index = Some(Box::new(content.parse::<Expr>()?));
+    }
     let mut groups = Vec::new();
     while input.peek(syn::token::Paren) && groups.len() < 2 {
         let content;
@@ -752,6 +821,7 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
                         tokens,
                         name,
                         layer,
+                        index,
                         args: Vec::new(),
                         inputs: numbers,
                         repeat,
@@ -800,6 +870,7 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
         tokens,
         name,
         layer,
+        index,
         args,
         inputs: inputs.unwrap_or_default(),
         repeat,

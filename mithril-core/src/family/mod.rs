@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::args::{ArgError, ArgSite, ArgSpec, ArgValue, Str};
+use crate::args::{ArgError, ArgSite, ArgSpec, ArgValue, List, Str};
 use crate::dim::MAX_SIZE;
 use crate::graph::{
     BuildError, DimSpec, Graph, InputSpec, MAX_REPEAT, ModelLookup, ModelSpec, Nested, NodeSpec,
@@ -309,79 +309,79 @@ pub fn instantiate(
     }
 
     let names = node_names(template);
-    let mut nodes = Vec::with_capacity(template.nodes.len());
-    for (i, node) in template.nodes.iter().enumerate() {
-        let layer = match node.layer.strip_prefix(LAYER_PARAM) {
-            Some(param) => match env(param) {
-                Some(ArgValue::Ident(l) | ArgValue::Path(l)) => l,
-                _ => {
-                    fail(Site::Node(i), format!("`{param}` is no layer parameter"));
-                    node.layer.clone()
-                }
-            },
-            None => node.layer.clone(),
+    let mut nodes: Vec<NodeSpec> = Vec::with_capacity(template.nodes.len());
+    // The latest node made from each template node, by template index.
+    let mut made: Vec<usize> = vec![usize::MAX; template.nodes.len()];
+    let mut i = 0;
+    while i < template.nodes.len() {
+        let Some((l, each)) = template
+            .loops
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.first == i && l.len > 0)
+        else {
+            let node = concrete(&template.nodes[i], i, &env, &mut fail);
+            made[i] = nodes.len();
+            nodes.push(NodeSpec {
+                name: Some(Cow::Owned(names[i].clone())),
+                inputs: remap(&node.inputs, &made, None),
+                ..node
+            });
+            i += 1;
+            continue;
         };
-        let mut args = Vec::with_capacity(node.args.len());
-        for (a, arg) in node.args.iter().enumerate() {
-            let value = substitute(&arg.value, &env).unwrap_or_else(|message| {
-                fail(Site::NodeArg { node: i, arg: a }, message);
-                ArgValue::Int(1)
-            });
-            args.push(ArgSpec {
-                name: arg.name.clone(),
-                value,
-            });
-        }
-        let mut inputs = Vec::with_capacity(node.inputs.len());
-        for (k, input) in node.inputs.iter().enumerate() {
-            inputs.push(match input {
-                ValueRef::Expr(e) => match expr::eval(e, &env) {
-                    Ok(ArgValue::Int(n)) => ValueRef::Literal(Scalar::new(n as f64)),
-                    Ok(ArgValue::Float(x)) => ValueRef::Literal(Scalar::new(x)),
-                    Ok(other) => {
-                        fail(
-                            Site::NodeInput { node: i, input: k },
-                            format!("operand `{}` is {other}, not a number", expr::display(e)),
-                        );
-                        ValueRef::Literal(Scalar::new(0.0))
-                    }
-                    Err(message) => {
-                        fail(Site::NodeInput { node: i, input: k }, message);
-                        ValueRef::Literal(Scalar::new(0.0))
-                    }
-                },
-                other => other.clone(),
-            });
-        }
-        let repeat = match &node.repeat_expr {
-            None => node.repeat,
-            Some(e) => match expr::eval(e, &env) {
-                Ok(ArgValue::Int(n)) if (1..=MAX_REPEAT as i64).contains(&n) => n as usize,
-                Ok(other) => {
-                    fail(
-                        Site::NodeRepeat(i),
-                        repeat_out_of_range(&format!("{} = {other}", expr::display(e))),
-                    );
-                    1
-                }
-                Err(message) => {
-                    fail(Site::NodeRepeat(i), message);
-                    1
-                }
-            },
+        let bound = |e: &Expr| match expr::eval(e, &env) {
+            Ok(ArgValue::Int(n)) => Ok(n),
+            Ok(other) => Err(format!(
+                "a loop's bound `{}` is {other}, not an integer",
+                expr::display(e)
+            )),
+            Err(message) => Err(message),
         };
-        nodes.push(NodeSpec {
-            name: Some(Cow::Owned(names[i].clone())),
-            layer,
-            args: args.into(),
-            inputs: inputs.into(),
-            output: node.output.clone(),
-            bindings: node.bindings.clone(),
-            repeat,
-            // Kept: a count that varies with the instantiation numbers its
-            // applications even when it is 1 (`h.0.weight`).
-            repeat_expr: node.repeat_expr.clone(),
-        });
+        let (start, end) = match (bound(&each.start), bound(&each.end)) {
+            (Ok(a), Ok(b)) if b > a && b - a <= MAX_REPEAT as i64 => (a, b),
+            (Ok(a), Ok(b)) => {
+                fail(
+                    Site::Loop(l),
+                    format!(
+                        "a loop runs from 1 to {MAX_REPEAT} times, found `{}..{}` = {a}..{b}",
+                        expr::display(&each.start),
+                        expr::display(&each.end)
+                    ),
+                );
+                (0, 1)
+            }
+            (Err(message), _) | (_, Err(message)) => {
+                fail(Site::Loop(l), message);
+                (0, 1)
+            }
+        };
+        let body = each.first..each.first + each.len;
+        let last = body.end - 1;
+        for (k, index) in (start..end).enumerate() {
+            let var = each.var.clone();
+            let with_index = |name: &str| match name == &*var {
+                true => Some(ArgValue::Int(index)),
+                false => env(name),
+            };
+            for b in body.clone() {
+                let node = concrete(&template.nodes[b], b, &with_index, &mut fail);
+                // The body's first stage reads the previous application's last.
+                let previous = (b == body.start && k > 0).then_some(made[last]);
+                made[b] = nodes.len();
+                nodes.push(NodeSpec {
+                    name: Some(Cow::Owned(format!("{}.{k}", names[b]))),
+                    inputs: remap(&node.inputs, &made, previous),
+                    output: if b == last && index == end - 1 {
+                        node.output.clone()
+                    } else {
+                        None
+                    },
+                    ..node
+                });
+            }
+        }
+        i = body.end;
     }
     if errors.is_empty() {
         Ok(ModelSpec {
@@ -391,10 +391,116 @@ pub fn instantiate(
             nodes: nodes.into(),
             outputs: template.outputs.clone(),
             shares: template.shares.clone(),
+            loops: Cow::Borrowed(&[]),
         })
     } else {
         Err(errors)
     }
+}
+
+/// A template node with its expressions evaluated and its layer parameter
+/// replaced; its inputs still index the template's nodes.
+fn concrete(
+    node: &NodeSpec,
+    i: usize,
+    env: &dyn Fn(&str) -> Option<ArgValue>,
+    fail: &mut dyn FnMut(Site, String),
+) -> NodeSpec {
+    let layer = match &node.choice {
+        Some(e) => match expr::eval(e, env) {
+            Ok(ArgValue::Ident(l) | ArgValue::Path(l)) => l,
+            Ok(other) => {
+                fail(
+                    Site::Node(i),
+                    format!("`{}` is {other}, not a layer", expr::display(e)),
+                );
+                node.layer.clone()
+            }
+            Err(message) => {
+                fail(Site::Node(i), message);
+                node.layer.clone()
+            }
+        },
+        None => node.layer.clone(),
+    };
+    let mut args = Vec::with_capacity(node.args.len());
+    for (a, arg) in node.args.iter().enumerate() {
+        let value = substitute(&arg.value, env).unwrap_or_else(|message| {
+            fail(Site::NodeArg { node: i, arg: a }, message);
+            ArgValue::Int(1)
+        });
+        args.push(ArgSpec {
+            name: arg.name.clone(),
+            value,
+        });
+    }
+    let mut inputs = Vec::with_capacity(node.inputs.len());
+    for (k, input) in node.inputs.iter().enumerate() {
+        inputs.push(match input {
+            ValueRef::Expr(e) => match expr::eval(e, env) {
+                Ok(ArgValue::Int(n)) => ValueRef::Literal(Scalar::new(n as f64)),
+                Ok(ArgValue::Float(x)) => ValueRef::Literal(Scalar::new(x)),
+                Ok(other) => {
+                    fail(
+                        Site::NodeInput { node: i, input: k },
+                        format!("operand `{}` is {other}, not a number", expr::display(e)),
+                    );
+                    ValueRef::Literal(Scalar::new(0.0))
+                }
+                Err(message) => {
+                    fail(Site::NodeInput { node: i, input: k }, message);
+                    ValueRef::Literal(Scalar::new(0.0))
+                }
+            },
+            other => other.clone(),
+        });
+    }
+    let repeat = match &node.repeat_expr {
+        None => node.repeat,
+        Some(e) => match expr::eval(e, env) {
+            Ok(ArgValue::Int(n)) if (1..=MAX_REPEAT as i64).contains(&n) => n as usize,
+            Ok(other) => {
+                fail(
+                    Site::NodeRepeat(i),
+                    repeat_out_of_range(&format!("{} = {other}", expr::display(e))),
+                );
+                1
+            }
+            Err(message) => {
+                fail(Site::NodeRepeat(i), message);
+                1
+            }
+        },
+    };
+    NodeSpec {
+        name: node.name.clone(),
+        layer,
+        // Kept: the layer a parameter chose must have no parameters.
+        choice: node.choice.clone(),
+        args: args.into(),
+        inputs: inputs.into(),
+        output: node.output.clone(),
+        bindings: node.bindings.clone(),
+        repeat,
+        // Kept: a count that varies with the instantiation numbers its
+        // applications even when it is 1 (`h.0.weight`).
+        repeat_expr: node.repeat_expr.clone(),
+    }
+}
+
+/// Inputs that index template nodes, indexing the nodes made from them;
+/// `previous` replaces a loop body's entry.
+fn remap(inputs: &[ValueRef], made: &[usize], previous: Option<usize>) -> List<ValueRef> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(k, v)| match (v, previous) {
+            (ValueRef::Node(_) | ValueRef::Named(_), Some(p)) if k == 0 => ValueRef::Node(p),
+            (ValueRef::Node(j), _) => ValueRef::Node(made.get(*j).copied().unwrap_or(*j)),
+            (other, _) => other.clone(),
+        })
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// The prefix of a layer key that names a layer parameter: a node whose

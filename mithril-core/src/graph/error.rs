@@ -42,6 +42,8 @@ pub enum Site {
     NodeRepeat(usize),
     /// Output `i` of the `output` list.
     Output(usize),
+    /// The range of loop `i` (`for i in 0..n`).
+    Loop(usize),
     /// The target (left) parameter of `share` statement `i`.
     ShareTarget(usize),
     /// The source (right) parameter of `share` statement `i`.

@@ -24,7 +24,8 @@ pub use build::{
 };
 pub use error::{BuildError, ConcreteShapeError, InputShapeError, Site};
 pub use spec::{
-    Binding, DimSpec, InputSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef, snake_case,
+    Binding, DimSpec, InputSpec, LoopSpec, ModelSpec, NodeSpec, Scalar, ShareSpec, ValueRef,
+    snake_case,
 };
 
 /// A value in a built graph.

@@ -23,6 +23,26 @@ pub struct ModelSpec {
     pub outputs: List<Str>,
     /// Parameters that are another's (`share head.weight = embed.weight;`).
     pub shares: List<ShareSpec>,
+    /// Loops in pipelines (`-> for i in 0..len(dims) { Linear(dims[i]) }`),
+    /// unrolled when the model is instantiated.
+    pub loops: List<LoopSpec>,
+}
+
+/// `for i in start..end { stages }` in a pipeline: the nodes
+/// `first..first + len` are its body, applied once per `i`, each
+/// application's first stage fed by the previous one's last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoopSpec {
+    /// The index's name, read by the body's expressions.
+    pub var: Str,
+    /// The first index.
+    pub start: Expr,
+    /// One past the last index.
+    pub end: Expr,
+    /// The body's first node.
+    pub first: usize,
+    /// How many nodes the body has.
+    pub len: usize,
 }
 
 /// `share head.weight = embed.weight;`: the layer parameter `target` is not
@@ -82,6 +102,10 @@ pub struct NodeSpec {
     /// The layer as written: a built-in layer (`Linear`), a model of the
     /// same block (`Block`) or a path to a model elsewhere (`zoo::Block`).
     pub layer: Str,
+    /// The layer as an expression of the model's parameters, when a
+    /// parameter chooses it (`-> act`, `-> acts[i]`); `layer` is then
+    /// [`LAYER_PARAM`](crate::family::LAYER_PARAM) and the expression.
+    pub choice: Option<Expr>,
     /// Its arguments.
     pub args: List<ArgSpec>,
     /// What feeds it.
@@ -101,10 +125,11 @@ pub struct NodeSpec {
 impl NodeSpec {
     /// The last segment of the layer's path: `Block` for `zoo::blocks::Block`.
     pub fn kind(&self) -> &str {
-        let layer = self
-            .layer
-            .strip_prefix(crate::family::LAYER_PARAM)
-            .unwrap_or(&self.layer);
+        let layer = match self.layer.strip_prefix(crate::family::LAYER_PARAM) {
+            // `acts[i]` is named after the list.
+            Some(choice) => choice.split('[').next().unwrap_or(choice),
+            None => &self.layer,
+        };
         layer.rsplit("::").next().unwrap_or(layer)
     }
 
@@ -239,6 +264,7 @@ mod tests {
         let node = NodeSpec {
             name: None,
             layer: Cow::Borrowed("zoo::blocks::TransformerBlock"),
+            choice: None,
             args: Cow::Borrowed(&[]),
             inputs: Cow::Borrowed(&[]),
             output: None,

@@ -8,6 +8,7 @@ use mithril_core::layers::LAYER_ITSELF;
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+use crate::check::Origins;
 use crate::lower::Lowered;
 use crate::names::{self, LayerStructs};
 
@@ -83,15 +84,18 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
     let name = &lowered.spec.name;
     let mut params = Vec::new();
     let mut layer_structs = Vec::new();
+    let origins = Origins::of(lowered);
     for node in &graph.nodes {
-        if node.weights.is_empty() {
+        if node.weights.is_empty() || Origins::is_later_application(&node.name) {
             continue;
         }
+        let (source, field) = origins.get(node.source, &node.name);
+        let looped = Origins::in_loop(&node.name);
         let ty = match &node.op {
-            Op::Model(_) => nested_params(&lowered.nodes[node.source].layer),
+            Op::Model(_) => nested_params(&lowered.nodes[source].layer),
             Op::Layer(_) if graph.weight_is_node(node) => TokenStream::new(),
             Op::Layer(layer) => {
-                let Some(ident) = structs.get(model, node.source).cloned() else {
+                let Some(ident) = structs.get(model, source).cloned() else {
                     continue;
                 };
                 let per_application = node.weights.len() / node.repeat.max(1);
@@ -103,7 +107,7 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
                         .and_then(|p| p.strip_prefix('.'))
                         .unwrap_or(path);
                     // `mix.0.bias` -> `bias` for a repeated layer.
-                    if count(lowered, node.source, node.repeat).is_vec() {
+                    if count(lowered, source, node.repeat).is_vec() {
                         local
                             .split_once('.')
                             .map_or(local, |(_, rest)| rest)
@@ -144,11 +148,14 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
             false => format!("`{}`: `{}`.", node.name, node.call),
         };
         params.push(ParamField {
-            ident: names::field(&node.name),
-            segment: node.name.clone(),
+            ident: names::field(field),
+            segment: field.to_string(),
             doc,
             ty,
-            repeat: count(lowered, node.source, node.repeat),
+            repeat: match looped {
+                true => Count::Dynamic,
+                false => count(lowered, source, node.repeat),
+            },
         });
     }
     let value = |n: &str, doc: String| ValueField {
@@ -200,12 +207,17 @@ pub fn of_outline(
     let name = &lowered.spec.name;
     let mut params = Vec::new();
     let mut layer_structs = Vec::new();
+    let origins = Origins::of(lowered);
     for node in outline {
-        let spec = &lowered.spec.nodes[node.source];
+        let (source, field) = origins.get(node.source, &node.name);
+        let looped = Origins::in_loop(&node.name);
+        let Some(spec) = lowered.spec.nodes.get(source) else {
+            continue;
+        };
         // A layer name used twice is reported already; one field is enough.
         if params
             .iter()
-            .any(|p: &ParamField| p.ident == names::field(&node.name))
+            .any(|p: &ParamField| p.ident == names::field(field))
         {
             continue;
         }
@@ -214,11 +226,11 @@ pub fn of_outline(
                 TokenStream::new()
             }
             OutlineKind::Layer { weights, .. } if !weights.is_empty() => {
-                let Some(ident) = structs.get(model, node.source).cloned() else {
+                let Some(ident) = structs.get(model, source).cloned() else {
                     continue;
                 };
                 layer_structs.push(LayerStruct {
-                    doc: format!("Parameters of layer `{}` of [`{name}`].", node.name),
+                    doc: format!("Parameters of layer `{field}` of [`{name}`]."),
                     ident: ident.clone(),
                     fields: weights
                         .iter()
@@ -232,16 +244,19 @@ pub fn of_outline(
                 if !has_weights || paths == Paths::Own {
                     continue;
                 }
-                nested_params(&lowered.nodes[node.source].layer)
+                nested_params(&lowered.nodes[source].layer)
             }
             _ => continue,
         };
         params.push(ParamField {
-            ident: names::field(&node.name),
-            segment: node.name.clone(),
-            doc: format!("`{}`.", node.name),
+            ident: names::field(field),
+            segment: field.to_string(),
+            doc: format!("`{field}`."),
             ty,
-            repeat: count(lowered, node.source, spec.repeat),
+            repeat: match looped {
+                true => Count::Dynamic,
+                false => count(lowered, source, spec.repeat),
+            },
         });
     }
     // Each name once: a name given twice is an error reported already, and

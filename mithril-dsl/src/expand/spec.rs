@@ -137,6 +137,7 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
     let nodes = list_tokens(spec.nodes.iter().map(|n| {
         let name = option_str(&n.name);
         let layer = str_tokens(&n.layer);
+        let choice = option_expr(&n.choice);
         let args = list_tokens(n.args.iter().map(|ArgSpec { name, value }| {
             let name = option_str(name);
             let value = arg_value(value);
@@ -164,7 +165,7 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
         }));
         let repeat = n.repeat;
         let repeat_expr = option_expr(&n.repeat_expr);
-        quote!(#p::NodeSpec { name: #name, layer: #layer, args: #args, inputs: #inputs, output: #output, bindings: #bindings, repeat: #repeat, repeat_expr: #repeat_expr })
+        quote!(#p::NodeSpec { name: #name, layer: #layer, choice: #choice, args: #args, inputs: #inputs, output: #output, bindings: #bindings, repeat: #repeat, repeat_expr: #repeat_expr })
     }));
     let params = list_tokens(spec.params.iter().map(|param| {
         let name = str_tokens(&param.name);
@@ -190,5 +191,11 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
         let (target, source) = (str_tokens(&s.target), str_tokens(&s.source));
         quote!(#p::ShareSpec { target: #target, source: #source })
     }));
-    quote!(#p::ModelSpec { name: #name, params: #params, inputs: #inputs, nodes: #nodes, outputs: #outputs, shares: #shares })
+    let loops = list_tokens(spec.loops.iter().map(|l| {
+        let var = str_tokens(&l.var);
+        let (start, end) = (expr_tokens(&l.start), expr_tokens(&l.end));
+        let (first, len) = (l.first, l.len);
+        quote!(#p::LoopSpec { var: #var, start: #start, end: #end, first: #first, len: #len })
+    }));
+    quote!(#p::ModelSpec { name: #name, params: #params, inputs: #inputs, nodes: #nodes, outputs: #outputs, shares: #shares, loops: #loops })
 }

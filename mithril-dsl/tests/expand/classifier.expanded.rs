@@ -51,6 +51,7 @@ impl ::mithril::Model for Classifier {
                             ::std::borrow::Cow::Borrowed("fc1"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -67,23 +68,27 @@ impl ::mithril::Model for Classifier {
                             ],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Relu"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[::mithril::__private::ValueRef::Node(0usize)],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -98,12 +103,14 @@ impl ::mithril::Model for Classifier {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("logits"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Softmax"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[
@@ -115,6 +122,7 @@ impl ::mithril::Model for Classifier {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("probs"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -127,6 +135,7 @@ impl ::mithril::Model for Classifier {
                 ],
             ),
             shares: ::std::borrow::Cow::Borrowed(&[]),
+            loops: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,

@@ -92,6 +92,7 @@ impl ::mithril::__private::Nestable for Block {
                                             ::std::borrow::Cow::Borrowed("attn"),
                                         ),
                                         layer: ::std::borrow::Cow::Borrowed("MultiHeadAttention"),
+                                        choice: ::std::option::Option::None,
                                         args: ::std::borrow::Cow::Borrowed(
                                             &[
                                                 ::mithril::__private::ArgSpec {
@@ -128,6 +129,7 @@ impl ::mithril::__private::Nestable for Block {
                                             ],
                                         ),
                                         output: ::std::option::Option::None,
+                                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
                                     },
@@ -136,6 +138,7 @@ impl ::mithril::__private::Nestable for Block {
                                             ::std::borrow::Cow::Borrowed("up"),
                                         ),
                                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                                        choice: ::std::option::Option::None,
                                         args: ::std::borrow::Cow::Borrowed(
                                             &[
                                                 ::mithril::__private::ArgSpec {
@@ -162,17 +165,28 @@ impl ::mithril::__private::Nestable for Block {
                                             &[::mithril::__private::ValueRef::Node(0usize)],
                                         ),
                                         output: ::std::option::Option::None,
+                                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::None,
                                         layer: ::std::borrow::Cow::Borrowed("$act"),
+                                        choice: ::std::option::Option::Some(
+                                            ::std::borrow::Cow::Borrowed(
+                                                &[
+                                                    ::mithril::__private::ExprTok::Param(
+                                                        ::std::borrow::Cow::Borrowed("act"),
+                                                    ),
+                                                ],
+                                            ),
+                                        ),
                                         args: ::std::borrow::Cow::Borrowed(&[]),
                                         inputs: ::std::borrow::Cow::Borrowed(
                                             &[::mithril::__private::ValueRef::Node(1usize)],
                                         ),
                                         output: ::std::option::Option::None,
+                                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
                                     },
@@ -181,6 +195,7 @@ impl ::mithril::__private::Nestable for Block {
                                             ::std::borrow::Cow::Borrowed("down"),
                                         ),
                                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                                        choice: ::std::option::Option::None,
                                         args: ::std::borrow::Cow::Borrowed(
                                             &[
                                                 ::mithril::__private::ArgSpec {
@@ -203,6 +218,7 @@ impl ::mithril::__private::Nestable for Block {
                                         output: ::std::option::Option::Some(
                                             ::std::borrow::Cow::Borrowed("y"),
                                         ),
+                                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
                                     },
@@ -212,6 +228,7 @@ impl ::mithril::__private::Nestable for Block {
                                 &[::std::borrow::Cow::Borrowed("y")],
                             ),
                             shares: ::std::borrow::Cow::Borrowed(&[]),
+                            loops: ::std::borrow::Cow::Borrowed(&[]),
                         };
                         static NESTED: &[(&str, ::mithril::__private::NestedFn)] = &[];
                         ::mithril::__private::build_template(&SPEC, NESTED, &[])
@@ -480,6 +497,7 @@ impl ::mithril::__private::Nestable for Stack {
                                             ::std::borrow::Cow::Borrowed("blocks"),
                                         ),
                                         layer: ::std::borrow::Cow::Borrowed("Block"),
+                                        choice: ::std::option::Option::None,
                                         args: ::std::borrow::Cow::Borrowed(
                                             &[
                                                 ::mithril::__private::ArgSpec {
@@ -526,6 +544,7 @@ impl ::mithril::__private::Nestable for Stack {
                                             ],
                                         ),
                                         output: ::std::option::Option::None,
+                                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::Some(
                                             ::std::borrow::Cow::Borrowed(
@@ -540,6 +559,7 @@ impl ::mithril::__private::Nestable for Stack {
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::None,
                                         layer: ::std::borrow::Cow::Borrowed("Multiply"),
+                                        choice: ::std::option::Option::None,
                                         args: ::std::borrow::Cow::Borrowed(&[]),
                                         inputs: ::std::borrow::Cow::Borrowed(
                                             &[
@@ -552,6 +572,7 @@ impl ::mithril::__private::Nestable for Stack {
                                         output: ::std::option::Option::Some(
                                             ::std::borrow::Cow::Borrowed("y"),
                                         ),
+                                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
                                     },
@@ -561,6 +582,7 @@ impl ::mithril::__private::Nestable for Stack {
                                 &[::std::borrow::Cow::Borrowed("y")],
                             ),
                             shares: ::std::borrow::Cow::Borrowed(&[]),
+                            loops: ::std::borrow::Cow::Borrowed(&[]),
                         };
                         static NESTED: &[(&str, ::mithril::__private::NestedFn)] = &[
                             (

@@ -61,6 +61,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("centers"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Buffer"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -82,6 +83,7 @@ impl ::mithril::Model for RbfNetwork {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("centers"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -90,6 +92,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("scale"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Buffer"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -114,12 +117,14 @@ impl ::mithril::Model for RbfNetwork {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("scale"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Unsqueeze"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -138,12 +143,14 @@ impl ::mithril::Model for RbfNetwork {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("xa"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Unsqueeze"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -162,12 +169,14 @@ impl ::mithril::Model for RbfNetwork {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("cb"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Subtract"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[
@@ -180,23 +189,27 @@ impl ::mithril::Model for RbfNetwork {
                             ],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Square"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[::mithril::__private::ValueRef::Node(4usize)],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Sum"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -211,12 +224,14 @@ impl ::mithril::Model for RbfNetwork {
                             &[::mithril::__private::ValueRef::Node(5usize)],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Multiply"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[
@@ -229,12 +244,14 @@ impl ::mithril::Model for RbfNetwork {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("d2"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Multiply"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[
@@ -247,12 +264,14 @@ impl ::mithril::Model for RbfNetwork {
                             ],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Exp"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[::mithril::__private::ValueRef::Node(8usize)],
@@ -260,12 +279,14 @@ impl ::mithril::Model for RbfNetwork {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("phi"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Multiply"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[
@@ -278,6 +299,7 @@ impl ::mithril::Model for RbfNetwork {
                             ],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -286,6 +308,7 @@ impl ::mithril::Model for RbfNetwork {
                             ::std::borrow::Cow::Borrowed("head"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -300,6 +323,7 @@ impl ::mithril::Model for RbfNetwork {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("y"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -307,6 +331,7 @@ impl ::mithril::Model for RbfNetwork {
             ),
             outputs: ::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("y")]),
             shares: ::std::borrow::Cow::Borrowed(&[]),
+            loops: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,

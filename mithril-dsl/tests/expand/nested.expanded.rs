@@ -51,6 +51,7 @@ impl ::mithril::Model for Block {
                             ::std::borrow::Cow::Borrowed("fc"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -67,12 +68,14 @@ impl ::mithril::Model for Block {
                             ],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Lambda"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -89,6 +92,7 @@ impl ::mithril::Model for Block {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("y"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -96,6 +100,7 @@ impl ::mithril::Model for Block {
             ),
             outputs: ::std::borrow::Cow::Borrowed(&[::std::borrow::Cow::Borrowed("y")]),
             shares: ::std::borrow::Cow::Borrowed(&[]),
+            loops: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,
@@ -283,6 +288,7 @@ impl ::mithril::Model for Net {
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Block"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[
@@ -292,6 +298,7 @@ impl ::mithril::Model for Net {
                             ],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -300,6 +307,7 @@ impl ::mithril::Model for Net {
                             ::std::borrow::Cow::Borrowed("blocks"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Block"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[::mithril::__private::ValueRef::Node(0usize)],
@@ -307,6 +315,7 @@ impl ::mithril::Model for Net {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("features"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 2usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -315,6 +324,7 @@ impl ::mithril::Model for Net {
                             ::std::borrow::Cow::Borrowed("head"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -339,6 +349,7 @@ impl ::mithril::Model for Net {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("logits"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -348,6 +359,7 @@ impl ::mithril::Model for Net {
                 &[::std::borrow::Cow::Borrowed("logits")],
             ),
             shares: ::std::borrow::Cow::Borrowed(&[]),
+            loops: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,

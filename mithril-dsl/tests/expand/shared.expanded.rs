@@ -52,6 +52,7 @@ impl ::mithril::Model for TiedLm {
                             ::std::borrow::Cow::Borrowed("embed"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Embedding"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -72,17 +73,20 @@ impl ::mithril::Model for TiedLm {
                             ],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
                         layer: ::std::borrow::Cow::Borrowed("Relu"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(&[]),
                         inputs: ::std::borrow::Cow::Borrowed(
                             &[::mithril::__private::ValueRef::Node(0usize)],
                         ),
                         output: ::std::option::Option::None,
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -91,6 +95,7 @@ impl ::mithril::Model for TiedLm {
                             ::std::borrow::Cow::Borrowed("head"),
                         ),
                         layer: ::std::borrow::Cow::Borrowed("Linear"),
+                        choice: ::std::option::Option::None,
                         args: ::std::borrow::Cow::Borrowed(
                             &[
                                 ::mithril::__private::ArgSpec {
@@ -111,6 +116,7 @@ impl ::mithril::Model for TiedLm {
                         output: ::std::option::Option::Some(
                             ::std::borrow::Cow::Borrowed("logits"),
                         ),
+                        bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
                     },
@@ -127,6 +133,7 @@ impl ::mithril::Model for TiedLm {
                     },
                 ],
             ),
+            loops: ::std::borrow::Cow::Borrowed(&[]),
         };
         static GRAPH: ::mithril::__private::OnceLock<
             ::mithril::__private::Arc<::mithril::__private::Graph>,

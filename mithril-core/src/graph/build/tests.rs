@@ -10,6 +10,7 @@ use crate::graph::{DimSpec, InputSpec, ModelSpec, NodeSpec, ValueRef};
 pub(crate) fn spec(inputs: &[InputSpec], nodes: Vec<NodeSpec>, outputs: &[&str]) -> ModelSpec {
     ModelSpec {
         params: Cow::Borrowed(&[]),
+        loops: Cow::Borrowed(&[]),
         name: Cow::Borrowed("Test"),
         inputs: inputs.to_vec().into(),
         nodes: nodes.into(),
@@ -43,6 +44,7 @@ pub(crate) fn node(layer: &str, args: &[&str], inputs: &[&str], output: Option<&
     NodeSpec {
         name: None,
         layer: Cow::Owned(layer.to_string()),
+        choice: None,
         args: args.iter().map(|a| arg(a)).collect::<Vec<_>>().into(),
         inputs: inputs
             .iter()

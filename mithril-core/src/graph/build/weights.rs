@@ -33,6 +33,16 @@ pub(super) fn assign(
             Op::Layer(l) => l.weights(&s.input_shapes).len(),
             Op::Model(g) => g.weights.len(),
         };
+        if node.choice.is_some() && count > 0 {
+            errors.push(
+                Site::Node(s.source),
+                format!(
+                    "a layer parameter chose `{}`, which has parameters of its own; a `Layer` parameter takes layers without parameters, such as activations",
+                    node.layer
+                ),
+            );
+            continue;
+        }
         let total = count.saturating_mul(node.repeat).saturating_add(start);
         if !too_many && total > MAX_WEIGHTS {
             too_many = true;

@@ -100,7 +100,11 @@ pub(super) fn resolve(spec: &ModelSpec, values: &Values<'_>, errors: &mut Errors
     if !spec.outputs.is_empty() {
         for (i, node) in spec.nodes.iter().enumerate() {
             for (b, binding) in node.bindings.iter().enumerate() {
-                if !used.contains(&&*binding.value) {
+                // An output bound twice is reported as such.
+                let again = node.bindings[..b]
+                    .iter()
+                    .any(|o| o.output == binding.output);
+                if !again && !used.contains(&&*binding.value) {
                     errors.push(
                         Site::NodeBinding { node: i, binding: b },
                         format!(
