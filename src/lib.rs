@@ -52,8 +52,9 @@
 pub use mithril_macros::model;
 pub use mithril_mlx::{
     ArrayReader, ByteSize, CompiledModel, CustomFn, DType, Device, Error, Family, Gradients,
-    MemoryInfo, MlxBackend, MlxBackendBuilder, Model, Params, Result, RunOptions, RuntimeInfo,
-    Values, compile, forward, gpu_available, graph_of, init, parse_bytes, run_graph, runtime_info,
+    Instance, MemoryInfo, MlxBackend, MlxBackendBuilder, Model, Params, Result, RunOptions,
+    RuntimeInfo, Values, compile, forward, gpu_available, graph_of, init, parse_bytes, run_graph,
+    runtime_info,
 };
 
 pub mod data;
@@ -102,6 +103,7 @@ pub mod __private {
     pub use mithril_mlx::mlx_rs::Array;
     pub use mithril_mlx::{
         ArrayReader, Nestable, NestedFn, build_graph, build_instance, build_template, custom_op,
+        instance::{ConfigValue, config_arg},
     };
     pub use std::sync::{Arc, OnceLock};
 }

@@ -215,3 +215,61 @@ fn a_loop_makes_one_layer_per_list_entry() -> Result<(), Box<dyn std::error::Err
     assert!(out.y.all_close(&y, 1e-5, 1e-6, None)?);
     Ok(())
 }
+
+#[test]
+fn a_family_from_values_read_at_run_time() -> Result<(), Box<dyn std::error::Error>> {
+    // As candle reads a config.json: the sizes are values.
+    let json: serde_json::Value = serde_json::from_str(r#"{"d": 16, "heads": 4, "layers": 3}"#)?;
+    let size = |key: &str| json[key].as_u64().map(|v| v as usize).ok_or("missing");
+    let config = StackConfig {
+        d: size("d")?,
+        heads: size("heads")?,
+        layers: size("layers")?,
+        ..StackConfig::default()
+    };
+    let stack = Stack::instance(&config)?;
+    let expected = 11 * 16 + 3 * block(16, 64) + linear(16, 11);
+    assert_eq!(stack.parameter_count(), expected);
+    let backend = MlxBackend::builder().seed(2).build()?;
+    let params = stack.init(&backend)?;
+    assert_eq!(params.blocks.len(), 3);
+    let tokens = Array::from_slice(&[1i32, 2, 3, 4, 5, 6], &[2, 3]);
+    let out = stack.forward(
+        &params,
+        &StackInputs {
+            tokens: tokens.clone(),
+        },
+    )?;
+    assert_eq!(out.logits.shape(), &[2, 3, 11]);
+    let mut compiled = stack.compile(&backend);
+    let again = compiled.evaluate(&params, &StackInputs { tokens })?;
+    assert!(again.logits.all_close(&out.logits, 1e-5, 1e-6, None)?);
+
+    // A family without defaults for every parameter: `new` takes the others.
+    let block_only = Block::instance(&BlockConfig::new(12))?;
+    assert_eq!(block_only.parameter_count(), block(12, 32));
+
+    // A config that does not fit: every problem, each naming its layer.
+    let bad = Stack::instance(&StackConfig {
+        heads: 5,
+        ..config.clone()
+    })
+    .unwrap_err();
+    let message = bad.to_string();
+    assert!(
+        message.contains("Stack(vocab = 11, d = 16, heads = 5, layers = 3)"),
+        "{message}"
+    );
+    assert!(message.contains("layer `blocks`"), "{message}");
+    assert!(message.contains("divisible by heads = 5"), "{message}");
+    let bad = Block::instance(&BlockConfig {
+        act: "LayerNorm".into(),
+        ..BlockConfig::new(8)
+    });
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("has parameters of its own")
+    );
+    Ok(())
+}

@@ -154,7 +154,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
                     .collect();
                 match defaults {
                     // With its defaults, a family is a model of its own.
-                    Some(values) => match template.instance(&values) {
+                    Some(values) => match template.check(&values) {
                         Ok(g) => Some(g),
                         Err(found) => {
                             report(errors, found);

@@ -20,7 +20,7 @@ use mlx_rs::transforms::{compile::compile as mlx_compile, fallible_vjp};
 
 use crate::backend::MlxBackend;
 use crate::error::{Error, Result};
-use crate::model::{Model, Params, Values};
+use crate::model::{Family, Model, Params, Values};
 use crate::run::{check_arrays, run_graph};
 
 /// A function from arrays to arrays, compiled or eager.
@@ -60,7 +60,7 @@ where
 /// Gradients from [`CompiledModel::evaluate_with_gradients`]: one array per
 /// parameter and one per input, in typed structs.
 #[derive(Clone, Debug)]
-pub struct Gradients<M: Model> {
+pub struct Gradients<M: Family> {
     /// d(outputs · cotangents)/d(parameter), shaped like the parameters.
     pub params: M::Params,
     /// d(outputs · cotangents)/d(input), shaped like the inputs.
@@ -71,8 +71,9 @@ pub struct Gradients<M: Model> {
 ///
 /// Models come from `mithril::model!`; the `mithril` crate's documentation
 /// has a runnable example of `evaluate` and `evaluate_with_gradients`.
-pub struct CompiledModel<M: Model> {
+pub struct CompiledModel<M: Family> {
     backend: MlxBackend,
+    graph: Arc<Graph>,
     forward: Program,
     /// One vjp program per set of outputs given cotangents.
     vjps: HashMap<Vec<bool>, Program>,
@@ -85,23 +86,36 @@ pub struct CompiledModel<M: Model> {
 
 /// Binds `M` to `backend` (graph mode on: compiled closures; off: eager).
 pub fn compile<M: Model>(backend: &MlxBackend) -> CompiledModel<M> {
-    let graph = Arc::clone(M::graph());
-    let options = backend.run_options(false);
-    let forward = program(backend.graph_mode(), move |args: &[Array]| {
-        let n = graph.weights.len();
-        run_graph(&graph, &args[..n], &args[n..], &options)
-    });
-    CompiledModel {
-        backend: backend.clone(),
-        forward,
-        vjps: HashMap::new(),
-        checked: Vec::new(),
-        printed: false,
-        model: PhantomData,
+    CompiledModel::new(Arc::clone(M::graph()), backend)
+}
+
+impl<M: Family> CompiledModel<M> {
+    /// `graph` bound to `backend`: a model's, or a family's instantiation's.
+    pub(crate) fn new(graph: Arc<Graph>, backend: &MlxBackend) -> CompiledModel<M> {
+        let options = backend.run_options(false);
+        let traced = Arc::clone(&graph);
+        let forward = program(backend.graph_mode(), move |args: &[Array]| {
+            let n = traced.weights.len();
+            run_graph(&traced, &args[..n], &args[n..], &options)
+        });
+        CompiledModel {
+            backend: backend.clone(),
+            graph,
+            forward,
+            vjps: HashMap::new(),
+            checked: Vec::new(),
+            printed: false,
+            model: PhantomData,
+        }
     }
 }
 
-impl<M: Model> CompiledModel<M> {
+impl<M: Family> CompiledModel<M> {
+    /// The graph it runs.
+    pub fn graph(&self) -> &Arc<Graph> {
+        &self.graph
+    }
+
     /// The backend.
     pub fn backend(&self) -> &MlxBackend {
         &self.backend
@@ -114,7 +128,7 @@ impl<M: Model> CompiledModel<M> {
             .map(|a| a.shape().to_vec())
             .collect();
         if shapes != self.checked {
-            check_arrays(M::graph(), weights, inputs)?;
+            check_arrays(&self.graph, weights, inputs)?;
             self.checked = shapes;
         }
         Ok(())
@@ -139,7 +153,7 @@ impl<M: Model> CompiledModel<M> {
     /// The model's summary and MLX's listing of the operations its forward
     /// lowers to for these arguments (what verbose mode prints).
     pub fn lowering(&self, args: &[Array]) -> Result<String> {
-        let graph = M::graph();
+        let graph = &self.graph;
         let n = graph.weights.len();
         let options = self.backend.run_options(false);
         let outputs = run_graph(graph, &args[..n], &args[n..], &options)?;
@@ -203,7 +217,7 @@ impl<M: Model> CompiledModel<M> {
         let graph_mode = self.backend.graph_mode();
         let options = self.backend.run_options(false);
         let vjp = self.vjps.entry(selected.clone()).or_insert_with(|| {
-            let graph = Arc::clone(M::graph());
+            let graph = Arc::clone(&self.graph);
             let selected = selected.clone();
             program(graph_mode, move |args: &[Array]| {
                 let primals = &args[..n_weights + n_inputs];
@@ -234,7 +248,7 @@ impl<M: Model> CompiledModel<M> {
         let outputs = M::Outputs::from_arrays(results)
             .ok_or_else(|| Exception::custom("output count mismatch"))?;
         let mut grads = grads.into_iter();
-        let params = M::Params::from_weights(&mut grads, &M::graph().weights)
+        let params = M::Params::from_weights(&mut grads, &self.graph.weights)
             .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
         let inputs = M::Inputs::from_arrays(grads.collect())
             .ok_or_else(|| Exception::custom("gradient count mismatch"))?;

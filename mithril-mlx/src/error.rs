@@ -39,6 +39,15 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// A model family's instantiation with values given at run time that
+    /// does not check: every problem, each naming its layer.
+    #[error("`{call}` does not make a model: {}", problems.join("; "))]
+    Instantiation {
+        /// The family with the values given, `Gpt2(d = 768, heads = 10, ..)`.
+        call: String,
+        /// What is wrong, each naming its layer, expected and found.
+        problems: Vec<String>,
+    },
     /// Output gradients for an output the model does not have.
     #[error("model `{model}` has no output `{name}` (its outputs: {known})")]
     UnknownOutput {

@@ -9,6 +9,7 @@ mod compile;
 pub mod debug;
 pub mod distributed;
 mod error;
+pub mod instance;
 pub mod io;
 mod lower;
 mod model;
@@ -22,6 +23,7 @@ pub use backend::{
 };
 pub use compile::{CompiledModel, Gradients, compile, graph_of};
 pub use error::{Error, Result};
+pub use instance::Instance;
 pub use lower::{LowerCtx, RunOptions, lower};
 pub use model::{
     ArrayReader, CustomFn, Family, Model, Nestable, NestedFn, Params, Values, build_graph,

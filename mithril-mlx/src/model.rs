@@ -26,15 +26,25 @@ pub trait Model: 'static {
 }
 
 /// The types of a model or a model family: what code that nests it, or
-/// reads its parameters, needs. Every model `model!` makes implements it;
-/// the instantiations of a family share its types.
+/// reads its parameters, needs. Every [`Model`] is one (a blanket impl); a
+/// family without a default for every parameter is one without being a
+/// model, and its instantiations share its types.
 pub trait Family: 'static {
+    /// The family's (or model's) name.
+    const NAME: &'static str;
     /// Its parameters (gradients have the same type).
     type Params: Params;
     /// Its inputs.
     type Inputs: Values;
     /// Its outputs.
     type Outputs: Values;
+}
+
+impl<M: Model> Family for M {
+    const NAME: &'static str = M::NAME;
+    type Params = M::Params;
+    type Inputs = M::Inputs;
+    type Outputs = M::Outputs;
 }
 
 /// Arrays read in order into a parameter tree, with their dotted paths

@@ -9,7 +9,7 @@ use mlx_rs::{Array, Dtype, ops, random};
 use crate::backend::MlxBackend;
 use crate::error::{Error, Result};
 use crate::lower::{LowerCtx, RunOptions, lower};
-use crate::model::{Model, Params, Values};
+use crate::model::{Family, Model, Params, Values};
 
 /// Runs `graph` on `inputs` with its flat `weights`; returns its outputs.
 ///
@@ -350,8 +350,12 @@ pub(crate) fn check_arrays(graph: &Graph, weights: &[Array], inputs: &[&Array]) 
 /// Fresh parameters for `M` with mlx.nn's default initialisation, from the
 /// backend's seed (the same seed gives bit-identical parameters) and dtype.
 pub fn init<M: Model>(backend: &MlxBackend) -> Result<M::Params> {
+    init_graph::<M>(M::graph(), backend)
+}
+
+/// [`init`] of a graph whose parameters are `M`'s type.
+pub(crate) fn init_graph<M: Family>(graph: &Graph, backend: &MlxBackend) -> Result<M::Params> {
     backend.activate();
-    let graph = M::graph();
     let mut key = random::key(backend.seed())?;
     let mut arrays = Vec::with_capacity(graph.weights.len());
     for w in &graph.weights {
@@ -377,7 +381,15 @@ pub fn init<M: Model>(backend: &MlxBackend) -> Result<M::Params> {
 
 /// Runs `M` eagerly (no compilation): checks the inputs, lowers every node.
 pub fn forward<M: Model>(params: &M::Params, inputs: &M::Inputs) -> Result<M::Outputs> {
-    let graph = M::graph();
+    forward_graph::<M>(M::graph(), params, inputs)
+}
+
+/// [`forward`] of a graph whose types are `M`'s.
+pub(crate) fn forward_graph<M: Family>(
+    graph: &Graph,
+    params: &M::Params,
+    inputs: &M::Inputs,
+) -> Result<M::Outputs> {
     let weights = params.to_arrays();
     let input_refs = inputs.arrays();
     check_arrays(graph, &weights, &input_refs)?;

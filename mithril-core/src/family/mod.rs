@@ -532,6 +532,35 @@ fn substitute(
     })
 }
 
+/// Errors about a node, with the node's name first: an instantiation's
+/// errors are read far from its source.
+fn name_layers(spec: &ModelSpec, errors: Vec<BuildError>) -> Vec<BuildError> {
+    let names = node_names(spec);
+    errors
+        .into_iter()
+        .map(|e| {
+            let node = match e.site {
+                Site::Node(i)
+                | Site::NodeArg { node: i, .. }
+                | Site::NodeInput { node: i, .. }
+                | Site::NodeRepeat(i)
+                | Site::NodeOutput(i)
+                | Site::NodeBinding { node: i, .. } => names.get(i),
+                _ => None,
+            };
+            match node {
+                // Already named: an instantiation nested in this one.
+                Some(_) if e.message.starts_with("layer `") => e,
+                Some(name) => BuildError {
+                    message: format!("layer `{name}`: {}", e.message),
+                    ..e
+                },
+                None => e,
+            }
+        })
+        .collect()
+}
+
 /// Where a template's sites are in the source, for errors about an
 /// instantiation (`src/blocks.rs:12`); `None` where unknown.
 pub type Locate = dyn Fn(Site) -> Option<String> + Send + Sync;
@@ -607,10 +636,23 @@ impl Template {
         built
     }
 
-    fn build(&self, values: &[(Str, ArgValue)]) -> Instance {
+    /// The instantiation with these values, its errors at the template's
+    /// sites (for the family's own check, where they point at its layers).
+    pub fn check(&self, values: &[(Str, ArgValue)]) -> Instance {
         let spec = instantiate(&self.spec, values)?;
         let models: ModelLookup<'_> = &*self.models;
         let mut graph = Graph::build(&spec, models)?;
+        if let Some(functions) = &self.functions {
+            graph.attach_functions(&**functions);
+        }
+        Ok(Arc::new(graph))
+    }
+
+    fn build(&self, values: &[(Str, ArgValue)]) -> Instance {
+        let spec =
+            instantiate(&self.spec, values).map_err(|found| name_layers(&self.spec, found))?;
+        let models: ModelLookup<'_> = &*self.models;
+        let mut graph = Graph::build(&spec, models).map_err(|found| name_layers(&spec, found))?;
         if let Some(functions) = &self.functions {
             graph.attach_functions(&**functions);
         }

@@ -99,12 +99,6 @@ pub fn render(def: &ModelDef, model: &Lowered, graph: Option<&Graph>) -> TokenSt
         #[derive(::std::clone::Clone, ::std::marker::Copy, ::std::fmt::Debug, ::std::default::Default)]
         #vis struct #name;
 
-        impl ::mithril::Family for #name {
-            type Params = #types::Params;
-            type Inputs = #types::Inputs;
-            type Outputs = #types::Outputs;
-        }
-
         impl #p::Nestable for #name {
             fn nested() -> #p::Nested {
                 #nested

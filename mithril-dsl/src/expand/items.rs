@@ -180,11 +180,13 @@ fn values_struct(
 pub enum Nesting {
     /// A model that checked: its graph.
     Graph,
-    /// A family: the body of its `template()`, and whether it has a
-    /// default for every parameter (then it is a model of its own too).
+    /// A family: the body of its `template()`, whether it has a default
+    /// for every parameter (then it is a model of its own too), and its
+    /// parameters (for its run-time config).
     Family {
         template: TokenStream,
         defaults: bool,
+        params: Vec<mithril_core::family::ParamSpec>,
     },
     /// A model that failed.
     Failed,
@@ -320,6 +322,22 @@ pub fn render(
             ..
         }
     );
+    let config = match nesting {
+        Nesting::Family { params, .. } => config(def, params),
+        _ => TokenStream::new(),
+    };
+    // A model is a family through the blanket impl; a family without
+    // defaults is only a family.
+    let own_family = (!is_model).then(|| {
+        quote! {
+            impl ::mithril::Family for #name {
+                const NAME: &'static str = #name_str;
+                type Params = #params;
+                type Inputs = #inputs_ty;
+                type Outputs = #outputs_ty;
+            }
+        }
+    });
     let model_items = is_model.then(|| quote! {
         impl ::mithril::Model for #name {
             const NAME: &'static str = #name_str;
@@ -362,11 +380,9 @@ pub fn render(
         #[derive(::std::clone::Clone, ::std::marker::Copy, ::std::fmt::Debug, ::std::default::Default)]
         #vis struct #name;
 
-        impl ::mithril::Family for #name {
-            type Params = #params;
-            type Inputs = #inputs_ty;
-            type Outputs = #outputs_ty;
-        }
+        #own_family
+
+        #config
 
         impl #p::Nestable for #name {
             fn nested() -> #p::Nested {
@@ -390,5 +406,131 @@ pub fn render(
 
         #outputs
 
+    }
+}
+
+/// A family's `<Name>Config` (a field per parameter, `new` with the
+/// parameters without defaults, `Default` when every one has a default) and
+/// `<Name>::instance(&config)`, for values known only at run time.
+fn config(def: &ModelDef, params: &[mithril_core::family::ParamSpec]) -> TokenStream {
+    use mithril_core::args::ArgValue;
+    use mithril_core::family::ParamType;
+    fn literal(v: &ArgValue, t: ParamType) -> TokenStream {
+        match (v, t) {
+            (ArgValue::Int(n), ParamType::Usize) => {
+                let n = proc_macro2::Literal::usize_suffixed(*n as usize);
+                quote!(#n)
+            }
+            (ArgValue::Int(n), ParamType::I64) => {
+                let n = proc_macro2::Literal::i64_suffixed(*n);
+                quote!(#n)
+            }
+            (ArgValue::Int(n), _) => {
+                let x = proc_macro2::Literal::f64_suffixed(*n as f64);
+                quote!(#x)
+            }
+            (ArgValue::Float(x), _) => {
+                let x = proc_macro2::Literal::f64_suffixed(*x);
+                quote!(#x)
+            }
+            (ArgValue::Bool(b), _) => quote!(#b),
+            (ArgValue::Ident(s) | ArgValue::Path(s), _) => {
+                let s = &**s;
+                quote!(::std::string::String::from(#s))
+            }
+            (ArgValue::List(items), _) => {
+                let items = items.iter().map(|v| literal(v, t));
+                quote!(::std::vec![#(#items),*])
+            }
+            _ => quote!(::std::default::Default::default()),
+        }
+    }
+    let name = &def.name;
+    let vis = &def.vis;
+    let name_str = crate::lower::text(name).to_string();
+    let config = names::item(name, "Config");
+    let item_ty = |t: ParamType| match t {
+        ParamType::Usize => quote!(usize),
+        ParamType::I64 => quote!(i64),
+        ParamType::F64 => quote!(f64),
+        ParamType::Bool => quote!(bool),
+        ParamType::Layer => quote!(::std::string::String),
+    };
+    let fields: Vec<Ident> = params.iter().map(|p| names::field(&p.name)).collect();
+    let types: Vec<TokenStream> = params
+        .iter()
+        .map(|p| {
+            let t = item_ty(p.kind.item);
+            match p.kind.list {
+                true => quote!(::std::vec::Vec<#t>),
+                false => t,
+            }
+        })
+        .collect();
+    let docs = params.iter().map(|p| {
+        let default = match &p.default {
+            Some(d) => format!(" (default `{d}`)"),
+            None => String::new(),
+        };
+        doc(&format!("`{}: {}`{default}.", p.name, p.kind))
+    });
+    let values: Vec<TokenStream> = params
+        .iter()
+        .zip(&fields)
+        .map(|(p, f)| match &p.default {
+            Some(d) => literal(d, p.kind.item),
+            None => quote!(#f),
+        })
+        .collect();
+    let (required_fields, required_types): (Vec<&Ident>, Vec<&TokenStream>) = params
+        .iter()
+        .zip(fields.iter().zip(&types))
+        .filter(|(p, _)| p.default.is_none())
+        .map(|(_, ft)| ft)
+        .unzip();
+    let default = required_fields.is_empty().then(|| {
+        quote! {
+            impl ::std::default::Default for #config {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    });
+    let keys = params.iter().map(|p| &*p.name);
+    let config_doc = doc(&format!(
+        "The parameters of [`{name_str}`] as values known at run time (a `config.json`), for [`{name_str}::instance`]."
+    ));
+    let new_doc = doc(&format!(
+        "A config with the parameters [`{name_str}`] has no default for, and the defaults of the others."
+    ));
+    let instance_doc = doc(&format!(
+        "The instantiation of [`{name_str}`] with `config`'s values, every shape checked before anything is allocated: an error lists every problem, each naming its layer, expected and found."
+    ));
+    let p = quote!(::mithril::__private);
+    quote! {
+        #[doc = #config_doc]
+        #[derive(::std::clone::Clone, ::std::fmt::Debug, ::std::cmp::PartialEq)]
+        #vis struct #config {
+            #( #[doc = #docs] pub #fields: #types, )*
+        }
+
+        impl #config {
+            #[doc = #new_doc]
+            #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+            pub fn new(#(#required_fields: #required_types),*) -> Self {
+                Self { #(#fields: #values),* }
+            }
+        }
+
+        #default
+
+        impl #name {
+            #[doc = #instance_doc]
+            pub fn instance(config: &#config) -> ::std::result::Result<::mithril::Instance<Self>, ::mithril::Error> {
+                let args = [#(#p::config_arg(#keys, &config.#fields)),*];
+                ::mithril::Instance::build(<Self as #p::Nestable>::nested(), &args)
+            }
+        }
     }
 }

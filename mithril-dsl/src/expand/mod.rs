@@ -65,6 +65,7 @@ pub fn block(
             (Some(_), _) => items::Nesting::Family {
                 template: template_tokens(model),
                 defaults: parts.is_some(),
+                params: model.spec.params.to_vec(),
             },
             (None, Some(_)) => items::Nesting::Graph,
             (None, None) => items::Nesting::Failed,

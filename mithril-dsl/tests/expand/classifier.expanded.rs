@@ -7,11 +7,6 @@
     ::std::default::Default
 )]
 pub struct Classifier;
-impl ::mithril::Family for Classifier {
-    type Params = ClassifierParams;
-    type Inputs = ClassifierInputs;
-    type Outputs = ClassifierOutputs;
-}
 impl ::mithril::__private::Nestable for Classifier {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Model(

@@ -7,11 +7,6 @@
     ::std::default::Default
 )]
 pub struct Net;
-impl ::mithril::Family for Net {
-    type Params = NetParams;
-    type Inputs = NetInputs;
-    type Outputs = NetOutputs;
-}
 impl ::mithril::__private::Nestable for Net {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Failed

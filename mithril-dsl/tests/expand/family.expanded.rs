@@ -9,9 +9,47 @@
 )]
 pub struct Block;
 impl ::mithril::Family for Block {
+    const NAME: &'static str = "Block";
     type Params = BlockParams;
     type Inputs = BlockInputs;
     type Outputs = BlockOutputs;
+}
+/// The parameters of [`Block`] as values known at run time (a `config.json`), for [`Block::instance`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug, ::std::cmp::PartialEq)]
+pub struct BlockConfig {
+    /// `d: usize`.
+    pub d: usize,
+    /// `heads: usize` (default `2`).
+    pub heads: usize,
+    /// `act: Layer` (default `Gelu`).
+    pub act: ::std::string::String,
+}
+impl BlockConfig {
+    /// A config with the parameters [`Block`] has no default for, and the defaults of the others.
+    #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+    pub fn new(d: usize) -> Self {
+        Self {
+            d: d,
+            heads: 2usize,
+            act: ::std::string::String::from("Gelu"),
+        }
+    }
+}
+impl Block {
+    /// The instantiation of [`Block`] with `config`'s values, every shape checked before anything is allocated: an error lists every problem, each naming its layer, expected and found.
+    pub fn instance(
+        config: &BlockConfig,
+    ) -> ::std::result::Result<::mithril::Instance<Self>, ::mithril::Error> {
+        let args = [
+            ::mithril::__private::config_arg("d", &config.d),
+            ::mithril::__private::config_arg("heads", &config.heads),
+            ::mithril::__private::config_arg("act", &config.act),
+        ];
+        ::mithril::Instance::build(
+            <Self as ::mithril::__private::Nestable>::nested(),
+            &args,
+        )
+    }
 }
 impl ::mithril::__private::Nestable for Block {
     fn nested() -> ::mithril::__private::Nested {
@@ -423,10 +461,40 @@ pub use __mithril_model_Block_c180c8eebe3d78c1 as Block;
     ::std::default::Default
 )]
 pub struct Stack;
-impl ::mithril::Family for Stack {
-    type Params = StackParams;
-    type Inputs = StackInputs;
-    type Outputs = StackOutputs;
+/// The parameters of [`Stack`] as values known at run time (a `config.json`), for [`Stack::instance`].
+#[derive(::std::clone::Clone, ::std::fmt::Debug, ::std::cmp::PartialEq)]
+pub struct StackConfig {
+    /// `d: usize` (default `8`).
+    pub d: usize,
+    /// `layers: usize` (default `2`).
+    pub layers: usize,
+}
+impl StackConfig {
+    /// A config with the parameters [`Stack`] has no default for, and the defaults of the others.
+    #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+    pub fn new() -> Self {
+        Self { d: 8usize, layers: 2usize }
+    }
+}
+impl ::std::default::Default for StackConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+impl Stack {
+    /// The instantiation of [`Stack`] with `config`'s values, every shape checked before anything is allocated: an error lists every problem, each naming its layer, expected and found.
+    pub fn instance(
+        config: &StackConfig,
+    ) -> ::std::result::Result<::mithril::Instance<Self>, ::mithril::Error> {
+        let args = [
+            ::mithril::__private::config_arg("d", &config.d),
+            ::mithril::__private::config_arg("layers", &config.layers),
+        ];
+        ::mithril::Instance::build(
+            <Self as ::mithril::__private::Nestable>::nested(),
+            &args,
+        )
+    }
 }
 impl ::mithril::__private::Nestable for Stack {
     fn nested() -> ::mithril::__private::Nested {
@@ -731,11 +799,6 @@ pub use __mithril_model_Stack_e3ffcd8c6ffca768 as Stack;
     ::std::default::Default
 )]
 pub struct Wide;
-impl ::mithril::Family for Wide {
-    type Params = <Stack as ::mithril::Family>::Params;
-    type Inputs = <Stack as ::mithril::Family>::Inputs;
-    type Outputs = <Stack as ::mithril::Family>::Outputs;
-}
 impl ::mithril::__private::Nestable for Wide {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Model(

@@ -10,11 +10,6 @@
     ::std::default::Default
 )]
 pub struct RbfNetwork;
-impl ::mithril::Family for RbfNetwork {
-    type Params = RbfNetworkParams;
-    type Inputs = RbfNetworkInputs;
-    type Outputs = RbfNetworkOutputs;
-}
 impl ::mithril::__private::Nestable for RbfNetwork {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Model(
@@ -495,11 +490,6 @@ pub use __mithril_model_RbfNetwork_0c667eb503f10d17 as RbfNetwork;
     ::std::default::Default
 )]
 pub struct Broken;
-impl ::mithril::Family for Broken {
-    type Params = BrokenParams;
-    type Inputs = BrokenInputs;
-    type Outputs = BrokenOutputs;
-}
 impl ::mithril::__private::Nestable for Broken {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Failed

@@ -7,11 +7,6 @@
     ::std::default::Default
 )]
 struct Block;
-impl ::mithril::Family for Block {
-    type Params = BlockParams;
-    type Inputs = BlockInputs;
-    type Outputs = BlockOutputs;
-}
 impl ::mithril::__private::Nestable for Block {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Model(
@@ -246,11 +241,6 @@ use __mithril_model_Block_864bca6d04f6410b as Block;
     ::std::default::Default
 )]
 pub(crate) struct Net;
-impl ::mithril::Family for Net {
-    type Params = NetParams;
-    type Inputs = NetInputs;
-    type Outputs = NetOutputs;
-}
 impl ::mithril::__private::Nestable for Net {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Model(

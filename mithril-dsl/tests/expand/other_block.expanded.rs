@@ -11,11 +11,6 @@ mod __mithril_pending_Net_bf5d524459be6151 {
         ::std::default::Default
     )]
     pub struct Net;
-    impl ::mithril::Family for Net {
-        type Params = NetParams;
-        type Inputs = NetInputs;
-        type Outputs = NetOutputs;
-    }
     impl ::mithril::__private::Nestable for Net {
         fn nested() -> ::mithril::__private::Nested {
             ::mithril::__private::Nested::Failed

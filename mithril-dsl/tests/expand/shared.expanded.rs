@@ -6,11 +6,6 @@
     ::std::default::Default
 )]
 pub struct TiedLm;
-impl ::mithril::Family for TiedLm {
-    type Params = TiedLmParams;
-    type Inputs = TiedLmInputs;
-    type Outputs = TiedLmOutputs;
-}
 impl ::mithril::__private::Nestable for TiedLm {
     fn nested() -> ::mithril::__private::Nested {
         ::mithril::__private::Nested::Model(
