@@ -59,6 +59,19 @@ mithril::model! {
 
     Mlp3 = Mlp(dimensions = [16, 8, 2], activations = [Relu, Tanh, Sigmoid]);
 
+    /// Sizes as constants of the block: Rust constants, read by the macro too.
+    pub const WIDTH: usize = 12;
+    pub const DEPTH: usize = 2;
+    const HALF: f64 = 0.5;
+
+    ConstSized = Stack(d = WIDTH, heads = WIDTH / 4, layers = DEPTH);
+
+    Scaled {
+        input x: [B, WIDTH];
+        x -> fc: Linear(2 * WIDTH) -> Multiply(HALF) => y;
+        output y;
+    }
+
     Small = Stack(d = 4, layers = 2);
     Deep = Stack(layers = 5);
 }
@@ -271,5 +284,29 @@ fn a_family_from_values_read_at_run_time() -> Result<(), Box<dyn std::error::Err
             .to_string()
             .contains("has parameters of its own")
     );
+    Ok(())
+}
+
+#[test]
+fn constants_of_the_block_size_models() -> Result<(), Box<dyn std::error::Error>> {
+    // The constants are Rust items as well.
+    let width: usize = WIDTH;
+    assert_eq!(width, 12);
+    assert_eq!(HALF, 0.5);
+    assert_eq!(
+        ConstSized::PARAMETER_COUNT,
+        11 * 12 + DEPTH * block(12, 48) + linear(12, 11)
+    );
+    assert_eq!(Scaled::INPUT_SHAPES, &[("x", "[B, 12]")]);
+    assert_eq!(Scaled::OUTPUT_SHAPES, &[("y", "[B, 24]")]);
+    let backend = MlxBackend::builder().seed(4).build()?;
+    let params = Scaled::init(&backend)?;
+    let x = Array::ones::<f32>(&[1, 12])?;
+    let y = Scaled::forward(&params, &ScaledInputs { x: x.clone() })?.y;
+    let expected = x
+        .matmul(&params.fc.weight.t())?
+        .add(&params.fc.bias)?
+        .multiply(&Array::from_f32(0.5))?;
+    assert!(y.all_close(&expected, 1e-6, 1e-6, None)?);
     Ok(())
 }

@@ -15,10 +15,25 @@ pub struct ModelDef {
     pub header: TokenStream,
     /// `= Family(args)`: a model that is an instantiation of a family.
     pub instance: Option<Call>,
+    /// The block's `const` items as written, which its models may read
+    /// (carried in signatures with the statements).
+    pub consts: TokenStream,
     /// The statements as written, for the model's signature (other blocks
     /// rebuild its graph from them).
     pub body: TokenStream,
     pub stmts: Vec<Stmt>,
+}
+
+/// `pub const D: usize = 768;` in a `model!` block: a Rust constant the
+/// block's models read while the crate compiles.
+pub struct ConstDef {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub name: Ident,
+    /// `usize`, `i64`, `f64` or `bool`.
+    pub ty: Ident,
+    pub kind: mithril_core::family::ParamType,
+    pub value: Expr,
 }
 
 /// `heads: usize = 12` in a model's header.

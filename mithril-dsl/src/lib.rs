@@ -37,17 +37,23 @@ pub fn expand(input: TokenStream) -> TokenStream {
     }
     let mut errors = Vec::new();
     let invocation = link::split(input);
-    let defs = parse::models(invocation.body.clone(), &mut errors);
-    let models: Vec<lower::Lowered> = defs.iter().map(|d| lower::lower(d, &mut errors)).collect();
+    let (defs, const_defs) = parse::models(invocation.body.clone(), &mut errors);
+    let consts = lower::constants(&const_defs, &mut errors);
+    let models: Vec<lower::Lowered> = defs
+        .iter()
+        .map(|d| lower::lower(d, &consts, &mut errors))
+        .collect();
 
     let mut out = TokenStream::new();
     if !errors.is_empty() {
         // Shape checks wait until the whole block parses.
+        out.extend(expand::constants(&const_defs, &consts, false));
         out.extend(expand::unchecked(&defs, &models));
     } else {
         let refs = link::references(&models);
         match invocation.signatures {
             None if !refs.is_empty() => {
+                out.extend(expand::constants(&const_defs, &consts, true));
                 out.extend(expand::pending(&defs, &models));
                 out.extend(link::request(&refs, invocation.body));
             }
@@ -55,6 +61,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
                 let externals =
                     link::Externals::read(signatures.unwrap_or_default(), &refs, &mut errors);
                 let checked = check::check(&models, &externals, &mut errors);
+                out.extend(expand::constants(&const_defs, &consts, false));
                 out.extend(expand::block(&defs, &models, &checked, &externals));
             }
         }

@@ -36,7 +36,7 @@ use crate::lower::{self, Lowered};
 const CONTINUE: &str = "__mithril_continue";
 
 /// What the signatures are written with; a caller reads only its own.
-const FORMAT: &str = concat!("mithril-dsl ", env!("CARGO_PKG_VERSION"), " signature 2");
+const FORMAT: &str = concat!("mithril-dsl ", env!("CARGO_PKG_VERSION"), " signature 3");
 
 /// An invocation of `model!`: the user's tokens, and in the second step
 /// the signatures that were asked for, by layer key.
@@ -198,6 +198,8 @@ pub enum Signature {
         name: Ident,
         /// The parameters as written (empty for a plain model).
         header: TokenStream,
+        /// The block's `const` items as written, which the statements read.
+        consts: TokenStream,
         body: TokenStream,
         nested: Vec<(String, Signature)>,
     },
@@ -218,12 +220,13 @@ impl Signature {
             Signature::Model {
                 name,
                 header,
+                consts,
                 body,
                 nested,
             } => {
                 let keys = nested.iter().map(|(k, _)| Literal::string(k));
                 let models = nested.iter().map(|(_, s)| s.inner_tokens());
-                quote!(ok #name ( #header ) { #body } #( #keys { #models } )*)
+                quote!(ok #name ( #header ) [ #consts ] { #body } #( #keys { #models } )*)
             }
         }
     }
@@ -261,6 +264,10 @@ impl Signature {
                     }
                     _ => return Err(bad()),
                 };
+                let consts = match it.next() {
+                    Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => g.stream(),
+                    _ => return Err(bad()),
+                };
                 let body = match it.next() {
                     Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g.stream(),
                     _ => return Err(bad()),
@@ -290,6 +297,7 @@ impl Signature {
                 Ok(Signature::Model {
                     name,
                     header,
+                    consts,
                     body,
                     nested,
                 })
@@ -304,6 +312,7 @@ impl Signature {
         let Signature::Model {
             name,
             header,
+            consts,
             body,
             nested,
         } = self
@@ -311,8 +320,12 @@ impl Signature {
             return Ok(Nested::Failed);
         };
         let mut errors = Vec::new();
+        let const_defs = crate::parse::consts_of(consts.clone())
+            .map_err(|e| format!("its constants do not parse here ({e})"))?;
+        let values = lower::constants(&const_defs, &mut errors);
         let params = crate::parse::params_of(header.clone(), &mut errors);
-        let names: Vec<String> = params.iter().map(|p| p.name.unraw().to_string()).collect();
+        let mut names: Vec<String> = params.iter().map(|p| p.name.unraw().to_string()).collect();
+        names.extend(const_defs.iter().map(|c| c.name.unraw().to_string()));
         let stmts = crate::parse::statements(body.clone(), &names, &mut errors);
         let def = ModelDef {
             attrs: Vec::new(),
@@ -321,10 +334,11 @@ impl Signature {
             params,
             header: header.clone(),
             instance: None,
+            consts: consts.clone(),
             body: body.clone(),
             stmts,
         };
-        let lowered = lower::lower(&def, &mut errors);
+        let lowered = lower::lower(&def, &values, &mut errors);
         if let Some(e) = errors.first() {
             return Err(format!("its statements do not parse here ({e})"));
         }
@@ -457,6 +471,7 @@ pub fn signatures(
         Signature::Model {
             name: defs[i].name.clone(),
             header: defs[i].header.clone(),
+            consts: defs[i].consts.clone(),
             body: defs[i].body.clone(),
             nested,
         }
@@ -520,12 +535,14 @@ mod tests {
         let signature = Signature::Model {
             name: Ident::new("Block", Span::call_site()),
             header: TokenStream::new(),
+            consts: TokenStream::new(),
             body: quote!(input x: [B, 4]; x -> inner::Inner => y; output y;),
             nested: vec![(
                 "inner::Inner".to_string(),
                 Signature::Model {
                     name: Ident::new("Inner", Span::call_site()),
                     header: TokenStream::new(),
+                    consts: TokenStream::new(),
                     body: quote!(input x: [B, 4]; x -> Linear(4) => y; output y;),
                     nested: vec![],
                 },

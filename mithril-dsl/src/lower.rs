@@ -23,7 +23,9 @@ use syn::{Expr, Ident, Lit, Path, UnOp};
 
 use mithril_core::family::{self, ExprTok, Func, LAYER_PARAM, ParamKind, ParamSpec, ParamType};
 
-use crate::ast::{BufferDecl, Call, DimTok, Head, ModelDef, Operand, Stage, Stmt, Target};
+use crate::ast::{
+    BufferDecl, Call, ConstDef, DimTok, Head, ModelDef, Operand, Stage, Stmt, Target,
+};
 
 /// A model's spec and the tokens behind each of its sites.
 pub struct Lowered {
@@ -116,15 +118,75 @@ pub fn path_key(path: &Path) -> String {
     key
 }
 
-/// The parameters a model's expressions may read.
-#[derive(Default)]
+/// The parameters a model's expressions may read, and the block's constants.
+#[derive(Default, Clone)]
 pub struct Scope {
     params: Vec<(String, ParamKind)>,
+    consts: Constants,
+}
+
+/// The values of a block's `const` items, by name.
+pub type Constants = Vec<(String, ArgValue)>;
+
+/// Evaluates a block's `const` items in order (each may read the ones
+/// before), checking each against its type.
+pub fn constants(defs: &[ConstDef], errors: &mut Vec<syn::Error>) -> Constants {
+    let mut consts: Constants = Vec::new();
+    for def in defs {
+        let scope = Scope {
+            params: Vec::new(),
+            consts: consts.clone(),
+        };
+        let kind = ParamKind {
+            item: def.kind,
+            list: false,
+        };
+        let value = match arg_value(&def.value, &scope) {
+            Ok(v) => match kind.accept(&v) {
+                Some(v) => v,
+                None => {
+                    errors.push(syn::Error::new_spanned(
+                        &def.value,
+                        format!(
+                            "constant `{}: {}` must be {}, found `{v}`",
+                            def.name.unraw(),
+                            def.ty,
+                            kind.expects()
+                        ),
+                    ));
+                    continue;
+                }
+            },
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if consts
+            .iter()
+            .any(|(n, _)| *n == def.name.unraw().to_string())
+        {
+            errors.push(syn::Error::new_spanned(
+                &def.name,
+                format!("constant `{}` is defined twice", def.name.unraw()),
+            ));
+        }
+        consts.push((def.name.unraw().to_string(), value));
+    }
+    consts
 }
 
 impl Scope {
     fn kind(&self, name: &str) -> Option<ParamKind> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, k)| *k)
+    }
+
+    /// A constant of the block (a parameter of the same name hides it).
+    fn constant(&self, name: &str) -> Option<&ArgValue> {
+        if self.kind(name).is_some() {
+            return None;
+        }
+        self.consts.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     fn names(&self) -> String {
@@ -137,12 +199,16 @@ impl Scope {
 }
 
 /// A model's parameters, with their defaults read as values.
-fn params(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Vec<ParamSpec> {
+fn params(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> Vec<ParamSpec> {
+    let scope = Scope {
+        params: Vec::new(),
+        consts: consts.clone(),
+    };
     def.params
         .iter()
         .map(|p| {
             let default = p.default.as_ref().and_then(|d| {
-                let value = match arg_value(d, &Scope::default()) {
+                let value = match arg_value(d, &scope) {
                     Ok(v) => v,
                     Err(e) => {
                         errors.push(e);
@@ -174,13 +240,14 @@ fn params(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Vec<ParamSpec> {
         .collect()
 }
 
-pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
-    let params = params(def, errors);
+pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> Lowered {
+    let params = params(def, consts, errors);
     let scope = Scope {
         params: params
             .iter()
             .map(|p| (p.name.to_string(), p.kind))
             .collect(),
+        consts: consts.clone(),
     };
     let scope = &scope;
     let mut inputs = Vec::new();
@@ -270,9 +337,7 @@ pub fn lower(def: &ModelDef, errors: &mut Vec<syn::Error>) -> Lowered {
                     match stage {
                         Stage::Call(call) => stages.push((call, None)),
                         Stage::Loop(each) => {
-                            let mut inner = Scope {
-                                params: scope.params.clone(),
-                            };
+                            let mut inner = scope.clone();
                             inner
                                 .params
                                 .retain(|(n, _)| *n != each.var.unraw().to_string());
@@ -414,6 +479,20 @@ fn operands(
     operands
         .iter()
         .map(|o| match o {
+            Operand::Value(v) if let Some(c) = scope.constant(&v.unraw().to_string()) => {
+                let value = match c {
+                    ArgValue::Int(n) => ValueRef::Literal(Scalar::new(*n as f64)),
+                    ArgValue::Float(x) => ValueRef::Literal(Scalar::new(*x)),
+                    other => {
+                        errors.push(syn::Error::new_spanned(
+                            v,
+                            format!("constant `{v}` is `{other}`, not a number"),
+                        ));
+                        ValueRef::Literal(Scalar::new(0.0))
+                    }
+                };
+                (value, v.to_token_stream())
+            }
             Operand::Value(v) if scope.kind(&v.unraw().to_string()).is_some() => (
                 ValueRef::Expr(vec![ExprTok::Param(text(v))].into()),
                 v.to_token_stream(),
@@ -476,6 +555,8 @@ fn compile(expr: &Expr, scope: &Scope, out: &mut Vec<ExprTok>) -> syn::Result<()
                 .unwrap_or_default();
             if scope.kind(&id).is_some() {
                 out.push(ExprTok::Param(Cow::Owned(id)));
+            } else if let Some(v) = scope.constant(&id) {
+                out.push(ExprTok::Value(v.clone()));
             } else {
                 let known = match scope.params.is_empty() {
                     true => "this model has no parameters".to_string(),
@@ -484,7 +565,7 @@ fn compile(expr: &Expr, scope: &Scope, out: &mut Vec<ExprTok>) -> syn::Result<()
                 return Err(syn::Error::new_spanned(
                     expr,
                     format!(
-                        "unknown parameter `{id}` in an expression; {known} (a Rust constant cannot be read here: the macro reads the model while the crate compiles, before constants have values)"
+                        "unknown parameter `{id}` in an expression; {known} (a Rust constant cannot be read here, since the macro reads the model while the crate compiles, before constants have values; declare it in the `model!` block instead, as in `const {id}: usize = 768;`)"
                     ),
                 ));
             }
@@ -630,6 +711,10 @@ fn dim(d: &DimTok, scope: &Scope, errors: &mut Vec<syn::Error>) -> DimSpec {
     match d {
         DimTok::Sym(s) if scope.kind(&s.unraw().to_string()).is_some() => {
             DimSpec::Expr(vec![ExprTok::Param(text(s))].into())
+        }
+        DimTok::Sym(s) if scope.constant(&s.unraw().to_string()).is_some() => {
+            let e: Expr = syn::parse_quote!(#s);
+            dim(&DimTok::Expr(e), scope, errors)
         }
         DimTok::Sym(s) => DimSpec::Sym(text(s)),
         DimTok::Expr(e) => match expression(e, scope) {
@@ -861,7 +946,10 @@ fn function_path(expr: &Expr) -> Option<&Path> {
 fn arg_value(expr: &Expr, scope: &Scope) -> syn::Result<ArgValue> {
     let arithmetic = matches!(expr, Expr::Binary(_) | Expr::Call(_) | Expr::Index(_))
         || matches!(expr, Expr::Unary(u) if matches!(u.op, UnOp::Neg(_)) && !matches!(&*u.expr, Expr::Lit(_)));
-    let parameter = matches!(expr, Expr::Path(p) if p.path.get_ident().is_some_and(|i| scope.kind(&i.unraw().to_string()).is_some()));
+    let parameter = matches!(expr, Expr::Path(p) if p.path.get_ident().is_some_and(|i| {
+        let name = i.unraw().to_string();
+        scope.kind(&name).is_some() || scope.constant(&name).is_some()
+    }));
     if arithmetic || parameter {
         return Ok(match expression(expr, scope)? {
             Folded::Value(v) => v,

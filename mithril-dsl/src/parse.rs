@@ -13,13 +13,14 @@ use syn::{Attribute, Expr, Ident, LitInt, Token, Visibility, braced, bracketed, 
 use quote::ToTokens;
 
 use crate::ast::{
-    Arg, BufferDecl, Call, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand, ParamDecl,
-    ParamPath, Share, Stage, Stmt, Target,
+    Arg, BufferDecl, Call, ConstDef, DimTok, Flow, Head, InputDecl, ModelDef, Number, Operand,
+    ParamDecl, ParamPath, Share, Stage, Stmt, Target,
 };
 use crate::nesting;
 
-/// Parses every model of the invocation, collecting statement errors.
-pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ModelDef> {
+/// Parses every model (and `const` item) of the invocation, collecting
+/// statement errors.
+pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> (Vec<ModelDef>, Vec<ConstDef>) {
     // Attributes and visibilities are parsed whole, with syn; bodies are
     // measured statement by statement.
     for tree in input.clone() {
@@ -28,33 +29,43 @@ pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> Vec<ModelDef>
             && let Err(e) = nesting::check(&TokenTree::Group(g).into())
         {
             errors.push(e);
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
     }
     match syn::parse2::<Models>(input) {
-        Ok(Models(defs)) => defs
-            .into_iter()
-            .map(|raw| {
-                let params = params_of(raw.header.clone(), errors);
-                let names: Vec<String> =
-                    params.iter().map(|p| p.name.unraw().to_string()).collect();
-                ModelDef {
-                    attrs: raw.attrs,
-                    vis: raw.vis,
-                    name: raw.name,
-                    params,
-                    header: raw.header,
-                    instance: raw.instance,
-                    stmts: statements(raw.body.clone(), &names, errors),
-                    body: raw.body,
-                }
-            })
-            .collect(),
+        Ok(Models(raws, consts, const_tokens)) => {
+            let defs = raws
+                .into_iter()
+                .map(|raw| {
+                    let params = params_of(raw.header.clone(), errors);
+                    let mut names: Vec<String> =
+                        params.iter().map(|p| p.name.unraw().to_string()).collect();
+                    names.extend(consts.iter().map(|c| c.name.unraw().to_string()));
+                    ModelDef {
+                        attrs: raw.attrs,
+                        vis: raw.vis,
+                        name: raw.name,
+                        params,
+                        header: raw.header,
+                        instance: raw.instance,
+                        consts: const_tokens.clone(),
+                        stmts: statements(raw.body.clone(), &names, errors),
+                        body: raw.body,
+                    }
+                })
+                .collect();
+            (defs, consts)
+        }
         Err(e) => {
             errors.push(e);
-            Vec::new()
+            (Vec::new(), Vec::new())
         }
     }
+}
+
+/// The `const` items of a block as written (a signature's), parsed.
+pub fn consts_of(tokens: TokenStream) -> syn::Result<Vec<ConstDef>> {
+    syn::parse2::<Models>(tokens).map(|m| m.1)
 }
 
 struct RawModel {
@@ -67,14 +78,45 @@ struct RawModel {
     body: TokenStream,
 }
 
-struct Models(Vec<RawModel>);
+/// The models, the `const` items and the `const` items' tokens.
+struct Models(Vec<RawModel>, Vec<ConstDef>, TokenStream);
 
 impl Parse for Models {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut defs = Vec::new();
+        let mut consts = Vec::new();
+        let mut const_tokens = TokenStream::new();
         while !input.is_empty() {
+            let begin = input.cursor();
             let attrs = input.call(Attribute::parse_outer)?;
             let vis: Visibility = input.parse()?;
+            if input.peek(Token![const]) {
+                input.parse::<Token![const]>()?;
+                let name: Ident = input.parse()?;
+                input.parse::<Token![:]>()?;
+                let ty: Ident = input.parse()?;
+                let kind = mithril_core::family::ParamType::named(&ty.to_string())
+                    .filter(|t| *t != mithril_core::family::ParamType::Layer)
+                    .ok_or_else(|| {
+                        syn::Error::new_spanned(
+                            &ty,
+                            format!("a constant of a `model!` block is a `usize`, `i64`, `f64` or `bool`, found `{ty}`"),
+                        )
+                    })?;
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                input.parse::<Token![;]>()?;
+                const_tokens.extend(tokens_between(begin, input.cursor()));
+                consts.push(ConstDef {
+                    attrs,
+                    vis,
+                    name,
+                    ty,
+                    kind,
+                    value,
+                });
+                continue;
+            }
             let name: Ident = input.parse().map_err(|e| {
                 syn::Error::new(
                     e.span(),
@@ -139,7 +181,7 @@ impl Parse for Models {
                 body: content.parse()?,
             });
         }
-        Ok(Models(defs))
+        Ok(Models(defs, consts, const_tokens))
     }
 }
 

@@ -217,15 +217,29 @@ pub fn bind(model: &str, params: &[ParamSpec], args: &[ArgSpec]) -> Result<Value
         match slot {
             Some((index, value)) => match param.kind.accept(value) {
                 Some(v) => values.push((param.name.clone(), v)),
-                None => errors.push(ArgError {
-                    site: ArgSite::Arg(*index),
-                    message: format!(
-                        "parameter `{}: {}` of `{model}` takes {}, found `{value}`",
-                        param.name,
-                        param.kind,
-                        param.kind.expects()
-                    ),
-                }),
+                None => {
+                    // A word where a number goes: most likely a Rust constant.
+                    let hint = match (value, param.kind.item) {
+                        (ArgValue::Ident(word) | ArgValue::Path(word), t)
+                            if t != ParamType::Layer && t != ParamType::Bool =>
+                        {
+                            format!(
+                                "; a Rust constant cannot be read here, since the macro reads the model while the crate compiles, before constants have values: declare it in the `model!` block instead, as in `const {word}: {} = ..;`",
+                                param.kind.item.name()
+                            )
+                        }
+                        _ => String::new(),
+                    };
+                    errors.push(ArgError {
+                        site: ArgSite::Arg(*index),
+                        message: format!(
+                            "parameter `{}: {}` of `{model}` takes {}, found `{value}`{hint}",
+                            param.name,
+                            param.kind,
+                            param.kind.expects()
+                        ),
+                    })
+                }
             },
             None => match &param.default {
                 Some(d) => values.push((param.name.clone(), d.clone())),

@@ -19,6 +19,7 @@ pub fn stand_in(def: &ModelDef) -> ModelDef {
         params: Vec::new(),
         header: TokenStream::new(),
         instance: None,
+        consts: TokenStream::new(),
         body: TokenStream::new(),
         stmts: Vec::new(),
     }

@@ -280,3 +280,52 @@ fn checked_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
             .collect(),
     }
 }
+
+/// The block's `const` items, with the values the macro computed; in the
+/// first step of a block that uses other blocks' models, in a hidden
+/// module that the second step's items shadow.
+pub fn constants(
+    defs: &[crate::ast::ConstDef],
+    values: &crate::lower::Constants,
+    hidden_module: bool,
+) -> TokenStream {
+    use mithril_core::args::ArgValue;
+    let items = defs.iter().filter_map(|def| {
+        let name = crate::lower::text(&def.name);
+        let value = values.iter().find(|(n, _)| **n == *name).map(|(_, v)| v)?;
+        let literal = match value {
+            ArgValue::Int(n) => {
+                let ty = &def.ty;
+                let n = proc_macro2::Literal::i128_unsuffixed(i128::from(*n));
+                quote!(#n as #ty)
+            }
+            ArgValue::Float(x) => {
+                let x = proc_macro2::Literal::f64_suffixed(*x);
+                quote!(#x)
+            }
+            ArgValue::Bool(b) => quote!(#b),
+            _ => return None,
+        };
+        let (attrs, vis, ident, ty) = (&def.attrs, &def.vis, &def.name, &def.ty);
+        Some(quote! {
+            #(#attrs)*
+            #vis const #ident: #ty = #literal;
+        })
+    });
+    let items = quote!(#(#items)*);
+    let Some(first) = defs.first().filter(|_| hidden_module) else {
+        return items;
+    };
+    let module = names::hidden("pending", &first.name, &items);
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, missing_docs, non_snake_case, clippy::all)]
+        mod #module {
+            #[allow(unused_imports)]
+            use super::*;
+            #items
+        }
+        #[allow(unused_imports)]
+        pub use #module::*;
+    }
+}
