@@ -232,7 +232,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
 /// The graph of `Name = Family(args);`: the family's instantiation, with
 /// mistakes in the arguments at them and mistakes the instantiation
 /// exposes at the call, naming it.
-fn instance(
+pub fn instance(
     model: &Lowered,
     lookup: &dyn Fn(&str) -> Option<Nested>,
     errors: &mut Vec<syn::Error>,

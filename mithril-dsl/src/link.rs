@@ -200,6 +200,9 @@ pub enum Signature {
         header: TokenStream,
         /// The block's `const` items as written, which the statements read.
         consts: TokenStream,
+        /// Whether it is an instance (`Name = Family(..)`), whose body is
+        /// the call.
+        instance: bool,
         body: TokenStream,
         nested: Vec<(String, Signature)>,
     },
@@ -221,12 +224,17 @@ impl Signature {
                 name,
                 header,
                 consts,
+                instance,
                 body,
                 nested,
             } => {
                 let keys = nested.iter().map(|(k, _)| Literal::string(k));
                 let models = nested.iter().map(|(_, s)| s.inner_tokens());
-                quote!(ok #name ( #header ) [ #consts ] { #body } #( #keys { #models } )*)
+                let kind = match instance {
+                    true => quote!(instance),
+                    false => quote!(ok),
+                };
+                quote!(#kind #name ( #header ) [ #consts ] { #body } #( #keys { #models } )*)
             }
         }
     }
@@ -254,7 +262,8 @@ impl Signature {
         let bad = || "its signature is malformed".to_string();
         match it.next() {
             Some(TokenTree::Ident(w)) if w == "failed" => Ok(Signature::Failed),
-            Some(TokenTree::Ident(w)) if w == "ok" => {
+            Some(TokenTree::Ident(w)) if w == "ok" || w == "instance" => {
+                let instance = w == "instance";
                 let Some(TokenTree::Ident(name)) = it.next() else {
                     return Err(bad());
                 };
@@ -298,6 +307,7 @@ impl Signature {
                     name,
                     header,
                     consts,
+                    instance,
                     body,
                     nested,
                 })
@@ -313,6 +323,7 @@ impl Signature {
             name,
             header,
             consts,
+            instance,
             body,
             nested,
         } = self
@@ -326,14 +337,24 @@ impl Signature {
         let params = crate::parse::params_of(header.clone(), &mut errors);
         let mut names: Vec<String> = params.iter().map(|p| p.name.unraw().to_string()).collect();
         names.extend(const_defs.iter().map(|c| c.name.unraw().to_string()));
-        let stmts = crate::parse::statements(body.clone(), &names, &mut errors);
+        let (stmts, call) = match instance {
+            true => {
+                let call = crate::parse::instance_call(body.clone())
+                    .map_err(|e| format!("its statements do not parse here ({e})"))?;
+                (Vec::new(), Some(call))
+            }
+            false => (
+                crate::parse::statements(body.clone(), &names, &mut errors),
+                None,
+            ),
+        };
         let def = ModelDef {
             attrs: Vec::new(),
             vis: syn::Visibility::Inherited,
             name: name.clone(),
             params,
             header: header.clone(),
-            instance: None,
+            instance: call,
             consts: consts.clone(),
             body: body.clone(),
             stmts,
@@ -352,7 +373,16 @@ impl Signature {
                 .find(|(k, _)| *k == key)
                 .map(|(_, g)| g.clone())
         };
-        if !lowered.spec.params.is_empty() {
+        if lowered.instance {
+            let mut errors = Vec::new();
+            let graph = crate::check::instance(&lowered, &lookup, &mut errors);
+            return match (graph, errors.first()) {
+                (Some(g), _) => Ok(Nested::Model(g)),
+                (None, Some(e)) => Err(format!("it does not check here ({e})")),
+                (None, None) => Ok(Nested::Failed),
+            };
+        }
+        if !lowered.spec.params.is_empty() || !lowered.spec.loops.is_empty() {
             let template = Template::new(lowered.spec, Arc::new(lookup));
             return Ok(Nested::Family(Arc::new(template)));
         }
@@ -449,8 +479,7 @@ pub fn signatures(
         externals: &Externals,
         depth: usize,
     ) -> Signature {
-        // Instances (`Name = Family(..)`) are types to use, not layers to nest.
-        if !graphs[i] || depth > models.len() || models[i].instance {
+        if !graphs[i] || depth > models.len() {
             return Signature::Failed;
         }
         let mut nested: Vec<(String, Signature)> = Vec::new();
@@ -468,11 +497,17 @@ pub fn signatures(
             };
             nested.push((key.to_string(), signature));
         }
+        // An instance's "statements" are its call: `Gpt2(d = 768, ..)`.
+        let body = match &defs[i].instance {
+            Some(call) => call.tokens.clone(),
+            None => defs[i].body.clone(),
+        };
         Signature::Model {
             name: defs[i].name.clone(),
             header: defs[i].header.clone(),
             consts: defs[i].consts.clone(),
-            body: defs[i].body.clone(),
+            instance: defs[i].instance.is_some(),
+            body,
             nested,
         }
     }
@@ -536,6 +571,7 @@ mod tests {
             name: Ident::new("Block", Span::call_site()),
             header: TokenStream::new(),
             consts: TokenStream::new(),
+            instance: false,
             body: quote!(input x: [B, 4]; x -> inner::Inner => y; output y;),
             nested: vec![(
                 "inner::Inner".to_string(),
@@ -543,6 +579,7 @@ mod tests {
                     name: Ident::new("Inner", Span::call_site()),
                     header: TokenStream::new(),
                     consts: TokenStream::new(),
+                    instance: false,
                     body: quote!(input x: [B, 4]; x -> Linear(4) => y; output y;),
                     nested: vec![],
                 },

@@ -63,6 +63,11 @@ pub fn models(input: TokenStream, errors: &mut Vec<syn::Error>) -> (Vec<ModelDef
     }
 }
 
+/// An instance's call as written in its signature, `Gpt2(d = 768, ..)`.
+pub fn instance_call(tokens: TokenStream) -> syn::Result<Call> {
+    syn::parse::Parser::parse2(|input: ParseStream| parse_call(input, false, &[]), tokens)
+}
+
 /// The `const` items of a block as written (a signature's), parsed.
 pub fn consts_of(tokens: TokenStream) -> syn::Result<Vec<ConstDef>> {
     syn::parse2::<Models>(tokens).map(|m| m.1)

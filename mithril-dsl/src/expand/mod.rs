@@ -44,6 +44,9 @@ pub fn block(
         }
         if model.instance {
             out.extend(instance::render(def, model, checked.graphs[i].as_deref()));
+            let kind = if checked.ok[i] { "model" } else { "failed" };
+            let hidden = names::hidden(kind, &def.name, &def.body);
+            out.extend(link::signature_macro(def, &hidden, &signatures[i]));
             continue;
         }
         let family = checked.families[i].as_ref();
