@@ -144,7 +144,10 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
                         .find(|(k, _)| k == key)
                         .map(|(_, n)| n.clone())
                 };
-                let template = Arc::new(Template::new(model.spec.clone(), Arc::new(models_of)));
+                let template = Arc::new(
+                    Template::new(model.spec.clone(), Arc::new(models_of))
+                        .with_locations(locations(model)),
+                );
                 families[i] = Some(Arc::clone(&template));
                 let defaults: Option<family::Values> = model
                     .spec
@@ -522,4 +525,29 @@ impl Origins {
     pub fn in_loop(name: &str) -> bool {
         name.contains('.')
     }
+}
+
+/// Where each layer of a model is in the source (`src/blocks.rs:12`), for
+/// errors about a family's instantiations, which are reported at the
+/// caller. Known only inside the compiler.
+pub fn locations(model: &Lowered) -> Arc<family::Locate> {
+    let places: Vec<Option<String>> = (0..model.spec.nodes.len())
+        .map(|i| {
+            let span = model.tokens(Site::Node(i)).into_iter().next()?.span();
+            place(span)
+        })
+        .collect();
+    Arc::new(move |site: Site| match site {
+        Site::Node(i) => places.get(i).cloned().flatten(),
+        _ => None,
+    })
+}
+
+/// `file:line` of a span, inside the compiler.
+fn place(span: proc_macro2::Span) -> Option<String> {
+    if !proc_macro::is_available() {
+        return None;
+    }
+    let span = span.unwrap();
+    Some(format!("{}:{}", span.file(), span.line()))
 }

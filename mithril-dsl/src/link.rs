@@ -383,7 +383,8 @@ impl Signature {
             };
         }
         if !lowered.spec.params.is_empty() || !lowered.spec.loops.is_empty() {
-            let template = Template::new(lowered.spec, Arc::new(lookup));
+            let locations = crate::check::locations(&lowered);
+            let template = Template::new(lowered.spec, Arc::new(lookup)).with_locations(locations);
             return Ok(Nested::Family(Arc::new(template)));
         }
         match Graph::build(&lowered.spec, &lookup) {

@@ -546,9 +546,16 @@ fn substitute(
     })
 }
 
-/// Errors about a node, with the node's name first: an instantiation's
-/// errors are read far from its source.
-fn name_layers(spec: &ModelSpec, errors: Vec<BuildError>) -> Vec<BuildError> {
+/// Errors about a node, with the node's name (and, where known, its place
+/// in the source) first: an instantiation's errors are read far from its
+/// source. `spec` is the instantiation the sites index; `template` names
+/// the template's nodes, which `locate` places.
+fn name_layers(
+    spec: &ModelSpec,
+    template: &[String],
+    locate: Option<&Locate>,
+    errors: Vec<BuildError>,
+) -> Vec<BuildError> {
     let names = node_names(spec);
     errors
         .into_iter()
@@ -562,14 +569,20 @@ fn name_layers(spec: &ModelSpec, errors: Vec<BuildError>) -> Vec<BuildError> {
                 | Site::NodeBinding { node: i, .. } => names.get(i),
                 _ => None,
             };
-            match node {
-                // Already named: an instantiation nested in this one.
-                Some(_) if e.message.starts_with("layer `") => e,
-                Some(name) => BuildError {
-                    message: format!("layer `{name}`: {}", e.message),
-                    ..e
-                },
-                None => e,
+            let Some(name) = node else {
+                return e;
+            };
+            // A loop's application `fc.2` is the template's `fc`.
+            let base = name.split('.').next().unwrap_or(name);
+            let place = template
+                .iter()
+                .position(|n| n == base)
+                .and_then(|t| locate.and_then(|l| l(Site::Node(t))))
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
+            BuildError {
+                message: format!("layer `{name}`{place}: {}", e.message),
+                ..e
             }
         })
         .collect()
@@ -663,18 +676,16 @@ impl Template {
     }
 
     fn build(&self, values: &[(Str, ArgValue)]) -> Instance {
-        let spec =
-            instantiate(&self.spec, values).map_err(|found| name_layers(&self.spec, found))?;
+        let template = node_names(&self.spec);
+        let locate = self.locate.as_deref();
+        let spec = instantiate(&self.spec, values)
+            .map_err(|found| name_layers(&self.spec, &template, locate, found))?;
         let models: ModelLookup<'_> = &*self.models;
-        let mut graph = Graph::build(&spec, models).map_err(|found| name_layers(&spec, found))?;
+        let mut graph = Graph::build(&spec, models)
+            .map_err(|found| name_layers(&spec, &template, locate, found))?;
         if let Some(functions) = &self.functions {
             graph.attach_functions(&**functions);
         }
         Ok(Arc::new(graph))
-    }
-
-    /// Where a site of the template is in the source, when known.
-    pub fn locate(&self, site: Site) -> Option<String> {
-        self.locate.as_ref().and_then(|l| l(site))
     }
 }

@@ -116,11 +116,7 @@ fn instance(i: usize, node: &NodeSpec, template: &Template, errors: &mut Errors)
         Err(inner) => {
             let call = family::call_text(name, &values);
             for e in inner {
-                let place = template
-                    .locate(e.site)
-                    .map(|l| format!(" ({l})"))
-                    .unwrap_or_default();
-                errors.push(Site::Node(i), format!("in `{call}`{place}: {}", e.message));
+                errors.push(Site::Node(i), format!("in `{call}`: {}", e.message));
             }
             None
         }
