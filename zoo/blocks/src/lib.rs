@@ -21,4 +21,5 @@
 pub mod blocks;
 pub mod gpt;
 pub mod ops;
+pub mod resnet;
 pub mod transformer;
