@@ -370,6 +370,11 @@ pub fn instantiate(
                 (0, 1)
             }
         };
+        if !errors_free(&each.start, &each.end, &bound) {
+            // The range is reported; its body would only add errors of its own.
+            i = each.first + each.len;
+            continue;
+        }
         let body = each.first..each.first + each.len;
         let last = body.end - 1;
         for (k, index) in (start..end).enumerate() {
@@ -410,6 +415,11 @@ pub fn instantiate(
     } else {
         Err(errors)
     }
+}
+
+/// Whether a loop's range is one it can run.
+fn errors_free(start: &Expr, end: &Expr, bound: &dyn Fn(&Expr) -> Result<i64, String>) -> bool {
+    matches!((bound(start), bound(end)), (Ok(a), Ok(b)) if b > a && b - a <= MAX_REPEAT as i64)
 }
 
 /// A template node with its expressions evaluated and its layer parameter
