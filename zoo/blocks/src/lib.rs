@@ -23,3 +23,4 @@ pub mod gpt;
 pub mod ops;
 pub mod resnet;
 pub mod transformer;
+pub mod vit;
