@@ -23,4 +23,5 @@ pub mod gpt;
 pub mod ops;
 pub mod resnet;
 pub mod transformer;
+pub mod unet;
 pub mod vit;
