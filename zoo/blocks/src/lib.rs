@@ -20,6 +20,7 @@
 
 pub mod blocks;
 pub mod gpt;
+pub mod mlp;
 pub mod ops;
 pub mod resnet;
 pub mod transformer;
