@@ -292,9 +292,9 @@ impl ::mithril::Values for ClassifierOutputs {
 #[macro_export]
 macro_rules! __mithril_model_Classifier_72cd46314994e85d {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok Classifier() { input
-        image : [B, 784]; image -> fc1 : Linear(128) -> Relu -> Linear(10) => logits;
-        logits -> Softmax => probs; output logits, probs; } } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok Classifier() [] {
+        input image : [B, 784]; image -> fc1 : Linear(128) -> Relu -> Linear(10) =>
+        logits; logits -> Softmax => probs; output logits, probs; } } }
     };
 }
 #[doc(hidden)]

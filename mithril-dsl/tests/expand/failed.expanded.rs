@@ -170,7 +170,7 @@ impl ::mithril::Values for NetOutputs {
 #[macro_export]
 macro_rules! __mithril_failed_Net_df122987cf5c4ed0 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" failed } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" failed } }
     };
 }
 #[doc(hidden)]

@@ -445,8 +445,8 @@ impl ::mithril::Values for BlockOutputs {
 #[macro_export]
 macro_rules! __mithril_model_Block_c180c8eebe3d78c1 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok Block(d : usize,
-        heads : usize = 2, act : Layer = Gelu) { input x : [B, T, d]; x -> attn :
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok Block(d : usize,
+        heads : usize = 2, act : Layer = Gelu) [] { input x : [B, T, d]; x -> attn :
         MultiHeadAttention(d, heads) -> up : Linear(4 * d) -> act -> down : Linear(d) =>
         y; output y; } } }
     };
@@ -780,12 +780,12 @@ impl ::mithril::Values for StackOutputs {
 #[macro_export]
 macro_rules! __mithril_model_Stack_e3ffcd8c6ffca768 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok Stack(d : usize = 8,
-        layers : usize = 2) { input x : [B, T, d]; x -> blocks : Block(d = d, heads = d /
-        4) * layers -> Multiply(1.0 / 8.0) => y; output y; } "Block" { ok Block(d :
-        usize, heads : usize = 2, act : Layer = Gelu) { input x : [B, T, d]; x -> attn :
-        MultiHeadAttention(d, heads) -> up : Linear(4 * d) -> act -> down : Linear(d) =>
-        y; output y; } } } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok Stack(d : usize = 8,
+        layers : usize = 2) [] { input x : [B, T, d]; x -> blocks : Block(d = d, heads =
+        d / 4) * layers -> Multiply(1.0 / 8.0) => y; output y; } "Block" { ok Block(d :
+        usize, heads : usize = 2, act : Layer = Gelu) [] { input x : [B, T, d]; x -> attn
+        : MultiHeadAttention(d, heads) -> up : Linear(4 * d) -> act -> down : Linear(d)
+        => y; output y; } } } }
     };
 }
 #[doc(hidden)]
@@ -863,3 +863,21 @@ impl Wide {
         ::mithril::forward::<Self>(params, inputs)
     }
 }
+/// The signature of model `Wide`, for `model!` blocks that use it (hidden).
+#[doc(hidden)]
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! __mithril_model_Wide_fb50a378606a0936 {
+    ({ $($next:tt)* } $($rest:tt)*) => {
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" instance Wide() [] {
+        Stack(d = 16, layers = 3) } "Stack" { ok Stack(d : usize = 8, layers : usize = 2)
+        [] { input x : [B, T, d]; x -> blocks : Block(d = d, heads = d / 4) * layers ->
+        Multiply(1.0 / 8.0) => y; output y; } "Block" { ok Block(d : usize, heads : usize
+        = 2, act : Layer = Gelu) [] { input x : [B, T, d]; x -> attn :
+        MultiHeadAttention(d, heads) -> up : Linear(4 * d) -> act -> down : Linear(d) =>
+        y; output y; } } } } }
+    };
+}
+#[doc(hidden)]
+#[allow(unused_imports)]
+pub use __mithril_model_Wide_fb50a378606a0936 as Wide;

@@ -472,11 +472,11 @@ impl ::mithril::Values for RbfNetworkOutputs {
 #[macro_export]
 macro_rules! __mithril_model_RbfNetwork_0c667eb503f10d17 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok RbfNetwork() { input
-        x : [N, 2]; static gamma : [1]; buffer centers : [4, 2], scale : [1] = 0.5; x ->
-        Unsqueeze(1) => xa; centers -> Unsqueeze(0) => cb; Subtract(xa, cb) -> Square ->
-        Sum(axes = 2) -> Multiply(- 1) => d2; Multiply(d2, gamma) -> Exp => phi;
-        Multiply(phi, scale) -> head : Linear(1) => y; output y; } } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok RbfNetwork() [] {
+        input x : [N, 2]; static gamma : [1]; buffer centers : [4, 2], scale : [1] = 0.5;
+        x -> Unsqueeze(1) => xa; centers -> Unsqueeze(0) => cb; Subtract(xa, cb) ->
+        Square -> Sum(axes = 2) -> Multiply(- 1) => d2; Multiply(d2, gamma) -> Exp =>
+        phi; Multiply(phi, scale) -> head : Linear(1) => y; output y; } } }
     };
 }
 #[doc(hidden)]
@@ -595,7 +595,7 @@ impl ::mithril::Values for BrokenOutputs {
 #[macro_export]
 macro_rules! __mithril_failed_Broken_aeb4da45949fbd24 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" failed } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" failed } }
     };
 }
 #[doc(hidden)]

@@ -227,8 +227,8 @@ impl ::mithril::Values for BlockOutputs {
 #[allow(clippy::crate_in_macro_def)]
 macro_rules! __mithril_model_Block_864bca6d04f6410b {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok Block() { input x :
-        [B, 16]; x -> fc : Linear(16) -> Lambda(ops::swish) => y; output y; } } }
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok Block() [] { input x
+        : [B, 16]; x -> fc : Linear(16) -> Lambda(ops::swish) => y; output y; } } }
     };
 }
 #[doc(hidden)]
@@ -501,10 +501,11 @@ impl ::mithril::Values for NetOutputs {
 #[allow(clippy::crate_in_macro_def)]
 macro_rules! __mithril_model_Net_65f57b68dcbb9cc8 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok Net() { input x :
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok Net() [] { input x :
         [B, 16]; x -> Block -> blocks : Block * 2 => features; features -> head :
-        Linear(4, bias = false) => logits; output logits; } "Block" { ok Block() { input
-        x : [B, 16]; x -> fc : Linear(16) -> Lambda(ops::swish) => y; output y; } } } }
+        Linear(4, bias = false) => logits; output logits; } "Block" { ok Block() [] {
+        input x : [B, 16]; x -> fc : Linear(16) -> Lambda(ops::swish) => y; output y; } }
+        } }
     };
 }
 #[doc(hidden)]

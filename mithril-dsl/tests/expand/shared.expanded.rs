@@ -251,7 +251,7 @@ impl ::mithril::Values for TiedLmOutputs {
 #[macro_export]
 macro_rules! __mithril_model_TiedLm_cdd6e3039fcc1a16 {
     ({ $($next:tt)* } $($rest:tt)*) => {
-        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 2" ok TiedLm() { input
+        $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok TiedLm() [] { input
         tokens : [B, T]; tokens -> embed : Embedding(100, 16) -> Relu -> head :
         Linear(100, bias = false) => logits; share head.weight = embed.weight; output
         logits; } } }

@@ -44,6 +44,9 @@ pub fn block(rng: &mut Rng) -> String {
     if rng.usize(..300) == 0 {
         return chain(rng);
     }
+    if rng.usize(..4) == 0 {
+        return family_block(rng);
+    }
     let count = match rng.usize(..10) {
         0..=5 => 1,
         6..=8 => rng.usize(2..4),
@@ -414,4 +417,143 @@ fn sensible(rng: &mut Rng) -> String {
         ],
     )
     .to_string()
+}
+
+/// A block with model families: parameters with and without defaults (of
+/// every type, sometimes of a type that does not exist), expressions where
+/// numbers go (some that divide inexactly, overflow or read names that are
+/// no parameter), repeats and loops counted by parameters, constants of the
+/// block, a model with two outputs bound by name, and instances and uses
+/// with arguments that fit or not.
+fn family_block(rng: &mut Rng) -> String {
+    let mut out = String::new();
+    if rng.bool() {
+        out += &format!(
+            "const W: usize = {};\n",
+            pick(rng, &["4", "8", "2 * 4", "0", "1.5"])
+        );
+    }
+    let ty = |rng: &mut Rng| {
+        pick(
+            rng,
+            &[
+                "usize", "usize", "f64", "bool", "Layer", "[usize]", "[Layer]", "u8",
+            ],
+        )
+    };
+    let default = |rng: &mut Rng, ty: &str| -> String {
+        match (rng.usize(..4), ty) {
+            (0, _) => String::new(),
+            (_, "usize") => format!(" = {}", pick(rng, &["4", "8", "2", "0", "W"])),
+            (_, "f64") => format!(" = {}", pick(rng, &["0.5", "1", "-2e-3"])),
+            (_, "bool") => " = true".into(),
+            (_, "Layer") => format!(" = {}", pick(rng, &["Relu", "Gelu", "Tanh", "LayerNorm"])),
+            (_, "[usize]") => format!(" = {}", pick(rng, &["[4, 8]", "[4]", "[]", "[4, 2.5]"])),
+            (_, "[Layer]") => format!(" = {}", pick(rng, &["[Relu, Tanh]", "[Relu]", "[]"])),
+            _ => " = 1".into(),
+        }
+    };
+    let mut params = vec![format!("d: usize{}", default(rng, "usize"))];
+    for name in ["k", "acts", "dims", "act", "scale"] {
+        if rng.bool() {
+            let t = match name {
+                "acts" => "[Layer]",
+                "dims" => "[usize]",
+                "act" => "Layer",
+                "scale" => "f64",
+                _ => ty(rng),
+            };
+            params.push(format!("{name}: {t}{}", default(rng, t)));
+        }
+    }
+    let has = |p: &str| params.iter().any(|q| q.starts_with(&format!("{p}:")));
+    let size = |rng: &mut Rng| {
+        pick(
+            rng,
+            &[
+                "d",
+                "4",
+                "2 * d",
+                "d / 2",
+                "d - 4",
+                "d % 3 + 1",
+                "min(d, 4)",
+                "pow(2, 2)",
+                "W",
+                "X",
+            ],
+        )
+        .to_string()
+    };
+    let mut body = vec![format!(
+        "input x: [B, {}];",
+        pick(rng, &["d", "d", "4 * d", "d + 0"])
+    )];
+    let mut stage = String::from("x");
+    for _ in 0..rng.usize(1..4) {
+        stage += &match rng.usize(..7) {
+            0 if has("act") => " -> act".into(),
+            1 if has("dims") => {
+                let act = if has("acts") { " -> acts[i]" } else { "" };
+                format!(" -> for i in 0..len(dims) {{ layers: Linear(dims[i]){act} }} -> Linear(d)")
+            }
+            2 if has("scale") => " -> Multiply(scale)".into(),
+            3 => format!(" -> Linear({}) -> Linear(d)", size(rng)),
+            4 => format!(
+                " -> blocks: Linear(d) * {}",
+                pick(rng, &["d", "2", "(d - 3)", "k"])
+            ),
+            5 => format!(" -> Reshape([B, {}, {}]) -> Flatten", size(rng), size(rng)),
+            _ => " -> Relu".into(),
+        };
+    }
+    body.push(format!("{stage} => y;"));
+    body.push("output y;".into());
+    out += &format!(
+        "pub Fam({}) {{\n{}\n}}\n",
+        params.join(", "),
+        body.join("\n")
+    );
+    if rng.bool() {
+        out += "Pair { input x: [B, 4]; x -> a: Linear(4) => first; x -> Tanh => second; output first, second; }\n";
+        let bind = pick(
+            rng,
+            &[
+                "{ first, second }",
+                "{ first: f, second }",
+                "{ firts: f }",
+                "{ first, first }",
+                "y",
+            ],
+        );
+        out += &format!(
+            "UsesPair {{ input x: [B, 4]; x -> Pair => {bind}; Add(first, second) => z; output z; }}\n"
+        );
+    }
+    for i in 0..rng.usize(1..4) {
+        let args: Vec<String> = (0..rng.usize(0..4))
+            .map(|_| {
+                let name = pick(rng, &["d", "k", "dims", "acts", "act", "scale", "dd", ""]);
+                let value = pick(
+                    rng,
+                    &[
+                        "4", "8", "0", "1.5", "[4, 8]", "[Relu]", "Relu", "true", "W", "-1",
+                    ],
+                );
+                match name {
+                    "" => value.to_string(),
+                    n => format!("{n} = {value}"),
+                }
+            })
+            .collect();
+        if rng.bool() {
+            out += &format!("I{i} = Fam({});\n", args.join(", "));
+        } else {
+            out += &format!(
+                "U{i} {{ input x: [B, 8]; x -> Fam({}) => y; output y; }}\n",
+                args.join(", ")
+            );
+        }
+    }
+    out
 }
