@@ -159,6 +159,7 @@ fn params_from_hand<M: Model>(hand: &Gpt) -> Result<M::Params, Exception> {
         arrays.push(array);
     }
     mithril::mlx_rs::transforms::eval(arrays.iter())?;
-    M::Params::from_arrays(&mut arrays.into_iter())
+    // By path: the family's repeat (`h: Block * layers`) is counted by its paths.
+    M::Params::from_weights(&mut arrays.into_iter(), &M::graph().weights)
         .ok_or_else(|| Exception::custom("parameter count"))
 }
