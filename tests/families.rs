@@ -220,9 +220,9 @@ fn a_loop_makes_one_layer_per_list_entry() -> Result<(), Box<dyn std::error::Err
     // By hand: each layer, then its activation.
     let dense =
         |p: &MlpLayersParams, v: &Array| -> Result<Array, mithril::mlx_rs::error::Exception> {
-            v.matmul(&p.weight.t())?.add(&p.bias)
+            v.matmul(p.weight.t())?.add(&p.bias)
         };
-    let h = mithril::mlx_rs::ops::maximum(&dense(&params.layers[0], &x)?, &Array::from_f32(0.0))?;
+    let h = mithril::mlx_rs::ops::maximum(&dense(&params.layers[0], &x)?, Array::from_f32(0.0))?;
     let h = mithril::mlx_rs::ops::tanh(&dense(&params.layers[1], &h)?)?;
     let y = mithril::mlx_rs::ops::sigmoid(&dense(&params.layers[2], &h)?)?;
     assert!(out.y.all_close(&y, 1e-5, 1e-6, None)?);
@@ -304,9 +304,50 @@ fn constants_of_the_block_size_models() -> Result<(), Box<dyn std::error::Error>
     let x = Array::ones::<f32>(&[1, 12])?;
     let y = Scaled::forward(&params, &ScaledInputs { x: x.clone() })?.y;
     let expected = x
-        .matmul(&params.fc.weight.t())?
+        .matmul(params.fc.weight.t())?
         .add(&params.fc.bias)?
-        .multiply(&Array::from_f32(0.5))?;
+        .multiply(Array::from_f32(0.5))?;
     assert!(y.all_close(&expected, 1e-6, 1e-6, None)?);
+    Ok(())
+}
+
+mithril::model! {
+    /// Families without defaults whose layers' arguments read list items
+    /// and divisions: their parameter types are laid out all the same.
+    Indexed(dims: [usize]) {
+        input x: [B, 4];
+        x -> a: Linear(dims[0]) -> b: Linear(dims[1]) -> norm: LayerNorm => y;
+        output y;
+    }
+    Indexed35 = Indexed(dims = [3, 5]);
+
+    Divided(size: usize) {
+        input x: [B, 4];
+        x -> c: Linear(size / 16) => y;
+        output y;
+    }
+    Divided32 = Divided(size = 32);
+}
+
+#[test]
+fn families_without_defaults_lay_out_every_layer() -> Result<(), Box<dyn std::error::Error>> {
+    let backend = MlxBackend::builder().seed(0).build()?;
+    let p = Indexed35::init(&backend)?;
+    assert_eq!(p.a.weight.shape(), &[3, 4]);
+    assert_eq!(p.b.weight.shape(), &[5, 3]);
+    assert_eq!(p.norm.weight.shape(), &[5]);
+    let out = Indexed35::forward(
+        &p,
+        &IndexedInputs {
+            x: Array::ones::<f32>(&[2, 4])?,
+        },
+    )?;
+    assert_eq!(out.y.shape(), &[2, 5]);
+    assert_eq!(Divided32::init(&backend)?.c.weight.shape(), &[2, 4]);
+    // A tree read by paths that are not its layers' is refused, not bound
+    // to the wrong layers.
+    let arrays = p.to_arrays();
+    let other = Divided32::graph();
+    assert!(IndexedParams::from_weights(&mut arrays.into_iter(), &other.weights).is_none());
     Ok(())
 }

@@ -129,7 +129,7 @@ pub struct Flow {
 /// A pipeline stage: a layer, or a loop of stages.
 pub enum Stage {
     Call(Call),
-    Loop(Loop),
+    Loop(Box<Loop>),
 }
 
 /// `for i in 0..len(dims) { fc: Linear(dims[i]) -> Relu }`

@@ -166,7 +166,10 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
                         }
                     },
                     None => {
-                        ok[i] = true;
+                        // Without values: the checks that need none.
+                        let found = Graph::check_structure(&model.spec);
+                        ok[i] = found.is_empty();
+                        report(errors, found);
                         None
                     }
                 }
@@ -222,6 +225,39 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
             })
         })
         .collect();
+    for (i, outline) in outlines.iter().enumerate() {
+        if families[i].is_none() {
+            continue;
+        }
+        let origins = Origins::of(&models[i]);
+        for node in outline.iter().flatten() {
+            if !matches!(node.kind, OutlineKind::Unknown)
+                || Origins::is_later_application(&node.name)
+            {
+                continue;
+            }
+            let (source, name) = origins.get(node.source, &node.name);
+            let layer = models[i].spec.nodes[source].kind();
+            let message = match mithril_core::layers::info(layer) {
+                // Its parameters' names are what its values cannot give.
+                Some(_) => format!(
+                    "the parameters of layer `{name}` cannot be laid out without values for `{}`'s parameters; give them defaults (the family's parameter types are laid out from them)",
+                    models[i].spec.name
+                ),
+                None => {
+                    let names: Vec<&str> = CATALOGUE.iter().map(|l| l.name).collect();
+                    let hint = mithril_core::closest(layer, &names)
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    format!("unknown layer `{layer}`{hint}")
+                }
+            };
+            errors.push(syn::Error::new_spanned(
+                models[i].tokens(Site::Node(source)),
+                message,
+            ));
+        }
+    }
     let structs = layer_structs(models, &graphs, &outlines, errors);
     Checked {
         graphs,
@@ -463,26 +499,96 @@ fn probe_outline(
 ) -> Vec<NodeOutline> {
     use mithril_core::args::ArgValue;
     use mithril_core::family::ParamType;
-    let probe = |t: ParamType| match t {
-        ParamType::Usize | ParamType::I64 => ArgValue::Int(8),
-        ParamType::F64 => ArgValue::Float(1.0),
-        ParamType::Bool => ArgValue::Bool(true),
-        ParamType::Layer => ArgValue::Ident("Relu".into()),
-    };
+    // Sizes that suit different layers' rules (a stride of 1 for
+    // `padding = same`, a divisor, a power of two): a layer that one set
+    // of stand-ins makes invalid is laid out from the next.
+    let mut merged: Vec<NodeOutline> = Vec::new();
+    for size in [8, 1, 2, 16, 3, 64] {
+        let probe = |t: ParamType| match t {
+            ParamType::Usize | ParamType::I64 => ArgValue::Int(size),
+            ParamType::F64 => ArgValue::Float(1.0),
+            ParamType::Bool => ArgValue::Bool(true),
+            ParamType::Layer => ArgValue::Ident("Relu".into()),
+        };
+        let values: Vec<_> = spec
+            .params
+            .iter()
+            .map(|p| {
+                let value = p.default.clone().unwrap_or_else(|| match p.kind.list {
+                    false => probe(p.kind.item),
+                    true => ArgValue::List(vec![probe(p.kind.item)].into()),
+                });
+                (p.name.clone(), value)
+            })
+            .collect();
+        let outline = Graph::outline(
+            &mithril_core::family::outline_instance(spec, &values),
+            lookup,
+        );
+        if merged.is_empty() {
+            merged = outline;
+        } else {
+            for (have, new) in merged.iter_mut().zip(outline) {
+                if matches!(have.kind, OutlineKind::Unknown) && have.name == new.name {
+                    *have = new;
+                }
+            }
+        }
+        if !merged
+            .iter()
+            .any(|n| matches!(n.kind, OutlineKind::Unknown))
+        {
+            return merged;
+        }
+    }
+    // A layer no stand-in fits (`Linear(d - 64)`): its parameters' names do
+    // not depend on its sizes, so it is laid out with every size 1.
     let values: Vec<_> = spec
         .params
         .iter()
         .map(|p| {
-            let value = p.default.clone().unwrap_or_else(|| match p.kind.list {
-                false => probe(p.kind.item),
-                true => ArgValue::List(vec![probe(p.kind.item)].into()),
-            });
+            let value = p.default.clone().unwrap_or(ArgValue::Int(1));
             (p.name.clone(), value)
         })
         .collect();
-    match mithril_core::family::instantiate(spec, &values) {
-        Ok(concrete) => Graph::outline(&concrete, lookup),
-        Err(_) => Graph::outline(spec, lookup),
+    let mut unit = mithril_core::family::outline_instance(spec, &values);
+    let nodes: Vec<_> = unit
+        .nodes
+        .iter()
+        .map(|n| mithril_core::graph::NodeSpec {
+            args: n
+                .args
+                .iter()
+                .map(|a| mithril_core::args::ArgSpec {
+                    name: a.name.clone(),
+                    value: unit_sizes(&a.value),
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            ..n.clone()
+        })
+        .collect();
+    unit.nodes = nodes.into();
+    for (have, new) in merged.iter_mut().zip(Graph::outline(&unit, lookup)) {
+        if matches!(have.kind, OutlineKind::Unknown) && have.name == new.name {
+            *have = new;
+        }
+    }
+    merged
+}
+
+/// An argument with every positive size 1 (for laying out a layer's parameters).
+fn unit_sizes(value: &mithril_core::args::ArgValue) -> mithril_core::args::ArgValue {
+    use mithril_core::args::ArgValue;
+    match value {
+        ArgValue::Int(_) => ArgValue::Int(1),
+        ArgValue::List(items) => {
+            ArgValue::List(items.iter().map(unit_sizes).collect::<Vec<_>>().into())
+        }
+        ArgValue::Tuple(items) => {
+            ArgValue::Tuple(items.iter().map(unit_sizes).collect::<Vec<_>>().into())
+        }
+        other => other.clone(),
     }
 }
 

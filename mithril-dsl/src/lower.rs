@@ -162,10 +162,7 @@ pub fn constants(defs: &[ConstDef], errors: &mut Vec<syn::Error>) -> Constants {
                 continue;
             }
         };
-        if consts
-            .iter()
-            .any(|(n, _)| *n == def.name.unraw().to_string())
-        {
+        if consts.iter().any(|(n, _)| def.name.unraw() == n) {
             errors.push(syn::Error::new_spanned(
                 &def.name,
                 format!("constant `{}` is defined twice", def.name.unraw()),
@@ -338,9 +335,7 @@ pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -
                         Stage::Call(call) => stages.push((call, None)),
                         Stage::Loop(each) => {
                             let mut inner = scope.clone();
-                            inner
-                                .params
-                                .retain(|(n, _)| *n != each.var.unraw().to_string());
+                            inner.params.retain(|(n, _)| each.var.unraw() != n);
                             inner.params.push((
                                 each.var.unraw().to_string(),
                                 ParamKind {
@@ -358,7 +353,7 @@ pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -
                     .stages
                     .iter()
                     .filter_map(|s| match s {
-                        Stage::Loop(l) => Some(l),
+                        Stage::Loop(l) => Some(&**l),
                         Stage::Call(_) => None,
                     })
                     .collect();

@@ -607,7 +607,7 @@ fn parse_flow(input: ParseStream, params: &[String]) -> syn::Result<Flow> {
         while input.peek(Token![->]) {
             input.parse::<Token![->]>()?;
             stages.push(match input.peek(Token![for]) {
-                true => Stage::Loop(parse_loop(input, params)?),
+                true => Stage::Loop(Box::new(parse_loop(input, params)?)),
                 false => Stage::Call(parse_call(input, false, params)?),
             });
         }

@@ -86,10 +86,19 @@ impl<'a> ArrayReader<'a> {
         }
     }
 
-    /// The next array.
+    /// The next array; with paths, `None` when it is not inside the field
+    /// being read (a tree of another shape than the graph's).
     pub fn take(&mut self) -> Option<Array> {
+        if self.continues() == Some(false) {
+            return None;
+        }
         self.next += 1;
         self.arrays.next()
+    }
+
+    /// Whether every array of the graph was read (always, without paths).
+    pub fn finished(&self) -> bool {
+        self.paths.is_none_or(|p| self.next == p.len())
     }
 
     /// Enters the field `segment` (a layer or an index) of the tree.
@@ -116,9 +125,10 @@ impl<'a> ArrayReader<'a> {
     pub fn continues(&self) -> Option<bool> {
         let paths = self.paths?;
         Some(paths.get(self.next).is_some_and(|w| {
-            w.path
-                .strip_prefix(self.prefix.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            self.prefix.is_empty()
+                || w.path
+                    .strip_prefix(self.prefix.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
         }))
     }
 
@@ -185,7 +195,9 @@ pub trait Params: Clone + Sized {
         arrays: &mut dyn Iterator<Item = Array>,
         weights: &[mithril_core::graph::Weight],
     ) -> Option<Self> {
-        Self::read(&mut ArrayReader::with_paths(arrays, weights))
+        let mut reader = ArrayReader::with_paths(arrays, weights);
+        let tree = Self::read(&mut reader)?;
+        reader.finished().then_some(tree)
     }
 
     /// Every array, in order (cheap: arrays are reference counted).

@@ -278,6 +278,28 @@ pub fn instantiate(
     template: &ModelSpec,
     values: &[(Str, ArgValue)],
 ) -> Result<ModelSpec, Vec<BuildError>> {
+    let (spec, errors) = unroll(template, values, false);
+    match errors.is_empty() {
+        true => Ok(spec),
+        false => Err(errors),
+    }
+}
+
+/// The instantiation with these values made whatever its mistakes: an
+/// expression that fails stands as 1, and a loop whose range fails runs
+/// once. Its layers and their names are those of every instantiation,
+/// which is what a family's parameter types are laid out from when not
+/// every parameter has a default.
+pub fn outline_instance(template: &ModelSpec, values: &[(Str, ArgValue)]) -> ModelSpec {
+    unroll(template, values, true).0
+}
+
+/// [`instantiate`], and with `lenient` [`outline_instance`].
+fn unroll(
+    template: &ModelSpec,
+    values: &[(Str, ArgValue)],
+    lenient: bool,
+) -> (ModelSpec, Vec<BuildError>) {
     let env = |name: &str| {
         values
             .iter()
@@ -370,7 +392,7 @@ pub fn instantiate(
                 (0, 1)
             }
         };
-        if !errors_free(&each.start, &each.end, &bound) {
+        if !lenient && !errors_free(&each.start, &each.end, &bound) {
             // The range is reported; its body would only add errors of its own.
             i = each.first + each.len;
             continue;
@@ -402,19 +424,16 @@ pub fn instantiate(
         }
         i = body.end;
     }
-    if errors.is_empty() {
-        Ok(ModelSpec {
-            name: template.name.clone(),
-            params: Cow::Borrowed(&[]),
-            inputs: inputs.into(),
-            nodes: nodes.into(),
-            outputs: template.outputs.clone(),
-            shares: template.shares.clone(),
-            loops: Cow::Borrowed(&[]),
-        })
-    } else {
-        Err(errors)
-    }
+    let spec = ModelSpec {
+        name: template.name.clone(),
+        params: Cow::Borrowed(&[]),
+        inputs: inputs.into(),
+        nodes: nodes.into(),
+        outputs: template.outputs.clone(),
+        shares: template.shares.clone(),
+        loops: Cow::Borrowed(&[]),
+    };
+    (spec, errors)
 }
 
 /// Whether a loop's range is one it can run.

@@ -143,6 +143,18 @@ impl Graph {
         }
     }
 
+    /// The checks that need no sizes: named values, node names, wiring and
+    /// the execution order (what a family without a default for every
+    /// parameter can be checked for before it is instantiated).
+    pub fn check_structure(spec: &ModelSpec) -> Vec<BuildError> {
+        let mut errors = Errors::default();
+        let values = values::declare(spec, &mut errors);
+        let names = names::assign(spec, &mut errors);
+        let wiring = wiring::resolve(spec, &values, &mut errors);
+        order::topological(spec, &wiring, &names, &mut errors);
+        errors.0
+    }
+
     /// Each node's name and what it would own, for a model that may not
     /// check: the same names as [`Graph::build`] gives, and each layer's
     /// parameters as far as they can be known without shapes.
