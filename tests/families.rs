@@ -351,3 +351,37 @@ fn families_without_defaults_lay_out_every_layer() -> Result<(), Box<dyn std::er
     assert!(IndexedParams::from_weights(&mut arrays.into_iter(), &other.weights).is_none());
     Ok(())
 }
+
+#[test]
+fn an_instance_made_at_run_time_trains() -> Result<(), Box<dyn std::error::Error>> {
+    use mithril::mlx_rs::optimizers::Adam;
+    let stack = Stack::instance(&StackConfig {
+        d: 4,
+        layers: 2,
+        ..StackConfig::default()
+    })?;
+    let backend = MlxBackend::builder().seed(0).build()?;
+    let mut params = stack.init(&backend)?;
+    let objective = Objective::new("logits", Loss::cross_entropy());
+    let mut trainer = Trainer::for_instance(&stack, &backend, &objective, Adam::new(0.01))?;
+    let tokens = Array::from_slice(&[1i32, 2, 3, 4, 5, 6, 7, 8], &[2, 4]);
+    let targets = Array::from_slice(&[2i32, 3, 4, 5, 6, 7, 8, 9], &[2, 4]);
+    let inputs = StackInputs { tokens };
+    let mut losses = Vec::new();
+    for _ in 0..30 {
+        losses.push(trainer.step(&mut params, &inputs, &targets)?.loss.item_cast::<f32>());
+    }
+    assert!(losses[29] < 0.5 * losses[0], "losses {losses:?}");
+    // The same steps as the compile-time instance of the same sizes.
+    let mut typed = Small::init(&backend)?;
+    let mut typed_trainer = Trainer::<Small, _>::new(&backend, &objective, Adam::new(0.01))?;
+    let mut first = 0.0;
+    for step in 0..2 {
+        let loss = typed_trainer.step(&mut typed, &inputs, &targets)?.loss.item_cast::<f32>();
+        if step == 0 {
+            first = loss;
+        }
+    }
+    assert_eq!(first, losses[0]);
+    Ok(())
+}

@@ -21,7 +21,7 @@ use crate::compile::{Program, program};
 use crate::distributed::{Group, average_gradients};
 use crate::error::{Error, Result};
 use crate::lower::{RunOptions, robust_log};
-use crate::model::{Model, Params, Values};
+use crate::model::{Family, Model, Params, Values};
 use crate::run::{check_arrays, run_graph_training};
 use mithril_core::layers::Threshold;
 
@@ -623,8 +623,10 @@ type StepFn<O> = Box<dyn FnMut(&mut StepState<O>, &[Array]) -> Result<Vec<Array>
 /// an [`Error::Diverged`] that leaves everything as before the step;
 /// [`Self::save_checkpoint`] and [`Self::restore`] save and continue a whole
 /// run (see [`crate::checkpoint`]).
-pub struct Trainer<M: Model, O: Optimizer + 'static> {
+pub struct Trainer<M: Family, O: Optimizer + 'static> {
     backend: MlxBackend,
+    /// The graph it trains: a model's, or a family's instantiation's.
+    graph: Arc<Graph>,
     objective: Rc<BoundObjective>,
     trainable: Rc<Vec<usize>>,
     state: Option<StepState<O>>,
@@ -648,8 +650,32 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     /// A trainer for `objective` with `optimizer` (e.g. `mlx_rs::optimizers::Adam::new(1e-3)`).
     /// Dropout draws from a key seeded by the backend's seed.
     pub fn new(backend: &MlxBackend, objective: &Objective, optimizer: O) -> Result<Self> {
-        let graph = M::graph();
-        let objective = Rc::new(objective.bind(M::NAME, graph)?);
+        Trainer::with_graph(Arc::clone(M::graph()), backend, objective, optimizer)
+    }
+}
+
+impl<F: Family, O: Optimizer + 'static> Trainer<F, O> {
+    /// A trainer of a family's instantiation made at run time
+    /// ([`Instance`](crate::Instance)), as [`Trainer::new`] of a model.
+    pub fn for_instance(
+        instance: &crate::Instance<F>,
+        backend: &MlxBackend,
+        objective: &Objective,
+        optimizer: O,
+    ) -> Result<Self> {
+        Trainer::with_graph(Arc::clone(instance.graph()), backend, objective, optimizer)
+    }
+}
+
+impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
+    fn with_graph(
+        graph: Arc<Graph>,
+        backend: &MlxBackend,
+        objective: &Objective,
+        optimizer: O,
+    ) -> Result<Self> {
+        let objective = Rc::new(objective.bind(M::NAME, &graph)?);
+        let stochastic = draws_random_numbers(&graph);
         let keys = Rc::new(
             graph
                 .weights
@@ -668,12 +694,13 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         );
         Ok(Trainer {
             backend: backend.clone(),
+            graph,
             objective,
             trainable,
             state: Some((Vec::new(), optimizer)),
             keys,
             key: mlx_rs::random::key(backend.seed() ^ 0x5EED_D20F)?,
-            stochastic: draws_random_numbers(graph),
+            stochastic,
             stop_on_non_finite: false,
             group: Group::single(),
             compiled: None,
@@ -744,7 +771,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             .map(|a| a.shape().to_vec())
             .collect();
         if shapes != self.checked {
-            check_arrays(M::graph(), weights, inputs)?;
+            check_arrays(&self.graph, weights, inputs)?;
             self.checked = shapes;
         }
         Ok(())
@@ -765,7 +792,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
 
     fn runner(&self) -> (Arc<Graph>, Rc<BoundObjective>, RunOptions, Rc<Vec<usize>>) {
         (
-            Arc::clone(M::graph()),
+            Arc::clone(&self.graph),
             Rc::clone(&self.objective),
             self.backend.run_options(true),
             Rc::clone(&self.trainable),
@@ -829,7 +856,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         }
         let mut out = out.into_iter();
         let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
-        let grads = M::Params::from_weights(&mut out, &M::graph().weights)
+        let grads = M::Params::from_weights(&mut out, &self.graph.weights)
             .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
         Ok((loss, grads))
     }
@@ -933,7 +960,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
                 self.check_finite(flags, &loss, &weights, &state.0, &args)?;
             }
             *params =
-                M::Params::from_weights(&mut state.0.clone().into_iter(), &M::graph().weights)
+                M::Params::from_weights(&mut state.0.clone().into_iter(), &self.graph.weights)
                     .ok_or_else(|| Exception::custom("parameter count mismatch"))?;
             Ok(StepOutput { loss })
         });

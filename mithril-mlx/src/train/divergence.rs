@@ -8,13 +8,16 @@
 //! A non-finite gradient needs no flag of its own: the update carries it
 //! into the parameter (SGD and Adam alike), whose sum then shows it.
 
+use std::sync::Arc;
+
+use crate::model::Family;
 use mlx_rs::error::Exception;
 use mlx_rs::optimizers::Optimizer;
 use mlx_rs::{Array, Dtype, ops};
 
 use super::{ObjectiveRun, Trainer};
 use crate::error::{Error, Result};
-use crate::model::Model;
+
 use crate::run::{all_finite, first_non_finite};
 
 /// `[loss, sum(w) for each weight after the update]`, each tested for
@@ -31,7 +34,7 @@ pub(super) fn finite_flags(loss: &Array, weights: &[Array]) -> Result<Array, Exc
     ops::stack(&sums, 0)?.is_finite()
 }
 
-impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
+impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
     /// [`Error::Diverged`] when one of the step's `flags` is down and the
     /// step's `loss` or a weight `after` it is indeed not finite (a flag
     /// also goes down when a sum of finite values overflows f32; then the
@@ -51,7 +54,8 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         if flags.iter().all(|&ok| ok) {
             return Ok(());
         }
-        let graph = M::graph();
+        let shared = Arc::clone(&self.graph);
+        let graph: &mithril_core::graph::Graph = &shared;
         let mut updated = Vec::new();
         for (w, value) in graph.weights.iter().zip(after) {
             if !all_finite(value)? {
@@ -85,7 +89,8 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
         let [inputs @ .., targets, key] = args else {
             return Err(Exception::custom("missing targets or key").into());
         };
-        let graph = M::graph();
+        let shared = Arc::clone(&self.graph);
+        let graph: &mithril_core::graph::Graph = &shared;
         let options = self.backend.run_options(true);
         let mut found = Vec::new();
         found.extend(first_non_finite(graph, before, inputs, &options, key)?);

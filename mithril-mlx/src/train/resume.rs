@@ -1,6 +1,9 @@
 //! Saving a trainer's whole run to a checkpoint, and continuing it: the
 //! trainer's side of [`crate::checkpoint`].
 
+use std::sync::Arc;
+
+use crate::model::Family;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
@@ -14,7 +17,7 @@ use super::{Trainer, optimizer_state};
 use crate::checkpoint::{self, Checkpoint, Contents, Entry, Progress};
 use crate::error::{Error, Result};
 use crate::io::{dtype_name, st_dtype, to_bytes};
-use crate::model::{Model, Params};
+use crate::model::Params;
 
 /// The optimizer type a checkpoint records: Rust's name for it.
 fn optimizer_name<O>() -> &'static str {
@@ -28,7 +31,7 @@ fn lost() -> Error {
 /// A state entry's dtype and shape, as a checkpoint records them.
 type Layout = BTreeMap<String, (Option<StDtype>, Vec<usize>)>;
 
-impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
+impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
     /// Writes everything this run needs to continue exactly to `path`, in
     /// one file, atomically: `params` (parameters and buffers), the
     /// optimizer's state, the random key, the steps taken, `progress`
@@ -48,7 +51,8 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
             return Ok(());
         }
         self.backend.activate();
-        let graph = M::graph();
+        let shared = Arc::clone(&self.graph);
+        let graph: &mithril_core::graph::Graph = &shared;
         let arrays = params.to_arrays();
         let mut param_bytes = Vec::with_capacity(arrays.len());
         for (w, a) in graph.weights.iter().zip(&arrays) {
@@ -82,7 +86,7 @@ impl<M: Model, O: Optimizer + 'static> Trainer<M, O> {
     }
 }
 
-impl<M: Model, O: Optimizer + Clone + 'static> Trainer<M, O> {
+impl<M: Family, O: Optimizer + Clone + 'static> Trainer<M, O> {
     /// Continues the run `checkpoint` saved: sets `params`, the optimizer's
     /// state, the random key and the step count, and returns the saved
     /// [`Progress`] for the caller's loop to continue from.
@@ -97,7 +101,8 @@ impl<M: Model, O: Optimizer + Clone + 'static> Trainer<M, O> {
     /// made with: mlx-rs keeps them outside the state.
     pub fn restore(&mut self, checkpoint: &Checkpoint, params: &mut M::Params) -> Result<Progress> {
         self.backend.activate();
-        let graph = M::graph();
+        let shared = Arc::clone(&self.graph);
+        let graph: &mithril_core::graph::Graph = &shared;
         let mismatch = |problems: Vec<String>| Error::CheckpointMismatch {
             path: checkpoint.path().to_path_buf(),
             model: M::NAME,
@@ -194,7 +199,7 @@ impl<M: Model, O: Optimizer + Clone + 'static> Trainer<M, O> {
         })?;
         let key = checkpoint.array(key)?;
         let restored =
-            M::Params::from_weights(&mut arrays.clone().into_iter(), &M::graph().weights)
+            M::Params::from_weights(&mut arrays.clone().into_iter(), &self.graph.weights)
                 .ok_or_else(|| mismatch(vec!["parameter count does not match".into()]))?;
 
         // Everything checked: now replace.
@@ -218,7 +223,8 @@ impl<M: Model, O: Optimizer + Clone + 'static> Trainer<M, O> {
         let (_, optimizer) = self.state.as_ref().ok_or_else(lost)?;
         let mut probe = optimizer.clone();
         optimizer_state::set(&mut probe, Vec::new())?;
-        let graph = M::graph();
+        let shared = Arc::clone(&self.graph);
+        let graph: &mithril_core::graph::Graph = &shared;
         let dtype = self.backend.param_dtype().mlx();
         for &i in self.trainable.iter() {
             let shape: Vec<i32> = graph.weights[i].shape.iter().map(|&d| d as i32).collect();
