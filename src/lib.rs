@@ -68,6 +68,8 @@ pub use mithril_mlx::debug;
 pub use mithril_mlx::distributed;
 /// Saving and loading parameters (safetensors, readable by Python MLX).
 pub use mithril_mlx::io;
+/// Other libraries' checkpoints through declarative name mappings.
+pub use mithril_mlx::mapping;
 /// Tensor creation, conversion, laziness and NaN checks.
 pub use mithril_mlx::tensor;
 

@@ -12,6 +12,7 @@ mod error;
 pub mod instance;
 pub mod io;
 mod lower;
+pub mod mapping;
 mod model;
 mod run;
 pub mod tensor;

@@ -58,3 +58,67 @@ mithril::model! {
     /// 2 blocks of 64, vocabulary 512, context 64: the same design at CPU size.
     pub GptTiny = Gpt2(vocab = 512, context = 64, d = 64, heads = 2, layers = 2);
 }
+
+/// Hugging Face's `GPT2LMHeadModel` checkpoint names (`transformer.h.3.attn.c_attn.weight`)
+/// and this family's parameter paths, both ways: its `Conv1D` weights are
+/// stored `in × out` (transposed here), its fused `c_attn` holds the query,
+/// key and value projections side by side, its LM head is the token
+/// embedding (tied), and its attention masks are buffers the model does
+/// not read.
+///
+/// ```no_run
+/// use mithril::DType;
+/// use mithril_zoo::gpt::{hugging_face, Gpt2Small};
+/// # fn main() -> Result<(), mithril::Error> {
+/// let params = hugging_face().import::<Gpt2Small>("gpt2/model.safetensors", DType::F32)?;
+/// # Ok(()) }
+/// ```
+pub fn hugging_face() -> mithril::mapping::Mapping {
+    let mut mapping = mithril::mapping::Mapping::new()
+        .rename("transformer.wte.weight", "wte.weight")
+        .rename("transformer.wpe.weight", "wpe.weight")
+        .split_transposed(
+            "transformer.h.{i}.attn.c_attn.weight",
+            1,
+            &[
+                "h.{i}.attn.query_proj.weight",
+                "h.{i}.attn.key_proj.weight",
+                "h.{i}.attn.value_proj.weight",
+            ],
+        )
+        .split(
+            "transformer.h.{i}.attn.c_attn.bias",
+            0,
+            &[
+                "h.{i}.attn.query_proj.bias",
+                "h.{i}.attn.key_proj.bias",
+                "h.{i}.attn.value_proj.bias",
+            ],
+        )
+        .transposed(
+            "transformer.h.{i}.attn.c_proj.weight",
+            "h.{i}.attn.out_proj.weight",
+        )
+        .rename(
+            "transformer.h.{i}.attn.c_proj.bias",
+            "h.{i}.attn.out_proj.bias",
+        )
+        .transposed("transformer.h.{i}.mlp.c_fc.weight", "h.{i}.fc.weight")
+        .rename("transformer.h.{i}.mlp.c_fc.bias", "h.{i}.fc.bias")
+        .transposed("transformer.h.{i}.mlp.c_proj.weight", "h.{i}.proj.weight")
+        .rename("transformer.h.{i}.mlp.c_proj.bias", "h.{i}.proj.bias")
+        .tied("lm_head.weight", "wte.weight")
+        .skip("transformer.h.{i}.attn.bias")
+        .skip("transformer.h.{i}.attn.masked_bias");
+    for norm in ["ln_1", "ln_2"] {
+        for part in ["weight", "bias"] {
+            mapping = mapping.rename(
+                &format!("transformer.h.{{i}}.{norm}.{part}"),
+                &format!("h.{{i}}.{norm}.{part}"),
+            );
+        }
+    }
+    mapping
+        .rename("transformer.ln_f.weight", "ln_f.weight")
+        .rename("transformer.ln_f.bias", "ln_f.bias")
+}

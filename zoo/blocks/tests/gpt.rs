@@ -84,3 +84,49 @@ fn the_tiny_gpt_learns_in_bf16_with_f32_master_weights() -> Result<(), mithril::
     assert_eq!(params.wte.weight.dtype(), mithril::mlx_rs::Dtype::Float32);
     Ok(())
 }
+
+/// The tiny GPT written under Hugging Face's names and read back: the
+/// file has `GPT2LMHeadModel`'s keys and layouts, and the round trip gives
+/// the same parameters and logits.
+#[test]
+fn hugging_face_names_round_trip() -> Result<(), Box<dyn std::error::Error>> {
+    use mithril_zoo::gpt::hugging_face;
+    let dir = std::env::temp_dir().join(format!("mithril-hf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("model.safetensors");
+    let backend = MlxBackend::builder().seed(1).build()?;
+    let params = GptTiny::init(&backend)?;
+    hugging_face().export::<GptTiny>(&params, &path)?;
+
+    let bytes = std::fs::read(&path)?;
+    let file = safetensors::SafeTensors::deserialize(&bytes)?;
+    let shape = |key: &str| file.tensor(key).map(|t| t.shape().to_vec());
+    assert_eq!(shape("transformer.wte.weight")?, [512, 64]);
+    assert_eq!(shape("transformer.h.1.attn.c_attn.weight")?, [64, 192]);
+    assert_eq!(shape("transformer.h.1.attn.c_attn.bias")?, [192]);
+    assert_eq!(shape("transformer.h.0.mlp.c_fc.weight")?, [64, 256]);
+    assert_eq!(shape("transformer.h.0.mlp.c_proj.weight")?, [256, 64]);
+    assert!(file.tensor("lm_head.weight").is_err());
+    assert_eq!(file.len(), 2 + 2 * 12 + 2);
+
+    let again = hugging_face().import::<GptTiny>(&path, DType::F32)?;
+    for (a, b) in params.to_arrays().iter().zip(again.to_arrays()) {
+        assert!(a.eq_values(&b)?);
+    }
+    let tokens = Array::from_slice(&[3i32, 1, 4, 1, 5, 9], &[1, 6]);
+    let positions = Array::from_slice(&[0i32, 1, 2, 3, 4, 5], &[6]);
+    let inputs = Gpt2Inputs { tokens, positions };
+    let before = GptTiny::forward(&params, &inputs)?.logits;
+    let after = GptTiny::forward(&again, &inputs)?.logits;
+    assert!(before.eq_values(&after)?);
+
+    // A checkpoint of another size: every mismatch in one error.
+    let err = hugging_face()
+        .import::<GptSmall>(&path, DType::F32)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`wte.weight` (from `transformer.wte.weight`): expected shape [50304, 256], found [512, 64]"), "{err}");
+    assert!(err.contains("missing `h.3.ln_1.weight`"), "{err}");
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
