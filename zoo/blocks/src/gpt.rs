@@ -122,3 +122,78 @@ pub fn hugging_face() -> mithril::mapping::Mapping {
         .rename("transformer.ln_f.weight", "ln_f.weight")
         .rename("transformer.ln_f.bias", "ln_f.bias")
 }
+
+/// A field of Hugging Face's GPT-2 `config.json` that is missing, of the
+/// wrong type, or that this family does not model.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The text is not JSON, or not an object.
+    #[error("config.json is not a JSON object: {0}")]
+    Json(String),
+    /// A field the family needs is absent or not a positive integer.
+    #[error("config.json: `{field}` must be a positive integer, found {found}")]
+    Size {
+        /// The field, `n_embd`.
+        field: &'static str,
+        /// What the file holds there.
+        found: String,
+    },
+    /// A setting this family does not model (another activation, say).
+    #[error("config.json: `{field}` is {found}; this GPT-2 family models only {supported}")]
+    Unsupported {
+        /// The field, `activation_function`.
+        field: &'static str,
+        /// What the file holds there.
+        found: String,
+        /// What the family models.
+        supported: &'static str,
+    },
+}
+
+/// The [`Gpt2Config`] that Hugging Face's GPT-2 `config.json` describes
+/// (`vocab_size`, `n_positions`, `n_embd`, `n_head`, `n_layer`), for
+/// [`Gpt2::instance`]; settings the family does not model (an activation
+/// other than `gelu_new`, a layer-norm epsilon other than 1e-5) are errors.
+pub fn config_from_hugging_face(json: &str) -> Result<Gpt2Config, ConfigError> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| ConfigError::Json(format!("found {value}")))?;
+    let size = |field: &'static str| -> Result<usize, ConfigError> {
+        match object.get(field).and_then(serde_json::Value::as_u64) {
+            Some(n) if n > 0 => Ok(n as usize),
+            _ => Err(ConfigError::Size {
+                field,
+                found: object
+                    .get(field)
+                    .map_or_else(|| "nothing".to_string(), |v| format!("`{v}`")),
+            }),
+        }
+    };
+    if let Some(act) = object.get("activation_function")
+        && act.as_str() != Some("gelu_new")
+    {
+        return Err(ConfigError::Unsupported {
+            field: "activation_function",
+            found: act.to_string(),
+            supported: "\"gelu_new\" (GELU, tanh approximation)",
+        });
+    }
+    if let Some(eps) = object.get("layer_norm_epsilon")
+        && eps.as_f64().is_none_or(|e| (e - 1e-5).abs() > 1e-12)
+    {
+        return Err(ConfigError::Unsupported {
+            field: "layer_norm_epsilon",
+            found: eps.to_string(),
+            supported: "1e-5",
+        });
+    }
+    Ok(Gpt2Config {
+        vocab: size("vocab_size")?,
+        context: size("n_positions")?,
+        d: size("n_embd")?,
+        heads: size("n_head")?,
+        layers: size("n_layer")?,
+    })
+}

@@ -130,3 +130,44 @@ fn hugging_face_names_round_trip() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
+
+/// Hugging Face's config.json of GPT-2 small (the fields this family reads,
+/// as the hub's `gpt2` has them) makes the run-time instance of GPT-2 small.
+#[test]
+fn hugging_face_config_makes_the_instance() -> Result<(), Box<dyn std::error::Error>> {
+    use mithril_zoo::gpt::{ConfigError, Gpt2, config_from_hugging_face};
+    let json = r#"{
+        "activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"],
+        "layer_norm_epsilon": 1e-05, "model_type": "gpt2", "n_ctx": 1024,
+        "n_embd": 768, "n_head": 12, "n_layer": 12, "n_positions": 1024,
+        "vocab_size": 50257
+    }"#;
+    let config = config_from_hugging_face(json)?;
+    let gpt = Gpt2::instance(&config)?;
+    assert_eq!(gpt.parameter_count(), Gpt2Small::PARAMETER_COUNT);
+
+    let err =
+        config_from_hugging_face(&json.replace("\"n_head\": 12", "\"n_head\": 0")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Size {
+                field: "n_head",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = config_from_hugging_face(&json.replace("gelu_new", "relu")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`activation_function` is \"relu\""),
+        "{err}"
+    );
+    assert!(config_from_hugging_face("[1, 2]").is_err());
+    // Sizes that parse but do not make a model: a typed error by layer.
+    let odd = config_from_hugging_face(&json.replace("\"n_head\": 12", "\"n_head\": 10"))?;
+    let err = Gpt2::instance(&odd).unwrap_err().to_string();
+    assert!(err.contains("divisible by heads = 10"), "{err}");
+    Ok(())
+}
