@@ -189,10 +189,32 @@ pub fn config_from_hugging_face(json: &str) -> Result<Gpt2Config, ConfigError> {
             supported: "1e-5",
         });
     }
+    let flag = |field: &'static str, want: bool| match object.get(field) {
+        Some(v) if v.as_bool() != Some(want) => Err(ConfigError::Unsupported {
+            field,
+            found: v.to_string(),
+            supported: if want { "true" } else { "false" },
+        }),
+        _ => Ok(()),
+    };
+    flag("scale_attn_by_inverse_layer_idx", false)?;
+    flag("reorder_and_upcast_attn", false)?;
+    flag("tie_word_embeddings", true)?;
+    let d = size("n_embd")?;
+    if let Some(inner) = object.get("n_inner")
+        && !inner.is_null()
+        && inner.as_u64() != Some(4 * d as u64)
+    {
+        return Err(ConfigError::Unsupported {
+            field: "n_inner",
+            found: inner.to_string(),
+            supported: "an MLP 4 times as wide as the model (null)",
+        });
+    }
     Ok(Gpt2Config {
         vocab: size("vocab_size")?,
         context: size("n_positions")?,
-        d: size("n_embd")?,
+        d,
         heads: size("n_head")?,
         layers: size("n_layer")?,
     })
