@@ -32,7 +32,9 @@ use crate::io::{array_from_bytes, dtype_name, to_bytes, write_atomically};
 use crate::model::{Family, Params};
 
 /// A key pattern: dot-separated segments, each a literal or a capture
-/// `{name}` that matches a number (`transformer.h.{i}.ln_1.weight`).
+/// `{name}` that matches a number (`transformer.h.{i}.ln_1.weight`). A
+/// capture may carry an offset, `{j+1}`: the segment is the capture's value
+/// plus one (torchvision's `layer2.{j+1}` is a stage's `rest.{j}`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern {
     segments: Vec<Segment>,
@@ -41,25 +43,30 @@ pub struct Pattern {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Segment {
     Literal(String),
-    Capture(String),
+    /// A capture's name and the offset its segment adds to its value.
+    Capture(String, u64),
 }
 
 /// Values of a pattern's captures, by name.
 type Captures = Vec<(String, String)>;
 
 impl Pattern {
-    /// The pattern written as `a.{i}.b`.
+    /// The pattern written as `a.{i}.b`, or with an offset, `a.{j+1}.b`.
     pub fn new(pattern: &str) -> Pattern {
+        let segment = |s: &str| {
+            let Some(inner) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+                return Segment::Literal(s.to_string());
+            };
+            match inner.split_once('+') {
+                Some((name, offset)) => match offset.trim().parse() {
+                    Ok(k) => Segment::Capture(name.trim().to_string(), k),
+                    Err(_) => Segment::Literal(s.to_string()),
+                },
+                None => Segment::Capture(inner.to_string(), 0),
+            }
+        };
         Pattern {
-            segments: pattern
-                .split('.')
-                .map(
-                    |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(name) => Segment::Capture(name.to_string()),
-                        None => Segment::Literal(s.to_string()),
-                    },
-                )
-                .collect(),
+            segments: pattern.split('.').map(segment).collect(),
         }
     }
 
@@ -74,14 +81,15 @@ impl Pattern {
             match segment {
                 Segment::Literal(l) if l == part => {}
                 Segment::Literal(_) => return None,
-                Segment::Capture(name) => {
+                Segment::Capture(name, offset) => {
                     if part.is_empty() || !part.chars().all(|c| c.is_ascii_digit()) {
                         return None;
                     }
+                    let value = part.parse::<u64>().ok()?.checked_sub(*offset)?.to_string();
                     match captures.iter().find(|(n, _)| n == name) {
-                        Some((_, v)) if v != part => return None,
+                        Some((_, v)) if *v != value => return None,
                         Some(_) => {}
-                        None => captures.push((name.clone(), part.to_string())),
+                        None => captures.push((name.clone(), value)),
                     }
                 }
             }
@@ -96,10 +104,11 @@ impl Pattern {
             .iter()
             .map(|s| match s {
                 Segment::Literal(l) => Some(l.clone()),
-                Segment::Capture(name) => captures
+                Segment::Capture(name, offset) => captures
                     .iter()
                     .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone()),
+                    .and_then(|(_, v)| v.parse::<u64>().ok())
+                    .map(|v| (v + offset).to_string()),
             })
             .collect();
         parts.map(|p| p.join("."))
@@ -113,7 +122,8 @@ impl std::fmt::Display for Pattern {
             .iter()
             .map(|s| match s {
                 Segment::Literal(l) => l.clone(),
-                Segment::Capture(n) => format!("{{{n}}}"),
+                Segment::Capture(n, 0) => format!("{{{n}}}"),
+                Segment::Capture(n, k) => format!("{{{n}+{k}}}"),
             })
             .collect();
         f.write_str(&parts.join("."))
@@ -123,11 +133,12 @@ impl std::fmt::Display for Pattern {
 /// One rule of a [`Mapping`].
 #[derive(Clone, Debug)]
 enum Rule {
-    /// A checkpoint key that is one parameter, transposed or not.
+    /// A checkpoint key that is one parameter, its axes in another order
+    /// (the parameter's axis `k` is the tensor's `axes[k]`) or as it is.
     Rename {
         key: Pattern,
         param: Pattern,
-        transpose: bool,
+        axes: Option<Vec<usize>>,
     },
     /// A checkpoint key that is several parameters side by side along `axis`
     /// (of the checkpoint's tensor), each transposed or not.
@@ -198,7 +209,7 @@ impl Mapping {
         self.rules.push(Rule::Rename {
             key: Pattern::new(key),
             param: Pattern::new(param),
-            transpose: false,
+            axes: None,
         });
         self
     }
@@ -209,7 +220,20 @@ impl Mapping {
         self.rules.push(Rule::Rename {
             key: Pattern::new(key),
             param: Pattern::new(param),
-            transpose: true,
+            axes: Some(vec![1, 0]),
+        });
+        self
+    }
+
+    /// The checkpoint's `key` is the parameter `param` with its axes in
+    /// another order: the parameter's axis `k` is the tensor's `axes[k]`
+    /// (PyTorch's convolution weight `O × I × H × W` is mlx.nn's
+    /// `O × H × W × I` with `axes = [0, 2, 3, 1]`).
+    pub fn permuted(mut self, key: &str, param: &str, axes: &[usize]) -> Mapping {
+        self.rules.push(Rule::Rename {
+            key: Pattern::new(key),
+            param: Pattern::new(param),
+            axes: Some(axes.to_vec()),
         });
         self
     }
@@ -304,7 +328,7 @@ impl Mapping {
                 ));
                 continue;
             };
-            let (params, axis, transpose) = match rule {
+            let (params, axis, permutation) = match rule {
                 Rule::Skip { .. } => continue,
                 Rule::Tied { param, .. } => {
                     let read = array_from_bytes(view.dtype(), view.shape(), view.data());
@@ -313,15 +337,13 @@ impl Mapping {
                     }
                     continue;
                 }
-                Rule::Rename {
-                    param, transpose, ..
-                } => (vec![param.clone()], None, *transpose),
+                Rule::Rename { param, axes, .. } => (vec![param.clone()], None, axes.clone()),
                 Rule::Split {
                     params,
                     axis,
                     transpose,
                     ..
-                } => (params.clone(), Some(*axis), *transpose),
+                } => (params.clone(), Some(*axis), transpose.then(|| vec![1, 0])),
             };
             let Some(array) = array_from_bytes(view.dtype(), view.shape(), view.data()) else {
                 problems.push(format!(
@@ -348,16 +370,20 @@ impl Mapping {
                     ));
                     continue;
                 };
-                let part = match transpose {
-                    true if part.ndim() == 2 => part.t(),
-                    true => {
+                let part = match &permutation {
+                    Some(axes) if part.ndim() == axes.len() => {
+                        let axes: Vec<i32> = axes.iter().map(|&a| a as i32).collect();
+                        part.transpose_axes(&axes)?
+                    }
+                    Some(axes) => {
                         problems.push(format!(
-                            "`{key}`: expected a 2-D tensor to transpose, found shape {:?}",
+                            "`{key}`: expected a {}-D tensor to reorder, found shape {:?}",
+                            axes.len(),
                             part.shape()
                         ));
                         continue;
                     }
-                    false => part,
+                    None => part,
                 };
                 given.insert(name, (part, key.clone()));
             }
@@ -484,7 +510,19 @@ impl Mapping {
                     continue;
                 }
                 let tensor = match rule {
-                    Rule::Rename { transpose, .. } => transposed(&parts[0], *transpose)?,
+                    Rule::Rename { axes: None, .. } => parts[0].clone(),
+                    Rule::Rename {
+                        axes: Some(axes), ..
+                    } => {
+                        // Back: the tensor's axis `axes[k]` is the parameter's `k`.
+                        let mut inverse = vec![0i32; axes.len()];
+                        for (k, &a) in axes.iter().enumerate() {
+                            if let Some(slot) = inverse.get_mut(a) {
+                                *slot = k as i32;
+                            }
+                        }
+                        parts[0].transpose_axes(&inverse)?
+                    }
                     Rule::Split {
                         axis, transpose, ..
                     } => {
@@ -583,5 +621,18 @@ mod tests {
             "h.11.attn.query_proj.weight"
         );
         assert_eq!(p.to_string(), "transformer.h.{i}.attn.c_attn.weight");
+    }
+
+    #[test]
+    fn captures_with_an_offset() {
+        // torchvision's block j + 1 of a stage is its `rest.j`.
+        let key = Pattern::new("layer2.{j+1}.conv1.weight");
+        let param = Pattern::new("layer2.rest.{j}.conv1.weight");
+        let c = key.matches("layer2.3.conv1.weight").unwrap();
+        assert_eq!(param.fill(&c).unwrap(), "layer2.rest.2.conv1.weight");
+        assert!(key.matches("layer2.0.conv1.weight").is_none());
+        let back = param.matches("layer2.rest.0.conv1.weight").unwrap();
+        assert_eq!(key.fill(&back).unwrap(), "layer2.1.conv1.weight");
+        assert_eq!(key.to_string(), "layer2.{j+1}.conv1.weight");
     }
 }

@@ -173,3 +173,72 @@ mithril::model! {
     /// 2 blocks per stage, 32x32 images, 10 classes.
     pub BottleneckTiny = BottleneckResNet(depths = [2, 2, 2, 2], width = 4, size = 32, classes = 10);
 }
+
+/// torchvision's ResNet checkpoint names (`layer2.0.downsample.0.weight`,
+/// `layer3.1.bn2.running_var`) and [`BasicResNet`]'s paths (ResNet-18 and
+/// 34), both ways: convolution weights reordered from PyTorch's
+/// `O × I × H × W` to mlx.nn's `O × H × W × I`, batch norm's running
+/// statistics with its weights, `num_batches_tracked` not read.
+pub fn torchvision_basic() -> mithril::mapping::Mapping {
+    torchvision(&["conv1", "conv2"], &["bn1", "bn2"], false)
+}
+
+/// As [`torchvision_basic`], for [`BottleneckResNet`] (ResNet-50), whose
+/// every stage starts with a projecting block.
+pub fn torchvision_bottleneck() -> mithril::mapping::Mapping {
+    torchvision(&["conv1", "conv2", "conv3"], &["bn1", "bn2", "bn3"], true)
+}
+
+/// The rules of both: a stage's block 0 is its `first` (with the
+/// `downsample` projection), blocks `j + 1` its `rest.j`; the basic
+/// network's `layer1` is a plain repeat, `layer1.j`.
+fn torchvision(convs: &[&str], norms: &[&str], layer1_projects: bool) -> mithril::mapping::Mapping {
+    use mithril::mapping::Mapping;
+    fn conv(m: Mapping, key: &str, param: &str) -> Mapping {
+        m.permuted(
+            &format!("{key}.weight"),
+            &format!("{param}.weight"),
+            &[0, 2, 3, 1],
+        )
+    }
+    fn norm(mut m: Mapping, key: &str, param: &str) -> Mapping {
+        for part in ["weight", "bias", "running_mean", "running_var"] {
+            m = m.rename(&format!("{key}.{part}"), &format!("{param}.{part}"));
+        }
+        m.skip(&format!("{key}.num_batches_tracked"))
+    }
+    let mut m = norm(conv(Mapping::new(), "conv1", "conv1"), "bn1", "bn1");
+    for stage in 1..=4 {
+        let layer = format!("layer{stage}");
+        let projects = stage > 1 || layer1_projects;
+        let blocks = match projects {
+            false => vec![(format!("{layer}.{{j}}"), format!("{layer}.{{j}}"))],
+            true => vec![
+                (format!("{layer}.0"), format!("{layer}.first")),
+                (format!("{layer}.{{j+1}}"), format!("{layer}.rest.{{j}}")),
+            ],
+        };
+        for (key, param) in blocks {
+            for c in convs {
+                m = conv(m, &format!("{key}.{c}"), &format!("{param}.{c}"));
+            }
+            for n in norms {
+                m = norm(m, &format!("{key}.{n}"), &format!("{param}.{n}"));
+            }
+        }
+        if projects {
+            m = conv(
+                m,
+                &format!("{layer}.0.downsample.0"),
+                &format!("{layer}.first.downsample.conv"),
+            );
+            m = norm(
+                m,
+                &format!("{layer}.0.downsample.1"),
+                &format!("{layer}.first.downsample.bn"),
+            );
+        }
+    }
+    m.rename("fc.weight", "fc.weight")
+        .rename("fc.bias", "fc.bias")
+}
