@@ -139,6 +139,9 @@ enum Rule {
         key: Pattern,
         param: Pattern,
         axes: Option<Vec<usize>>,
+        /// An axis of length 1 the tensor has and the parameter has not
+        /// (Hugging Face's `[1, 197, 768]` position table is `[197, 768]`).
+        squeeze: Option<usize>,
     },
     /// A checkpoint key that is several parameters side by side along `axis`
     /// (of the checkpoint's tensor), each transposed or not.
@@ -210,6 +213,7 @@ impl Mapping {
             key: Pattern::new(key),
             param: Pattern::new(param),
             axes: None,
+            squeeze: None,
         });
         self
     }
@@ -221,6 +225,7 @@ impl Mapping {
             key: Pattern::new(key),
             param: Pattern::new(param),
             axes: Some(vec![1, 0]),
+            squeeze: None,
         });
         self
     }
@@ -234,6 +239,20 @@ impl Mapping {
             key: Pattern::new(key),
             param: Pattern::new(param),
             axes: Some(axes.to_vec()),
+            squeeze: None,
+        });
+        self
+    }
+
+    /// The checkpoint's `key` is the parameter `param` with one more axis,
+    /// of length 1, at `axis` (Hugging Face's ViT position table
+    /// `[1, 197, 768]` is a `[197, 768]` embedding).
+    pub fn squeezed(mut self, key: &str, param: &str, axis: usize) -> Mapping {
+        self.rules.push(Rule::Rename {
+            key: Pattern::new(key),
+            param: Pattern::new(param),
+            axes: None,
+            squeeze: Some(axis),
         });
         self
     }
@@ -328,6 +347,10 @@ impl Mapping {
                 ));
                 continue;
             };
+            let squeeze = match rule {
+                Rule::Rename { squeeze, .. } => *squeeze,
+                _ => None,
+            };
             let (params, axis, permutation) = match rule {
                 Rule::Skip { .. } => continue,
                 Rule::Tied { param, .. } => {
@@ -379,6 +402,19 @@ impl Mapping {
                         problems.push(format!(
                             "`{key}`: expected a {}-D tensor to reorder, found shape {:?}",
                             axes.len(),
+                            part.shape()
+                        ));
+                        continue;
+                    }
+                    None => part,
+                };
+                let part = match squeeze {
+                    Some(axis) if part.shape().get(axis) == Some(&1) => {
+                        part.squeeze_axes(&[axis as i32])?
+                    }
+                    Some(axis) => {
+                        problems.push(format!(
+                            "`{key}`: expected an axis {axis} of length 1 to drop, found shape {:?}",
                             part.shape()
                         ));
                         continue;
@@ -510,6 +546,11 @@ impl Mapping {
                     continue;
                 }
                 let tensor = match rule {
+                    Rule::Rename {
+                        axes: None,
+                        squeeze: Some(axis),
+                        ..
+                    } => parts[0].expand_dims(*axis as i32)?,
                     Rule::Rename { axes: None, .. } => parts[0].clone(),
                     Rule::Rename {
                         axes: Some(axes), ..

@@ -40,11 +40,11 @@ mithril::model! {
     /// A pre-norm encoder block of width `d`: self-attention with `heads`
     /// heads and an MLP of `hidden` units, each behind a LayerNorm (eps
     /// 1e-6) and a residual connection. It keeps its input's shape.
-    pub EncoderBlock(d: usize, heads: usize, hidden: usize) {
+    pub EncoderBlock(d: usize, heads: usize, hidden: usize, eps: f64 = 1e-6) {
         input x: [N, T, d];
-        x -> norm1: LayerNorm(eps = 1e-6) -> attn: MultiHeadAttention(d, heads, bias = true) => a;
+        x -> norm1: LayerNorm(eps = eps) -> attn: MultiHeadAttention(d, heads, bias = true) => a;
         Add(x, a) => h;
-        h -> norm2: LayerNorm(eps = 1e-6) -> mlp: VitMlp(d, hidden) => m;
+        h -> norm2: LayerNorm(eps = eps) -> mlp: VitMlp(d, hidden) => m;
         Add(h, m) => y;
         output y;
     }
@@ -63,6 +63,7 @@ mithril::model! {
         heads: usize,
         hidden: usize,
         classes: usize = 1000,
+        eps: f64 = 1e-6,
     ) {
         input image: [N, size, size, channels];
         static positions: [pow(size / patch, 2) + 1];
@@ -74,8 +75,8 @@ mithril::model! {
         Concat(axis = 1)(cls_tokens, patches) => tokens;
         positions -> pos_embed: Embedding(pow(size / patch, 2) + 1, d) => position_vectors;
         Add(tokens, position_vectors)
-            -> blocks: EncoderBlock(d, heads, hidden) * depth
-            -> norm: LayerNorm(eps = 1e-6)
+            -> blocks: EncoderBlock(d, heads, hidden, eps) * depth
+            -> norm: LayerNorm(eps = eps)
             -> Slice(1, 0, 1) -> Squeeze(1) -> head: Linear(classes) => logits;
         output logits;
     }
@@ -93,4 +94,154 @@ mithril::model! {
     /// The same design at CPU size: 32x32 images in 8x8 patches (17
     /// tokens), 2 blocks of 32 with 2 heads and MLPs of 64, 10 classes.
     pub VitTiny = Vit(size = 32, patch = 8, d = 32, depth = 2, heads = 2, hidden = 64, classes = 10);
+}
+
+/// Hugging Face's `ViTForImageClassification` checkpoint names
+/// (`vit.encoder.layer.3.attention.attention.query.weight`) and [`Vit`]'s
+/// paths, both ways: the patch embedding's convolution weight reordered
+/// from PyTorch's `O × I × H × W`, the class token and position table
+/// without their leading axis of length 1.
+pub fn hugging_face() -> mithril::mapping::Mapping {
+    use mithril::mapping::Mapping;
+    let mut m = Mapping::new()
+        .squeezed("vit.embeddings.cls_token", "cls_token.weight", 0)
+        .squeezed("vit.embeddings.position_embeddings", "pos_embed.weight", 0)
+        .permuted(
+            "vit.embeddings.patch_embeddings.projection.weight",
+            "patch_embed.weight",
+            &[0, 2, 3, 1],
+        )
+        .rename(
+            "vit.embeddings.patch_embeddings.projection.bias",
+            "patch_embed.bias",
+        );
+    let layer = "vit.encoder.layer.{i}";
+    let pairs = [
+        ("layernorm_before", "norm1"),
+        ("attention.attention.query", "attn.query_proj"),
+        ("attention.attention.key", "attn.key_proj"),
+        ("attention.attention.value", "attn.value_proj"),
+        ("attention.output.dense", "attn.out_proj"),
+        ("layernorm_after", "norm2"),
+        ("intermediate.dense", "mlp.fc1"),
+        ("output.dense", "mlp.fc2"),
+    ];
+    for (theirs, ours) in pairs {
+        for part in ["weight", "bias"] {
+            m = m.rename(
+                &format!("{layer}.{theirs}.{part}"),
+                &format!("blocks.{{i}}.{ours}.{part}"),
+            );
+        }
+    }
+    m.rename("vit.layernorm.weight", "norm.weight")
+        .rename("vit.layernorm.bias", "norm.bias")
+        .rename("classifier.weight", "head.weight")
+        .rename("classifier.bias", "head.bias")
+}
+
+/// A field of Hugging Face's ViT `config.json` that is missing, of the
+/// wrong type, or that this family does not model.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The text is not JSON, or not an object.
+    #[error("config.json is not a JSON object: {0}")]
+    Json(String),
+    /// A field the family needs is absent or of the wrong type.
+    #[error("config.json: `{field}` must be {expected}, found {found}")]
+    Field {
+        /// The field, `hidden_size`.
+        field: &'static str,
+        /// What it must be.
+        expected: &'static str,
+        /// What the file holds there.
+        found: String,
+    },
+    /// A setting this family does not model.
+    #[error("config.json: `{field}` is {found}; this ViT family models only {supported}")]
+    Unsupported {
+        /// The field, `hidden_act`.
+        field: &'static str,
+        /// What the file holds there.
+        found: String,
+        /// What the family models.
+        supported: &'static str,
+    },
+}
+
+/// The [`VitConfig`] that Hugging Face's ViT `config.json` describes
+/// (`image_size`, `patch_size`, `num_channels`, `hidden_size`,
+/// `num_hidden_layers`, `num_attention_heads`, `intermediate_size`,
+/// `layer_norm_eps`, and the classes as `id2label`'s size), for
+/// [`Vit::instance`].
+pub fn config_from_hugging_face(json: &str) -> Result<VitConfig, ConfigError> {
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| ConfigError::Json(format!("found {value}")))?;
+    let found = |field: &str| {
+        object
+            .get(field)
+            .map_or_else(|| "nothing".to_string(), |v| format!("`{v}`"))
+    };
+    let size = |field: &'static str| -> Result<usize, ConfigError> {
+        match object.get(field).and_then(serde_json::Value::as_u64) {
+            Some(n) if n > 0 => Ok(n as usize),
+            _ => Err(ConfigError::Field {
+                field,
+                expected: "a positive integer",
+                found: found(field),
+            }),
+        }
+    };
+    if let Some(act) = object.get("hidden_act")
+        && act.as_str() != Some("gelu")
+    {
+        return Err(ConfigError::Unsupported {
+            field: "hidden_act",
+            found: act.to_string(),
+            supported: "\"gelu\" (exact GELU)",
+        });
+    }
+    if let Some(bias) = object.get("qkv_bias")
+        && bias.as_bool() != Some(true)
+    {
+        return Err(ConfigError::Unsupported {
+            field: "qkv_bias",
+            found: bias.to_string(),
+            supported: "true",
+        });
+    }
+    let eps = match object.get("layer_norm_eps") {
+        None => 1e-12,
+        Some(v) => v
+            .as_f64()
+            .filter(|e| *e > 0.0)
+            .ok_or_else(|| ConfigError::Field {
+                field: "layer_norm_eps",
+                expected: "a positive number",
+                found: found("layer_norm_eps"),
+            })?,
+    };
+    let classes = match object
+        .get("id2label")
+        .and_then(serde_json::Value::as_object)
+    {
+        Some(labels) if !labels.is_empty() => labels.len(),
+        _ => size("num_labels")?,
+    };
+    Ok(VitConfig {
+        size: size("image_size")?,
+        patch: size("patch_size")?,
+        channels: object
+            .get("num_channels")
+            .map_or(Ok(3), |_| size("num_channels"))?,
+        d: size("hidden_size")?,
+        depth: size("num_hidden_layers")?,
+        heads: size("num_attention_heads")?,
+        hidden: size("intermediate_size")?,
+        classes,
+        eps,
+    })
 }
