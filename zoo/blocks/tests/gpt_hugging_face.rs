@@ -114,3 +114,42 @@ fn greedy_tokens_equal_transformers_generate() -> Result<(), Box<dyn std::error:
     assert_eq!(&tokens[start..], &expected[start..]);
     Ok(())
 }
+
+/// Damaged checkpoints are typed errors naming the file, and nothing is
+/// read half-way: every truncation of the fixture, and a header that lies
+/// about a tensor's size.
+#[test]
+fn damaged_checkpoints_are_typed_errors() -> Result<(), Box<dyn std::error::Error>> {
+    let (gpt, _) = load()?;
+    let bytes = std::fs::read(fixture().join("model.safetensors"))?;
+    let dir = std::env::temp_dir().join(format!("mithril-hf-damaged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("model.safetensors");
+    for cut in [0, 7, 8, 100, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&path, &bytes[..cut])?;
+        match hugging_face().import_graph::<Gpt2>(gpt.graph(), &path, DType::F32) {
+            Err(mithril::Error::Format { path: p, .. }) => assert_eq!(p, path),
+            other => panic!("a file cut at {cut} bytes: {:?}", other.map(|_| ())),
+        }
+    }
+    // The header's first shape made larger than its data.
+    let header_len = u64::from_le_bytes(bytes[..8].try_into()?) as usize;
+    let header = std::str::from_utf8(&bytes[8..8 + header_len])?;
+    let lying = header.replacen("[512,64]", "[513,64]", 1);
+    assert_ne!(lying, header);
+    let mut file = (lying.len() as u64).to_le_bytes().to_vec();
+    file.extend(lying.as_bytes());
+    file.extend(&bytes[8 + header_len..]);
+    std::fs::write(&path, &file)?;
+    let err = hugging_face().import_graph::<Gpt2>(gpt.graph(), &path, DType::F32);
+    assert!(
+        matches!(err, Err(mithril::Error::Format { .. })),
+        "{:?}",
+        err.map(|_| ())
+    );
+    // A missing file.
+    let err = hugging_face().import_graph::<Gpt2>(gpt.graph(), dir.join("none"), DType::F32);
+    assert!(matches!(err, Err(mithril::Error::Io { .. })));
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
