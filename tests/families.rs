@@ -369,7 +369,12 @@ fn an_instance_made_at_run_time_trains() -> Result<(), Box<dyn std::error::Error
     let inputs = StackInputs { tokens };
     let mut losses = Vec::new();
     for _ in 0..30 {
-        losses.push(trainer.step(&mut params, &inputs, &targets)?.loss.item_cast::<f32>());
+        losses.push(
+            trainer
+                .step(&mut params, &inputs, &targets)?
+                .loss
+                .item_cast::<f32>(),
+        );
     }
     assert!(losses[29] < 0.5 * losses[0], "losses {losses:?}");
     // The same steps as the compile-time instance of the same sizes.
@@ -377,7 +382,10 @@ fn an_instance_made_at_run_time_trains() -> Result<(), Box<dyn std::error::Error
     let mut typed_trainer = Trainer::<Small, _>::new(&backend, &objective, Adam::new(0.01))?;
     let mut first = 0.0;
     for step in 0..2 {
-        let loss = typed_trainer.step(&mut typed, &inputs, &targets)?.loss.item_cast::<f32>();
+        let loss = typed_trainer
+            .step(&mut typed, &inputs, &targets)?
+            .loss
+            .item_cast::<f32>();
         if step == 0 {
             first = loss;
         }
