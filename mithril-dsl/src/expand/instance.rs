@@ -88,6 +88,17 @@ pub fn render(def: &ModelDef, model: &Lowered, graph: Option<&Graph>) -> TokenSt
             )
         }
     };
+    let model_items = super::items::model_items(
+        name,
+        &super::items::ModelTypes {
+            params: quote!(#types::Params),
+            inputs: quote!(#types::Inputs),
+            outputs: quote!(#types::Outputs),
+        },
+        &body,
+        count,
+        (input_shapes, output_shapes),
+    );
     let call = node.call_text();
     let doc = format!(
         " `{call}`: an instance of the model family `{}`.",
@@ -106,39 +117,6 @@ pub fn render(def: &ModelDef, model: &Lowered, graph: Option<&Graph>) -> TokenSt
             }
         }
 
-        impl ::mithril::Model for #name {
-            const NAME: &'static str = #name_str;
-            type Params = #types::Params;
-            type Inputs = #types::Inputs;
-            type Outputs = #types::Outputs;
-
-            fn graph() -> &'static #p::Arc<#p::Graph> {
-                #body
-            }
-        }
-
-        impl #name {
-            /// Number of scalar parameters.
-            pub const PARAMETER_COUNT: usize = #count;
-            /// Declared inputs and their shapes.
-            pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = #input_shapes;
-            /// Outputs and their inferred shapes.
-            pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = #output_shapes;
-
-            /// A table of every layer: name, kind, output shape, parameter count, and totals.
-            pub fn summary() -> ::std::string::String {
-                <Self as ::mithril::Model>::graph().summary()
-            }
-
-            /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
-            pub fn init(backend: &::mithril::MlxBackend) -> ::std::result::Result<#types::Params, ::mithril::Error> {
-                ::mithril::init::<Self>(backend)
-            }
-
-            /// Runs the model eagerly. Inputs are checked against the declared shapes first.
-            pub fn forward(params: &#types::Params, inputs: &#types::Inputs) -> ::std::result::Result<#types::Outputs, ::mithril::Error> {
-                ::mithril::forward::<Self>(params, inputs)
-            }
-        }
+        #model_items
     }
 }

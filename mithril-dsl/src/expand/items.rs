@@ -176,6 +176,69 @@ fn values_struct(
     }
 }
 
+/// A model's parameter, input and output types as generated code names them.
+pub struct ModelTypes {
+    pub params: TokenStream,
+    pub inputs: TokenStream,
+    pub outputs: TokenStream,
+}
+
+/// `impl Model` and the consts and functions every model type has
+/// (`PARAMETER_COUNT`, `summary`, `init`, `forward`): those of a model, a
+/// family with defaults and an instance alike, given the body of
+/// `graph()`, the parameter count and the shape consts' values as tokens.
+pub fn model_items(
+    name: &Ident,
+    types: &ModelTypes,
+    graph: &TokenStream,
+    parameter_count: usize,
+    (input_shapes, output_shapes): (TokenStream, TokenStream),
+) -> TokenStream {
+    let p = quote!(::mithril::__private);
+    let name_str = crate::lower::text(name).to_string();
+    let ModelTypes {
+        params,
+        inputs,
+        outputs,
+    } = types;
+    quote! {
+        impl ::mithril::Model for #name {
+            const NAME: &'static str = #name_str;
+            type Params = #params;
+            type Inputs = #inputs;
+            type Outputs = #outputs;
+
+            fn graph() -> &'static #p::Arc<#p::Graph> {
+                #graph
+            }
+        }
+
+        impl #name {
+            /// Number of scalar parameters.
+            pub const PARAMETER_COUNT: usize = #parameter_count;
+            /// Declared inputs and their shapes.
+            pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = #input_shapes;
+            /// Outputs and their inferred shapes.
+            pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = #output_shapes;
+
+            /// A table of every layer: name, kind, output shape, parameter count, and totals.
+            pub fn summary() -> ::std::string::String {
+                <Self as ::mithril::Model>::graph().summary()
+            }
+
+            /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
+            pub fn init(backend: &::mithril::MlxBackend) -> ::std::result::Result<#params, ::mithril::Error> {
+                ::mithril::init::<Self>(backend)
+            }
+
+            /// Runs the model eagerly. Inputs are checked against the declared shapes first.
+            pub fn forward(params: &#params, inputs: &#inputs) -> ::std::result::Result<#outputs, ::mithril::Error> {
+                ::mithril::forward::<Self>(params, inputs)
+            }
+        }
+    }
+}
+
 /// What a model is to models that nest it, as generated code builds it.
 pub enum Nesting {
     /// A model that checked: its graph.
@@ -338,41 +401,18 @@ pub fn render(
             }
         }
     });
-    let model_items = is_model.then(|| quote! {
-        impl ::mithril::Model for #name {
-            const NAME: &'static str = #name_str;
-            type Params = #params;
-            type Inputs = #inputs_ty;
-            type Outputs = #outputs_ty;
-
-            fn graph() -> &'static #p::Arc<#p::Graph> {
-                #graph
-            }
-        }
-
-        impl #name {
-            /// Number of scalar parameters.
-            pub const PARAMETER_COUNT: usize = #parameter_count;
-            /// Declared inputs and their shapes.
-            pub const INPUT_SHAPES: &'static [(&'static str, &'static str)] = #input_shapes;
-            /// Outputs and their inferred shapes.
-            pub const OUTPUT_SHAPES: &'static [(&'static str, &'static str)] = #output_shapes;
-
-            /// A table of every layer: name, kind, output shape, parameter count, and totals.
-            pub fn summary() -> ::std::string::String {
-                <Self as ::mithril::Model>::graph().summary()
-            }
-
-            /// Fresh parameters with mlx.nn's default initialisation, from the backend's seed and dtype.
-            pub fn init(backend: &::mithril::MlxBackend) -> ::std::result::Result<#params, ::mithril::Error> {
-                ::mithril::init::<Self>(backend)
-            }
-
-            /// Runs the model eagerly. Inputs are checked against the declared shapes first.
-            pub fn forward(params: &#params, inputs: &#inputs_ty) -> ::std::result::Result<#outputs_ty, ::mithril::Error> {
-                ::mithril::forward::<Self>(params, inputs)
-            }
-        }
+    let model_items = is_model.then(|| {
+        model_items(
+            name,
+            &ModelTypes {
+                params: quote!(#params),
+                inputs: quote!(#inputs_ty),
+                outputs: quote!(#outputs_ty),
+            },
+            &graph,
+            parameter_count,
+            (input_shapes, output_shapes),
+        )
     });
 
     quote! {

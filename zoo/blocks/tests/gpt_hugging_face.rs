@@ -4,6 +4,8 @@
 //! the Hugging Face mapping gives transformers' logits, and greedy decoding
 //! gives `generate(do_sample=False)`'s 64 tokens exactly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use mithril::Family;
@@ -17,28 +19,7 @@ fn fixture() -> PathBuf {
 }
 
 fn reference(name: &str) -> Result<Array, Box<dyn std::error::Error>> {
-    let bytes = std::fs::read(fixture().join("reference.safetensors"))?;
-    let file = safetensors::SafeTensors::deserialize(&bytes)?;
-    let t = file.tensor(name)?;
-    let shape: Vec<i32> = t.shape().iter().map(|&d| d as i32).collect();
-    Ok(match t.dtype() {
-        safetensors::Dtype::F32 => {
-            let v: Vec<f32> = t
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            Array::from_slice(&v, &shape)
-        }
-        _ => {
-            let v: Vec<i32> = t
-                .data()
-                .chunks_exact(4)
-                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            Array::from_slice(&v, &shape)
-        }
-    })
+    common::tensor(&fixture().join("reference.safetensors"), name)
 }
 
 /// The fixture's model: its config.json instantiates the family, its

@@ -5,6 +5,8 @@
 //! torchvision mappings give torchvision's eval-mode logits, and a round
 //! trip through the mappings gives the same tensors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use mithril::mlx_rs::Array;
@@ -21,16 +23,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn reference(name: &str) -> Result<Array, Box<dyn std::error::Error>> {
-    let bytes = std::fs::read(fixture("reference.safetensors"))?;
-    let file = safetensors::SafeTensors::deserialize(&bytes)?;
-    let t = file.tensor(name)?;
-    let shape: Vec<i32> = t.shape().iter().map(|&d| d as i32).collect();
-    let v: Vec<f32> = t
-        .data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    Ok(Array::from_slice(&v, &shape))
+    common::tensor(&fixture("reference.safetensors"), name)
 }
 
 /// The reference image, NCHW as torchvision takes it, in mlx's NHWC.
