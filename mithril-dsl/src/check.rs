@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use mithril_core::args::{ArgError, ArgSite};
 use mithril_core::family::{self, Template};
 use mithril_core::graph::{Graph, Nested, NodeOutline, OutlineKind, Site};
 use mithril_core::layers::{CATALOGUE, LAYER_ITSELF};
@@ -299,28 +298,11 @@ pub fn instance(
             return None;
         }
     };
-    let values = match family::bind(node.kind(), &template.spec.params, &node.args) {
-        Ok(v) => v,
-        Err(found) => {
-            for ArgError { site, message } in found {
-                let site = match site {
-                    ArgSite::Call => Site::Node(0),
-                    ArgSite::Arg(arg) => Site::NodeArg { node: 0, arg },
-                };
-                errors.push(syn::Error::new_spanned(at(site), message));
-            }
-            return None;
-        }
-    };
-    match template.instance(&values) {
+    match template.call(0, node) {
         Ok(g) => Some(g),
         Err(found) => {
-            let call = family::call_text(node.kind(), &values);
             for e in found {
-                errors.push(syn::Error::new_spanned(
-                    at(Site::Node(0)),
-                    format!("in `{call}`: {}", e.message),
-                ));
+                errors.push(syn::Error::new_spanned(at(e.site), e.message));
             }
             None
         }

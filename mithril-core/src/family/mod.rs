@@ -679,6 +679,37 @@ impl Template {
         &self.spec.name
     }
 
+    /// The graph of the call `node` (the family with the node's arguments)
+    /// at node `i` of a caller: mistakes in the arguments are errors at
+    /// them, mistakes the instantiation exposes one error each at the call,
+    /// naming the instantiation. An empty list of errors means a model the
+    /// family nests failed on its own (reported there).
+    pub fn call(&self, i: usize, node: &NodeSpec) -> Result<Arc<Graph>, Vec<BuildError>> {
+        let name = node.kind();
+        let values = bind(name, &self.spec.params, &node.args).map_err(|found| {
+            found
+                .into_iter()
+                .map(|ArgError { site, message }| BuildError {
+                    site: match site {
+                        ArgSite::Call => Site::Node(i),
+                        ArgSite::Arg(arg) => Site::NodeArg { node: i, arg },
+                    },
+                    message,
+                })
+                .collect::<Vec<_>>()
+        })?;
+        self.instance(&values).map_err(|inner| {
+            let call = call_text(name, &values);
+            inner
+                .into_iter()
+                .map(|e| BuildError {
+                    site: Site::Node(i),
+                    message: format!("in `{call}`: {}", e.message),
+                })
+                .collect()
+        })
+    }
+
     /// The graph of the instantiation with these (bound) values, built once.
     pub fn instance(&self, values: &[(Str, ArgValue)]) -> Instance {
         let key = call_text("", values);

@@ -3,7 +3,7 @@
 //! given, and its repeat count.
 
 use crate::args::{ArgError, ArgSite};
-use crate::family::{self, Template};
+use crate::family::Template;
 use crate::graph::error::Errors;
 use crate::graph::{ModelSpec, NodeSpec, Op, Site};
 use crate::layers::{CATALOGUE, Layer};
@@ -93,30 +93,15 @@ pub(super) fn op_of(
 /// instantiation exposes inside the family is reported at the call, naming
 /// the instantiation and where in the family it is.
 fn instance(i: usize, node: &NodeSpec, template: &Template, errors: &mut Errors) -> Option<Op> {
-    let name = node.kind();
-    let values = match family::bind(name, &template.spec.params, &node.args) {
-        Ok(v) => v,
-        Err(found) => {
-            for ArgError { site, message } in found {
-                let site = match site {
-                    ArgSite::Call => Site::Node(i),
-                    ArgSite::Arg(arg) => Site::NodeArg { node: i, arg },
-                };
-                errors.push(site, message);
-            }
-            return None;
-        }
-    };
-    match template.instance(&values) {
+    match template.call(i, node) {
         Ok(graph) => Some(Op::Model(graph)),
-        Err(inner) if inner.is_empty() => {
+        Err(found) if found.is_empty() => {
             errors.fail_silently();
             None
         }
-        Err(inner) => {
-            let call = family::call_text(name, &values);
-            for e in inner {
-                errors.push(Site::Node(i), format!("in `{call}`: {}", e.message));
+        Err(found) => {
+            for e in found {
+                errors.push(e.site, e.message);
             }
             None
         }
