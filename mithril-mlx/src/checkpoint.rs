@@ -125,11 +125,7 @@ impl Checkpoint {
     /// file's size: lengths in the file are checked against it before use.
     pub fn load(path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Checkpoint::parse(path, bytes)
+        Checkpoint::parse(path, crate::io::read_file(path)?)
     }
 
     /// Checks `bytes`, the contents of `path`: the safetensors structure,

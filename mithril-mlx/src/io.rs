@@ -248,6 +248,23 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The bytes of the file at `path`; `Error::Io` naming it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `bytes` (the contents of `path`) as a safetensors file, checked whole;
+/// `Error::Format` naming the file.
+pub(crate) fn parse_safetensors<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
+    SafeTensors::deserialize(bytes).map_err(|e| Error::Format {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
 /// Saves `params` of model `M` to `path` as safetensors, atomically, with
 /// the model's name in the file's metadata.
 pub fn save_params<M: Model>(params: &M::Params, path: impl AsRef<Path>) -> Result<()> {
@@ -275,14 +292,8 @@ pub fn save_params<M: Model>(params: &M::Params, path: impl AsRef<Path>) -> Resu
 /// dtype (against `dtype`); all mismatches are reported together.
 pub fn load_params<M: Model>(path: impl AsRef<Path>, dtype: DType) -> Result<M::Params> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| Error::Format {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
+    let bytes = read_file(path)?;
+    let file = parse_safetensors(path, &bytes)?;
     let mut found: BTreeMap<String, TensorView<'_>> = file.tensors().into_iter().collect();
     let graph = M::graph();
     let expected_dtype = st_dtype(dtype.mlx()).unwrap_or(StDtype::F32);

@@ -24,11 +24,12 @@ use std::path::Path;
 
 use mithril_core::graph::Graph;
 use mlx_rs::{Array, ops};
-use safetensors::SafeTensors;
 
 use crate::backend::DType;
 use crate::error::{Error, Result};
-use crate::io::{array_from_bytes, dtype_name, to_bytes, write_atomically};
+use crate::io::{
+    array_from_bytes, dtype_name, parse_safetensors, read_file, to_bytes, write_atomically,
+};
 use crate::model::{Family, Params};
 
 /// A key pattern: dot-separated segments, each a literal or a capture
@@ -318,14 +319,8 @@ impl Mapping {
         dtype: DType,
     ) -> Result<M::Params> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let file = SafeTensors::deserialize(&bytes).map_err(|e| Error::Format {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let bytes = read_file(path)?;
+        let file = parse_safetensors(path, &bytes)?;
         let mismatch = |problems: Vec<String>| Error::Mismatch {
             path: path.to_path_buf(),
             model: M::NAME,
