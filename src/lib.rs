@@ -64,6 +64,8 @@ pub mod data;
 pub use mithril_mlx::checkpoint;
 /// MLX's listing of lowered operations.
 pub use mithril_mlx::debug;
+/// Generation with a KV cache: [`Decoder`](decode::Decoder), sampling, stop tokens.
+pub use mithril_mlx::decode;
 /// Data-parallel runs over several processes (MLX's ring and NCCL backends).
 pub use mithril_mlx::distributed;
 /// Saving and loading parameters (safetensors, readable by Python MLX).

@@ -6,14 +6,14 @@ use mithril_zoo::gpt::{Gpt2, GptTiny};
 mithril::model! {
     /// The zoo's tiny instance, nested.
     Tiny {
-        input tokens: [B, T], positions: [T];
+        input tokens: [B, T], positions: [B, T];
         GptTiny(tokens, positions) -> Softmax => probs;
         output probs;
     }
 
     /// The zoo's family at a size of this crate's choosing.
     Narrow {
-        input tokens: [B, T], positions: [T];
+        input tokens: [B, T], positions: [B, T];
         lm: Gpt2(vocab = 32, context = 16, d = 16, heads = 2, layers = 3)(tokens, positions) => logits;
         output logits;
     }
@@ -31,7 +31,7 @@ fn another_crates_families_and_instances_nest() -> Result<(), Box<dyn std::error
     let params = Narrow::init(&backend)?;
     assert_eq!(params.lm.h.len(), 3);
     let tokens = Array::from_slice(&[1i32, 2, 3, 4], &[1, 4]);
-    let positions = Array::from_slice(&[0i32, 1, 2, 3], &[4]);
+    let positions = Array::from_slice(&[0i32, 1, 2, 3], &[1, 4]);
     let out = Narrow::forward(&params, &NarrowInputs { tokens, positions })?;
     assert_eq!(out.logits.shape(), &[1, 4, 32]);
     Ok(())

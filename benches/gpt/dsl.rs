@@ -85,8 +85,9 @@ fn boxed<M: Model>(
         .map_err(|e| Exception::custom(format!("{e:?}")))?;
     let objective = Objective::new("logits", Loss::cross_entropy());
     let trainer = Trainer::<M, _>::new(&backend, &objective, optimizer).map_err(fail)?;
-    let t = tokens.shape()[1];
-    let positions = Array::from_slice(&(0..t).collect::<Vec<i32>>(), &[t]);
+    let (b, t) = (tokens.shape()[0], tokens.shape()[1]);
+    let row: Vec<i32> = (0..t).collect();
+    let positions = Array::from_slice(&row.repeat(b as usize), &[b, t]);
     let inputs = M::Inputs::from_arrays(vec![tokens.clone(), positions])
         .ok_or_else(|| Exception::custom("the zoo's GPT takes tokens and positions"))?;
     Ok(Box::new(DslRunner::<M> {

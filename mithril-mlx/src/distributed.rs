@@ -7,12 +7,11 @@
 //! A process started without that environment is a group of one, and every
 //! collective is then the identity, at no cost.
 //!
-//! mlx-rs 0.33 has no API for MLX's distributed module, so this is the one
-//! module of mithril that calls mlx-sys directly; what it exports is safe.
+//! mlx-rs 0.33 has no API for MLX's distributed module, so this module calls
+//! mlx-sys directly (with `sys`'s error handler); what it exports is safe.
 
-use std::cell::RefCell;
-use std::ffi::{CStr, CString, c_char, c_void};
-use std::sync::{Arc, Once, mpsc};
+use std::ffi::CString;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use mlx_rs::error::Exception;
@@ -21,6 +20,7 @@ use mlx_rs::{Array, Stream, ops};
 
 use crate::error::{Error, Result};
 use crate::model::Params;
+use crate::sys::{install_error_handler, last_error};
 
 /// MLX's distributed backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,48 +88,6 @@ impl Drop for RawGroup {
             mlx_sys::mlx_distributed_group_free(self.0);
         }
     }
-}
-
-unsafe extern "C" {
-    /// mlx-rs 0.33's MLX error handler (exported unmangled): it keeps the
-    /// message for mlx-rs's own error values.
-    fn default_mlx_error_handler(msg: *const c_char, data: *mut c_void);
-}
-
-thread_local! {
-    static LAST_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-extern "C" fn keep_error(msg: *const c_char, data: *mut c_void) {
-    if !msg.is_null() {
-        // SAFETY: MLX passes a NUL-terminated message valid for this call.
-        let text = unsafe { CStr::from_ptr(msg) }
-            .to_string_lossy()
-            .into_owned();
-        LAST_ERROR.with(|e| *e.borrow_mut() = Some(text));
-    }
-    // SAFETY: forwarding MLX's own arguments to mlx-rs's handler, so errors
-    // of mlx-rs's operations keep their messages.
-    unsafe { default_mlx_error_handler(msg, data) }
-}
-
-/// Routes MLX's error messages through [`keep_error`] as well, so the raw
-/// calls below can report them.
-fn install_error_handler() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // An mlx-rs operation first: mlx-rs installs its handler once, on
-        // first use, and would otherwise replace this one later.
-        let _ = Array::from_int(0).eval();
-        // SAFETY: a plain function pointer, no data, no destructor.
-        unsafe { mlx_sys::mlx_set_error_handler(Some(keep_error), std::ptr::null_mut(), None) }
-    });
-}
-
-fn last_error(status: i32) -> String {
-    LAST_ERROR
-        .with(|e| e.borrow_mut().take())
-        .unwrap_or_else(|| format!("MLX returned status {status}"))
 }
 
 fn env_set(key: &str) -> bool {

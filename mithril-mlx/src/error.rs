@@ -163,6 +163,10 @@ pub enum Error {
         /// Every checked value that is not finite, in the order checked.
         non_finite: Vec<String>,
     },
+    /// A generation that cannot run (a prompt too long for the context, a
+    /// token outside the vocabulary, a model that does not decode).
+    #[error(transparent)]
+    Generation(#[from] crate::decode::GenerationError),
     /// An error raised by MLX.
     #[error("mlx: {0}")]
     Mlx(#[from] Exception),

@@ -16,6 +16,7 @@ use mithril_core::graph::{Graph, Nested};
 
 use crate::backend::MlxBackend;
 use crate::compile::CompiledModel;
+use crate::decode::Decoder;
 use crate::error::{Error, Result};
 use crate::model::Family;
 use crate::run::{forward_graph, init_graph};
@@ -93,6 +94,17 @@ impl<F: Family> Instance<F> {
     /// Binds the instance to `backend`, as [`compile`](crate::compile) binds a model.
     pub fn compile(&self, backend: &MlxBackend) -> CompiledModel<F> {
         CompiledModel::new(Arc::clone(&self.graph), backend)
+    }
+
+    /// A KV-cache decoder of the instance with `params` for sequences of at
+    /// most `context` positions, as [`Decoder::new`] makes for a model.
+    pub fn decoder(
+        &self,
+        params: &F::Params,
+        backend: &MlxBackend,
+        context: usize,
+    ) -> Result<Decoder<F>> {
+        Decoder::for_graph(Arc::clone(&self.graph), params, backend, context)
     }
 }
 

@@ -7,6 +7,7 @@ mod backend;
 pub mod checkpoint;
 mod compile;
 pub mod debug;
+pub mod decode;
 pub mod distributed;
 mod error;
 pub mod instance;
@@ -15,6 +16,7 @@ mod lower;
 pub mod mapping;
 mod model;
 mod run;
+mod sys;
 pub mod tensor;
 pub mod train;
 
@@ -31,6 +33,7 @@ pub use model::{
     build_instance, build_template, custom_op,
 };
 pub use run::{forward, init, run_graph, run_graph_training};
+pub use sys::slice_update_dynamic;
 
 pub use mlx_rs;
 

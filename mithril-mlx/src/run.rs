@@ -7,6 +7,7 @@ use mlx_rs::error::Exception;
 use mlx_rs::{Array, Dtype, ops, random};
 
 use crate::backend::MlxBackend;
+use crate::decode::CacheSlots;
 use crate::error::{Error, Result};
 use crate::lower::{LowerCtx, RunOptions, lower};
 use crate::model::{Family, Model, Params, Values};
@@ -30,9 +31,36 @@ pub fn run_graph(
     run(graph, &weights, &inputs, &mut ctx, 0, None)
 }
 
+/// Runs `graph` for a [`Decoder`](crate::decode::Decoder): causal attention
+/// reads and extends `cache`; returns the outputs and the extended caches.
+/// Like [`run_graph`], it reads nothing but its arguments.
+pub(crate) fn run_graph_decoding(
+    graph: &Graph,
+    weights: &[Array],
+    inputs: &[Array],
+    options: &RunOptions,
+    cache: CacheSlots,
+) -> Result<(Vec<Array>, Vec<Array>), Exception> {
+    let (weights, inputs) = (
+        in_compute_dtype(weights, options)?,
+        in_compute_dtype(inputs, options)?,
+    );
+    let mut ctx = LowerCtx::decoding(*options, cache);
+    let outputs = run(graph, &weights, &inputs, &mut ctx, 0, None)?;
+    let made = ctx
+        .cache
+        .take()
+        .map(CacheSlots::into_made)
+        .unwrap_or_default();
+    Ok((outputs, made))
+}
+
 /// The arrays cast to the options' compute dtype, where one is set and the
 /// array is floating point.
-fn in_compute_dtype(arrays: &[Array], options: &RunOptions) -> Result<Vec<Array>, Exception> {
+pub(crate) fn in_compute_dtype(
+    arrays: &[Array],
+    options: &RunOptions,
+) -> Result<Vec<Array>, Exception> {
     arrays
         .iter()
         .map(|a| match options.compute {
@@ -328,6 +356,19 @@ fn concrete_shape(
 /// Checks inputs against the declared shapes and parameters against the
 /// graph's weights; the error names the offending input or parameter.
 pub(crate) fn check_arrays(graph: &Graph, weights: &[Array], inputs: &[&Array]) -> Result<()> {
+    check_params(graph, weights)?;
+    let sizes: Vec<Vec<usize>> = inputs
+        .iter()
+        .map(|a| a.shape().iter().map(|&d| d as usize).collect())
+        .collect();
+    let sizes: Vec<&[usize]> = sizes.iter().map(Vec::as_slice).collect();
+    graph.infer_concrete(&sizes)?;
+    Ok(())
+}
+
+/// Checks parameters against the graph's weights; the error names the
+/// offending parameter.
+pub(crate) fn check_params(graph: &Graph, weights: &[Array]) -> Result<()> {
     for (w, a) in graph.weights.iter().zip(weights) {
         let found: Vec<usize> = a.shape().iter().map(|&d| d as usize).collect();
         if found != w.shape {
@@ -338,12 +379,6 @@ pub(crate) fn check_arrays(graph: &Graph, weights: &[Array], inputs: &[&Array]) 
             });
         }
     }
-    let sizes: Vec<Vec<usize>> = inputs
-        .iter()
-        .map(|a| a.shape().iter().map(|&d| d as usize).collect())
-        .collect();
-    let sizes: Vec<&[usize]> = sizes.iter().map(Vec::as_slice).collect();
-    graph.infer_concrete(&sizes)?;
     Ok(())
 }
 

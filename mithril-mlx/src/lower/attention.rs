@@ -6,27 +6,47 @@ use mlx_rs::Array;
 use mlx_rs::error::Exception;
 use mlx_rs::fast::{self, ScaledDotProductAttentionMask};
 
-use super::{Call, Lower, linear};
+use super::{Call, Lower, LowerCtx, linear};
 
-/// mx.fast.scaled_dot_product_attention with scale `1 / sqrt(D)`.
-fn attention(q: &Array, k: &Array, v: &Array, causal: bool) -> Result<Array, Exception> {
+/// mx.fast.scaled_dot_product_attention with scale `1 / sqrt(D)`; while
+/// decoding, causal attention reads and extends the KV cache instead.
+fn attention(
+    ctx: &mut LowerCtx,
+    q: &Array,
+    k: &Array,
+    v: &Array,
+    causal: bool,
+) -> Result<Array, Exception> {
     let d = q.shape()[q.ndim() - 1];
     let scale = (1.0 / d as f64).sqrt() as f32;
-    let mask = causal.then_some(ScaledDotProductAttentionMask::Causal);
-    fast::scaled_dot_product_attention(q, k, v, scale, mask, None)
+    match ctx.cache.as_mut() {
+        Some(cache) if causal => cache.attend(q, k, v, scale),
+        _ => {
+            let mask = causal.then_some(ScaledDotProductAttentionMask::Causal);
+            fast::scaled_dot_product_attention(q, k, v, scale, mask, None)
+        }
+    }
 }
 
 /// q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv].
 impl Lower for ScaledDotProductAttention {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
-        attention(call.x(), call.inputs[1], call.inputs[2], self.causal)
+        let (q, k, v) = (call.x(), call.inputs[1], call.inputs[2]);
+        attention(call.ctx, q, k, v, self.causal)
     }
 }
 
 /// mlx.nn.MultiHeadAttention.__call__, with `mask = "causal"` when causal.
 impl Lower for MultiHeadAttention {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
-        multi_head(self, call.inputs, call.weights)
+        if call.ctx.cache.is_some() && !self.causal && call.inputs.len() == 1 {
+            // One new token at a time would see only itself.
+            return Err(Exception::custom(
+                "`MultiHeadAttention` without `causal = true` attends to later positions too, \
+                 so it cannot decode one token at a time with a KV cache",
+            ));
+        }
+        multi_head(self, call.inputs, call.weights, call.ctx)
     }
 }
 
@@ -34,6 +54,7 @@ fn multi_head(
     layer: &MultiHeadAttention,
     inputs: &[&Array],
     weights: &[Array],
+    ctx: &mut LowerCtx,
 ) -> Result<Array, Exception> {
     let (q, k, v) = match inputs {
         [x] => (*x, *x, *x),
@@ -83,7 +104,7 @@ fn multi_head(
             split_heads(proj(2, v)?)?,
         ),
     };
-    let out = attention(&queries, &keys, &values, layer.causal)?;
+    let out = attention(ctx, &queries, &keys, &values, layer.causal)?;
     let s = out.shape();
     let merged = out
         .transpose_axes(&[0, 2, 1, 3])?
@@ -94,6 +115,12 @@ fn multi_head(
 /// mlx.nn.RoPE with offset 0.
 impl Lower for Rope {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
+        if call.ctx.cache.is_some() {
+            // Its positions would restart at 0 for every new token.
+            return Err(Exception::custom(
+                "`Rope` rotates by position from 0 and does not yet decode with a KV cache",
+            ));
+        }
         fast::rope(
             call.x(),
             self.dims as i32,

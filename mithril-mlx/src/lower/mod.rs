@@ -23,6 +23,8 @@ mod select;
 mod shape_ops;
 
 use mithril_core::layers::Layer;
+
+use crate::decode::CacheSlots;
 use mlx_rs::error::Exception;
 use mlx_rs::{Array, Dtype, ops};
 
@@ -65,6 +67,9 @@ pub struct LowerCtx {
     pub updates: Vec<(usize, Array)>,
     /// Index of the current layer's first weight in the graph's weights.
     pub weight_offset: usize,
+    /// While a [`Decoder`](crate::decode::Decoder) runs the model: the KV
+    /// cache that causal attention reads and extends.
+    pub(crate) cache: Option<CacheSlots>,
 }
 
 impl LowerCtx {
@@ -75,6 +80,16 @@ impl LowerCtx {
             key,
             updates: Vec::new(),
             weight_offset: 0,
+            cache: None,
+        }
+    }
+
+    /// A context for one decoding run, whose causal attention reads and
+    /// extends `cache`.
+    pub(crate) fn decoding(options: RunOptions, cache: CacheSlots) -> LowerCtx {
+        LowerCtx {
+            cache: Some(cache),
+            ..LowerCtx::new(options, None)
         }
     }
 

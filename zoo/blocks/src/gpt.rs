@@ -30,10 +30,12 @@ mithril::model! {
         output y;
     }
 
-    /// GPT-2: next-token logits at every position of `tokens` (`positions`
-    /// holds `0..T`, at most `context`).
+    /// GPT-2: next-token logits at every position of `tokens`. `positions`
+    /// holds each token's place in its sequence, below `context`: `0..T` in
+    /// every row, or, for a batch of left-padded prompts, each row's own
+    /// count (transformers' `position_ids`).
     pub Gpt2(vocab: usize = 50257, context: usize = 1024, d: usize, heads: usize, layers: usize) {
-        input tokens: [B, T], positions: [T];
+        input tokens: [B, T], positions: [B, T];
         tokens -> wte: Embedding(vocab, d) => token_vectors;
         positions -> wpe: Embedding(context, d) => position_vectors;
         Add(token_vectors, position_vectors) -> h: Block(d, heads) * layers -> ln_f: LayerNorm

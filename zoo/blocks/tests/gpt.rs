@@ -66,7 +66,8 @@ fn the_tiny_gpt_learns_in_bf16_with_f32_master_weights() -> Result<(), mithril::
     let mut trainer = Trainer::<GptTiny, _>::new(&backend, &objective, optimizer)?;
     let (t, b) = (32, 8);
     let (tokens, targets) = batch(b, t);
-    let positions = Array::from_slice(&(0..t).collect::<Vec<i32>>(), &[t]);
+    let row: Vec<i32> = (0..t).collect();
+    let positions = Array::from_slice(&row.repeat(b as usize), &[b, t]);
     let inputs = Gpt2Inputs { tokens, positions };
     let mut losses = Vec::new();
     for _ in 0..40 {
@@ -114,7 +115,7 @@ fn hugging_face_names_round_trip() -> Result<(), Box<dyn std::error::Error>> {
         assert!(a.eq_values(&b)?);
     }
     let tokens = Array::from_slice(&[3i32, 1, 4, 1, 5, 9], &[1, 6]);
-    let positions = Array::from_slice(&[0i32, 1, 2, 3, 4, 5], &[6]);
+    let positions = Array::from_slice(&[0i32, 1, 2, 3, 4, 5], &[1, 6]);
     let inputs = Gpt2Inputs { tokens, positions };
     let before = GptTiny::forward(&params, &inputs)?.logits;
     let after = GptTiny::forward(&again, &inputs)?.logits;
