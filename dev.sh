@@ -124,6 +124,7 @@ case "$cmd" in
     cargo run --locked --example half_precision -- --quick
     cargo run --locked --example residual -- --quick
     cargo run --locked --example char_lm -- --quick
+    cargo run --locked --example generate -- --quick
     cargo run --locked --example families -- --quick
     # Data-parallel: two ranks of the main example on loopback (ring backend).
     [[ "$(platform)" == Linux-x86_64 ]] && cargo mithril launch -n 2 -- \

@@ -1,7 +1,8 @@
 //! A small character-level transformer language model trained on the
 //! opening of Shakespeare's *Coriolanus* (`data/text/`), then writing its own:
 //! each new character is sampled from the model's prediction for the last
-//! position and fed back in.
+//! position and fed back in, with a KV cache (`mithril::decode`), so each
+//! step reads one character rather than the whole window.
 //!
 //! ```sh
 //! cargo run --release --example char_lm                 # 1,500 steps, then 400 characters
@@ -16,12 +17,15 @@ use std::io::Write;
 use std::time::Instant;
 
 use clap::Parser;
-use mithril::mlx_rs::{ops::indexing::IndexOp, random};
+use mithril::decode::{Decoder, GenerationConfig, Sampling};
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Reduction, Trainer, loss_value};
 
 mithril::model! {
+    /// The model's learned positions: the longest sequence it reads.
+    const CONTEXT: usize = 64;
+
     /// A pre-norm transformer block of width 64 with 4 causal heads.
     pub Block {
         input x: [B, T, 64];
@@ -39,15 +43,16 @@ mithril::model! {
         input tokens: [B, T];
         input positions: [T];
         tokens -> embed: Embedding(128, 64) => token_vectors;
-        positions -> pos: Embedding(64, 64) => position_vectors;
+        positions -> pos: Embedding(CONTEXT, 64) => position_vectors;
         Add(token_vectors, position_vectors) => h;
         h -> blocks: Block * 2 -> ln: LayerNorm -> head: Linear(128) => logits;
         output logits;
     }
 }
 
-/// Characters per training window, and the context when generating.
+/// Characters per training window, and the context a generation restarts from.
 const WINDOW: usize = 32;
+
 /// --quick: steps, and the held-out loss (nats per character) to beat. An
 /// untrained model gives ~4.9 (uniform over 128 codes), the text's character
 /// frequencies alone 3.27.
@@ -188,37 +193,34 @@ fn main() -> Result<(), Box<dyn Error>> {
     let final_loss = held_out_loss(&params)?;
     println!("{steps} steps in {:.1} s", started.elapsed().as_secs_f32());
 
-    // Generation: the compiled model on the last (up to) WINDOW characters.
-    // Every new length up to WINDOW traces the model once; then the trace is reused.
-    let mut key = random::key(args.seed)?;
+    // Generation with a KV cache: a prefill of the prompt, then one compiled
+    // step per character. The model has 64 learned positions; when they are
+    // used up, it starts again from the last WINDOW characters.
+    let mut decoder = Decoder::<CharLm>::new(&params, &backend, CONTEXT)?;
     let started = Instant::now();
-    let mut sample: Vec<u8> = args.prompt.as_bytes().to_vec();
+    let mut sample: Vec<u32> = args.prompt.bytes().map(u32::from).collect();
     print!(
         "--- sample (temperature {}) ---\n{}",
         args.temperature, args.prompt
     );
-    for _ in 0..length {
-        let context: Vec<i32> = sample[sample.len().saturating_sub(WINDOW)..]
-            .iter()
-            .map(|&c| i32::from(c))
-            .collect();
-        let t = context.len();
-        let tokens = Array::from_slice(&context, &[1, t as i32]);
-        let last = model
-            .evaluate(&params, &inputs(tokens, t))?
-            .logits
-            .index((0, -1, ..));
-        let next = if args.temperature <= 0.0 {
-            mithril::mlx_rs::ops::indexing::argmax(&last, None)?.try_item_exact::<u32>()?
-        } else {
-            let (next_key, sub) = random::split(&key, 2)?;
-            key = next_key;
-            let scaled = last.divide(Array::from_f32(args.temperature))?;
-            random::categorical(&scaled, -1, None, &sub)?.try_item_exact::<u32>()?
+    let mut made = 0;
+    for round in 0u64.. {
+        if made == length {
+            break;
+        }
+        let prompt = &sample[sample.len().saturating_sub(WINDOW)..];
+        let sampling = match args.temperature {
+            t if t <= 0.0 => Sampling::Greedy,
+            t => Sampling::random(t, args.seed + round),
         };
-        sample.push(next as u8);
-        print!("{}", next as u8 as char);
+        let new = (length - made).min(CONTEXT - prompt.len());
+        let out = decoder.generate(&[prompt], &GenerationConfig::greedy(new).sampling(sampling))?;
+        for &c in &out.tokens[0] {
+            print!("{}", c as u8 as char);
+        }
         std::io::stdout().flush()?;
+        made += out.tokens[0].len();
+        sample.extend(&out.tokens[0]);
     }
     println!(
         "\n--- {length} characters in {:.1} s",
