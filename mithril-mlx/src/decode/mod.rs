@@ -11,9 +11,9 @@
 //! the cache; every other layer must treat positions independently (norms,
 //! projections, MLPs, embeddings), as a transformer decoder's do.
 //!
-//! The cache is sized ahead (the prompt and every new token, rounded up to
-//! 64 positions) and a step writes its keys and values at a slot given as an
-//! array, so the step is traced once and reused for every token.
+//! The cache grows in chunks of [`CHUNK`] positions, and a step writes its
+//! keys and values at a slot given as an array, so a step is traced once per
+//! cache size (a few per generation), not once per token.
 //!
 //! ```no_run
 //! # use mithril_mlx::{MlxBackend, Model};
@@ -47,6 +47,10 @@ use crate::compile::{Program, program};
 use crate::error::Result;
 use crate::model::{Family, Model, Params};
 use crate::run::{in_compute_dtype, run_graph_decoding};
+
+/// Positions by which the cache grows: a step's trace serves this many
+/// tokens, and attention reads at most this many empty slots.
+pub const CHUNK: usize = 64;
 
 /// Why a generation cannot run: each names what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -89,12 +93,6 @@ pub enum GenerationError {
         new: usize,
         /// The model's context.
         context: usize,
-    },
-    /// A step on a cache with no free slot.
-    #[error("the KV cache is full: all {capacity} positions are filled")]
-    CacheFull {
-        /// Its positions.
-        capacity: usize,
     },
     /// A step whose tokens do not match the cache's batch.
     #[error("a step got {found} tokens for a cache of {batch} rows")]
@@ -180,7 +178,8 @@ impl GenerationConfig {
 
 /// The keys and values of every causal attention for a batch of sequences,
 /// `capacity` positions each, of which `len` are filled (the prompts, left
-/// padded to the longest, then one slot per step).
+/// padded to the longest, then one slot per step); it grows by [`CHUNK`]
+/// positions when full.
 pub struct KvCache {
     /// Keys, values, keys, ..: `[B, H, capacity, D]` each, in layer order.
     arrays: Vec<Array>,
@@ -205,7 +204,7 @@ impl KvCache {
         self.filled == 0
     }
 
-    /// Positions it holds.
+    /// Positions it holds before it grows.
     pub fn capacity(&self) -> usize {
         self.capacity
     }
@@ -219,6 +218,27 @@ impl KvCache {
     /// layers run: `[B, H, capacity, D]` each.
     pub fn layers(&self) -> impl Iterator<Item = (&Array, &Array)> {
         self.arrays.chunks(2).map(|kv| (&kv[0], &kv[1]))
+    }
+
+    /// Grows the cache by whole chunks until `t` more positions fit. Empty
+    /// (before the prefill), it only takes the size: the run makes it.
+    fn make_room(&mut self, t: usize) -> Result<(), mlx_rs::error::Exception> {
+        let needed = self.filled + t;
+        if needed <= self.capacity {
+            return Ok(());
+        }
+        let capacity = needed.div_ceil(CHUNK) * CHUNK;
+        for cache in &mut self.arrays {
+            let s = cache.shape();
+            let more = mlx_rs::ops::zeros_dtype(
+                &[s[0], s[1], (capacity - self.capacity) as i32, s[3]],
+                cache.dtype(),
+            )?;
+            *cache = mlx_rs::ops::concatenate(&[&*cache, &more], 2)?;
+        }
+        self.capacity = capacity;
+        self.slots = Array::arange::<_, i32>(None, capacity as i32, None)?;
+        Ok(())
     }
 }
 
@@ -356,25 +376,21 @@ impl<M: Family> Decoder<M> {
     }
 
     /// How many times its runs were traced (graph mode): one for each new
-    /// prompt shape and one for the one-token step, not one per token.
+    /// prompt shape and one for each cache size a one-token step meets (the
+    /// cache grows by [`CHUNK`] positions), not one per token.
     pub fn traces(&self) -> usize {
         self.traces.get()
     }
 
     /// Runs the prompts (each non-empty, left-padded to the longest) and
-    /// fills a cache of at least `capacity` positions with them; returns the
-    /// next-token logits of each (`[B, V]`) and the cache.
-    pub fn prefill<P: AsRef<[u32]>>(
-        &mut self,
-        prompts: &[P],
-        capacity: usize,
-    ) -> Result<(Array, KvCache)> {
+    /// fills a cache with them; returns the next-token logits of each
+    /// (`[B, V]`) and the cache.
+    pub fn prefill<P: AsRef<[u32]>>(&mut self, prompts: &[P]) -> Result<(Array, KvCache)> {
         self.backend.activate();
         let prompts: Vec<&[u32]> = prompts.iter().map(AsRef::as_ref).collect();
         self.check_prompts(&prompts, 0)?;
         let batch = prompts.len();
         let width = prompts.iter().map(|p| p.len()).max().unwrap_or(0);
-        let capacity = capacity.max(width);
         let pads: Vec<usize> = prompts.iter().map(|p| width - p.len()).collect();
         // Padding reads token 0 (any id would do: it is masked out).
         let mut tokens = vec![0i32; batch * width];
@@ -388,13 +404,13 @@ impl<M: Family> Decoder<M> {
         let mut cache = KvCache {
             arrays: Vec::new(),
             filled: 0,
-            capacity,
+            capacity: 0,
             lengths: vec![0; batch],
             pads: Array::from_slice(
                 &pads.iter().map(|&p| p as i32).collect::<Vec<_>>(),
                 &[batch as i32],
             ),
-            slots: Array::arange::<_, i32>(None, capacity as i32, None)?,
+            slots: Array::from_slice::<i32>(&[], &[0]),
         };
         let tokens = Array::from_slice(&tokens, &[batch as i32, width as i32]);
         let logits = self.run(tokens, &positions, width, &mut cache)?;
@@ -427,12 +443,6 @@ impl<M: Family> Decoder<M> {
     /// [`Decoder::step`] with the tokens as a `[B]` int32 array (on the
     /// device, as the previous step chose them: no wait for them).
     fn step_array(&mut self, tokens: &Array, cache: &mut KvCache) -> Result<Array> {
-        if cache.filled >= cache.capacity {
-            return Err(GenerationError::CacheFull {
-                capacity: cache.capacity,
-            }
-            .into());
-        }
         if let Some(row) = cache.lengths.iter().position(|&n| n >= self.context) {
             return Err(GenerationError::TooLong {
                 row,
@@ -481,6 +491,7 @@ impl<M: Family> Decoder<M> {
                 }
             };
         }
+        cache.make_room(t)?;
         let mut args = self.weights.clone();
         args.extend(inputs);
         args.push(Array::from_slice(&[cache.filled as i32], &[1]));
@@ -508,7 +519,6 @@ impl<M: Family> Decoder<M> {
         let rows: Vec<&[u32]> = prompts.iter().map(AsRef::as_ref).collect();
         let new = config.max_new_tokens;
         self.check_prompts(&rows, new)?;
-        let width = rows.iter().map(|p| p.len()).max().unwrap_or(0);
         let mut tokens: Vec<Vec<u32>> = vec![Vec::new(); rows.len()];
         if new == 0 {
             return Ok(Generation {
@@ -520,9 +530,7 @@ impl<M: Family> Decoder<M> {
             });
         }
         let mut keys = sample::Keys::new(&config.sampling)?;
-        // Every position ahead, rounded up so that nearby lengths share traces.
-        let capacity = (width + new).div_ceil(64) * 64;
-        let (logits, mut cache) = self.prefill(&rows, capacity)?;
+        let (logits, mut cache) = self.prefill(&rows)?;
         let mut next = sample::choose(&logits, &config.sampling, &mut keys)?;
         next.eval()?;
         let prefill = started.elapsed();

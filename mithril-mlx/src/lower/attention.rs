@@ -80,9 +80,12 @@ fn multi_head(
             .transpose_axes(&[0, 2, 1, 3])
     };
     let (queries, keys, values) = match inputs {
-        // Self-attention: one matrix product with the three projections
-        // side by side (as GPT-2's `c_attn`), the same numbers as three.
-        [x] => {
+        // Self-attention over many rows: one matrix product with the three
+        // projections side by side (as GPT-2's `c_attn`), the same numbers
+        // as three. Over fewer rows (a decoding step, a short prompt) the
+        // products cost about as much as copying the weights side by side
+        // (on the CPU), so they stay apart.
+        [x] if rows(x) >= 4 * layer.dims as i32 => {
             let part = |i: usize, j: usize| &weights[i * per + j];
             let w = mlx_rs::ops::concatenate(&[part(0, 0), part(1, 0), part(2, 0)], 0)?;
             let b = match layer.bias {
@@ -110,6 +113,12 @@ fn multi_head(
         .transpose_axes(&[0, 2, 1, 3])?
         .reshape(&[s[0], s[2], s[1] * s[3]])?;
     proj(3, &merged)
+}
+
+/// Rows of `x`: every axis but the last.
+fn rows(x: &Array) -> i32 {
+    let s = x.shape();
+    s[..s.len() - 1].iter().product()
 }
 
 /// mlx.nn.RoPE with offset 0.

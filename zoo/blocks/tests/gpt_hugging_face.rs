@@ -161,12 +161,13 @@ fn cached_greedy_tokens_equal_transformers_generate() -> Result<(), Box<dyn std:
     let out = decoder.generate(&[&prompt], &GenerationConfig::greedy(64))?;
     assert_eq!(out.tokens[0], expected[prompt.len()..]);
     assert_eq!(out.steps, 63);
-    // One trace for the prompt, one for the one-token step: none per token.
-    assert_eq!(decoder.traces(), 2);
-    // Another prompt of the same length reuses both.
+    // One trace for the prompt, one for the step at each cache size (64 and
+    // 128 positions for 12 + 64 tokens): none per token.
+    assert_eq!(decoder.traces(), 3);
+    // Another prompt of the same length reuses them.
     let other: Vec<u32> = prompt.iter().map(|&t| (t * 7 + 1) % 512).collect();
     decoder.generate(&[&other], &GenerationConfig::greedy(64))?;
-    assert_eq!(decoder.traces(), 2);
+    assert_eq!(decoder.traces(), 3);
     Ok(())
 }
 
@@ -203,7 +204,7 @@ fn steps_equal_the_whole_window() -> Result<(), Box<dyn std::error::Error>> {
     let (gpt, params) = load()?;
     let (mut decoder, _) = decoder()?;
     let tokens = ids(&reference("prompt")?);
-    let (mut logits, mut cache) = decoder.prefill(&[&tokens[..4]], 16)?;
+    let (mut logits, mut cache) = decoder.prefill(&[&tokens[..4]])?;
     for t in 4..=tokens.len() {
         let window: Vec<i32> = tokens[..t].iter().map(|&i| i as i32).collect();
         let full = gpt
@@ -254,7 +255,7 @@ fn sampling_is_seeded_and_its_limits_hold() -> Result<(), Box<dyn std::error::Er
     let p = sample(&mut decoder, Sampling::random(1.0, 3).top_p(1e-6))?;
     assert_eq!(p, k1);
     // Top-k draws only among the k most likely tokens of each step.
-    let (logits, _) = decoder.prefill(&[&prompt], 64)?;
+    let (logits, _) = decoder.prefill(&[&prompt])?;
     let ranked = mithril::mlx_rs::ops::argsort_axis(&logits.negative()?, -1)?;
     let top3: Vec<u32> = ranked.index((0, ..3)).as_slice::<u32>().to_vec();
     for seed in 0..20 {
@@ -327,9 +328,10 @@ fn bad_requests_are_typed_errors() -> Result<(), Box<dyn std::error::Error>> {
             Err(mithril::Error::Generation(GenerationError::Setting { .. }))
         ));
     }
-    // A full cache, and a step for the wrong number of rows.
-    let (_, mut cache) = decoder.prefill(&[[1u32, 2]], 2)?;
-    assert_eq!(cache.capacity(), 2);
+    // A step for the wrong number of rows, an unknown id, and one past the
+    // context.
+    let (_, mut cache) = decoder.prefill(&[vec![1u32; context - 1]])?;
+    assert_eq!(cache.capacity(), context.div_ceil(64) * 64);
     assert!(matches!(
         decoder.step(&[3, 4], &mut cache),
         Err(mithril::Error::Generation(GenerationError::Batch {
@@ -338,10 +340,16 @@ fn bad_requests_are_typed_errors() -> Result<(), Box<dyn std::error::Error>> {
         }))
     ));
     assert!(matches!(
-        decoder.step(&[3], &mut cache),
-        Err(mithril::Error::Generation(GenerationError::CacheFull {
-            capacity: 2
+        decoder.step(&[600], &mut cache),
+        Err(mithril::Error::Generation(GenerationError::UnknownToken {
+            id: 600,
+            ..
         }))
+    ));
+    decoder.step(&[3], &mut cache)?;
+    assert!(matches!(
+        decoder.step(&[3], &mut cache),
+        Err(mithril::Error::Generation(GenerationError::TooLong { .. }))
     ));
     Ok(())
 }
