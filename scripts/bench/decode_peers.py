@@ -13,6 +13,11 @@ preallocated in chunks of 256 positions and written by slice assignment,
 the model called uncompiled, the next step queued with `mx.async_eval`
 before the previous token is read.
 
+`--variant masked` (a diagnostic) gives the Python loop mithril's attention
+design: the cache grows in chunks of 64 positions and attention reads the
+whole chunk through a boolean mask, also for one new token; `--variant
+split` multiplies by the query, key and value projections one by one.
+
 `torch`: transformers' `GPT2LMHeadModel.generate(do_sample=False)`, eager,
 with its dynamic cache; prefill is timed as `generate(max_new_tokens=1)`,
 decode as the rest of `generate(max_new_tokens=256)`.
@@ -43,8 +48,10 @@ def run_mlx(args):
 
     mx.set_default_device(mx.gpu if args.device == "gpu" else mx.cpu)
 
+    masked = args.variant == "masked"
+
     class KVCache:
-        step = 256
+        step = 64 if masked else 256
 
         def __init__(self):
             self.keys = self.values = None
@@ -68,22 +75,31 @@ def run_mlx(args):
             self.offset += keys.shape[2]
             self.keys[..., prev : self.offset, :] = keys
             self.values[..., prev : self.offset, :] = values
-            return self.keys[..., : self.offset, :], self.values[..., : self.offset, :]
+            if masked:
+                slots = mx.arange(self.keys.shape[2])
+                queries = mx.arange(prev, self.offset)[:, None]
+                return self.keys, self.values, slots[None] <= queries
+            return self.keys[..., : self.offset, :], self.values[..., : self.offset, :], None
 
     class Attention(nn.Module):
         def __init__(self):
             super().__init__()
             self.c_attn = nn.Linear(D, 3 * D)
             self.c_proj = nn.Linear(D, D)
+            if args.variant == "split":
+                self.q, self.k, self.v = nn.Linear(D, D), nn.Linear(D, D), nn.Linear(D, D)
 
         def __call__(self, x, cache):
             b, t, _ = x.shape
-            q, k, v = mx.split(self.c_attn(x), 3, axis=-1)
+            if args.variant == "split":
+                q, k, v = self.q(x), self.k(x), self.v(x)
+            else:
+                q, k, v = mx.split(self.c_attn(x), 3, axis=-1)
             q, k, v = (a.reshape(b, t, HEADS, -1).transpose(0, 2, 1, 3) for a in (q, k, v))
-            k, v = cache.update_and_fetch(k, v)
-            o = mx.fast.scaled_dot_product_attention(
-                q, k, v, scale=(D // HEADS) ** -0.5, mask="causal" if t > 1 else None
-            )
+            k, v, mask = cache.update_and_fetch(k, v)
+            if mask is None:
+                mask = "causal" if t > 1 else None
+            o = mx.fast.scaled_dot_product_attention(q, k, v, scale=(D // HEADS) ** -0.5, mask=mask)
             return self.c_proj(o.transpose(0, 2, 1, 3).reshape(b, t, D))
 
     class Block(nn.Module):
@@ -136,7 +152,8 @@ def run_mlx(args):
         p = prompts(batch, args.prompt)
         generate(p, args.new)
         runs = [generate(p, args.new) for _ in range(args.runs)]
-        row("Python MLX (mlx-lm loop)", args.device, batch, args, [r[0] for r in runs], [r[1] for r in runs])
+        label = "Python MLX (mlx-lm loop)" if args.variant == "mlx-lm" else f"Python MLX ({args.variant})"
+        row(label, args.device, batch, args, [r[0] for r in runs], [r[1] for r in runs])
 
 
 def run_torch(args):
@@ -185,6 +202,7 @@ def main():
     parser.add_argument("--prompt", type=int, default=128)
     parser.add_argument("--new", type=int, default=256)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--variant", choices=["mlx-lm", "masked", "split"], default="mlx-lm")
     args = parser.parse_args()
     if args.impl == "mlx":
         run_mlx(args)

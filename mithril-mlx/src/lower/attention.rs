@@ -80,12 +80,9 @@ fn multi_head(
             .transpose_axes(&[0, 2, 1, 3])
     };
     let (queries, keys, values) = match inputs {
-        // Self-attention over many rows: one matrix product with the three
-        // projections side by side (as GPT-2's `c_attn`), the same numbers
-        // as three. Over fewer rows (a decoding step, a short prompt) the
-        // products cost about as much as copying the weights side by side
-        // (on the CPU), so they stay apart.
-        [x] if rows(x) >= 4 * layer.dims as i32 => {
+        // Self-attention: one matrix product with the three projections
+        // side by side (as GPT-2's `c_attn`), the same numbers as three.
+        [x] if fuse_projections(x, layer.dims) => {
             let part = |i: usize, j: usize| &weights[i * per + j];
             let w = mlx_rs::ops::concatenate(&[part(0, 0), part(1, 0), part(2, 0)], 0)?;
             let b = match layer.bias {
@@ -115,10 +112,18 @@ fn multi_head(
     proj(3, &merged)
 }
 
-/// Rows of `x`: every axis but the last.
-fn rows(x: &Array) -> i32 {
+/// Whether self-attention multiplies by its three projections side by side
+/// (one matrix product) rather than one by one. On the GPU, where a kernel
+/// launch costs more than copying the weights side by side, always; on the
+/// CPU only over many rows, since over few (a decoding step, a short prompt)
+/// the copy costs about as much as the products.
+fn fuse_projections(x: &Array, dims: usize) -> bool {
+    let on_gpu = mlx_rs::Device::try_default()
+        .and_then(|d| d.get_type())
+        .is_ok_and(|t| matches!(t, mlx_rs::DeviceType::Gpu));
     let s = x.shape();
-    s[..s.len() - 1].iter().product()
+    let rows: i32 = s[..s.len() - 1].iter().product();
+    on_gpu || rows >= 4 * dims as i32
 }
 
 /// mlx.nn.RoPE with offset 0.
