@@ -32,6 +32,9 @@ struct Args {
     /// Text to continue
     #[arg(long, default_value = "First Citizen: Before we proceed")]
     prompt: String,
+    /// Token ids to continue instead of the text (comma-separated)
+    #[arg(long, value_delimiter = ',')]
+    prompt_ids: Option<Vec<u32>>,
     /// Tokens to add
     #[arg(long, default_value_t = 48)]
     max_new_tokens: usize,
@@ -60,7 +63,13 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         std::fs::read_to_string(dir.join(name))
             .map_err(|e| format!("{}: {e}", dir.join(name).display()))
     };
-    let config = config_from_hugging_face(&read("config.json")?)?;
+    let config_json = read("config.json")?;
+    let config = config_from_hugging_face(&config_json)?;
+    // The checkpoint's end-of-text token, where it names one.
+    let end_of_text = serde_json::from_str::<serde_json::Value>(&config_json)?
+        .get("eos_token_id")
+        .and_then(serde_json::Value::as_u64)
+        .map(|id| id as u32);
     let gpt = Gpt2::instance(&config)?;
     let params = hugging_face().import_graph::<Gpt2>(
         gpt.graph(),
@@ -80,10 +89,14 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
 
     let backend = MlxBackend::builder().seed(args.seed).build()?;
     let mut decoder = gpt.decoder(&params, &backend, config.context)?;
-    let prompt = tokenizer
-        .encode(args.prompt.as_str(), false)?
-        .get_ids()
-        .to_vec();
+    let prompt = match &args.prompt_ids {
+        Some(ids) => ids.clone(),
+        None => tokenizer
+            .encode(args.prompt.as_str(), false)?
+            .get_ids()
+            .to_vec(),
+    };
+    let prompt_text = tokenizer.decode(&prompt, false)?;
     let sampling = match args.temperature {
         t if t <= 0.0 => Sampling::Greedy,
         t => {
@@ -97,7 +110,6 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
             s
         }
     };
-    let end_of_text = tokenizer.token_to_id("<|endoftext|>");
     let request = GenerationConfig::greedy(args.max_new_tokens)
         .sampling(sampling)
         .stop(end_of_text);
@@ -108,7 +120,8 @@ fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         prompt.len(),
         out.tokens[0].len()
     );
-    println!("{}{text}", args.prompt);
+    println!("{prompt_text}{text}");
+    println!("new token ids: {:?}", out.tokens[0]);
     println!(
         "--- prefill {:.0} tokens/s, decode {:.0} tokens/s ({} steps in {:.3} s)",
         out.prefill_tokens_per_second(),
