@@ -1,4 +1,4 @@
-//! Issue 8's comparison: mithril's DSL (compiled and eager) against the same
+//! The comparison: mithril's DSL (compiled and eager) against the same
 //! networks hand-written directly against mlx-rs, and (through
 //! `scripts/bench/python_bench.py`) Python MLX and PyTorch, on three f32
 //! workloads. Prints one table.

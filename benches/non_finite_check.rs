@@ -1,5 +1,5 @@
 //! What `Trainer::stop_on_non_finite` costs per compiled training step, on
-//! issue 8's three workloads (docs/reliability.md).
+//! the three comparison workloads (docs/reliability.md).
 //!
 //! ```sh
 //! cargo bench --bench non_finite_check           # all three workloads

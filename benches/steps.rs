@@ -1,4 +1,4 @@
-//! Criterion benches of mithril's compiled steps (graph mode) on issue 8's
+//! Criterion benches of mithril's compiled steps (graph mode) on the comparison
 //! workloads: a training step (forward, cross-entropy, backward, Adam), the
 //! same step with `Trainer::stop_on_non_finite`, and an inference forward,
 //! each followed by an `eval` of what it produced, next to the same networks

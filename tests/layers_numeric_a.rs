@@ -1,4 +1,4 @@
-//! Numeric checks of the layers of issue 6 part A: `Conv1d`, `MaxPool1d`,
+//! Numeric checks of the first set of sequence layers: `Conv1d`, `MaxPool1d`,
 //! `AvgPool1d`, `Embedding`, `LayerNorm`, `RmsNorm`, `GroupNorm`, `Softplus`,
 //! `Silu`, `GeluApprox`, `GeluFast`, `Permute`, `Transpose`, `Squeeze`,
 //! `Unsqueeze`, `Slice`, `Mean`, `Sum`, `Max` and `Cast`.

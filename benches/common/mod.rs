@@ -1,5 +1,5 @@
 //! Shared by `benches/compare.rs` and `benches/steps.rs`: the three workloads
-//! of issue 8, each as a `model!` definition and as the same network written
+//! of the comparison benchmarks, each as a `model!` definition and as the same network written
 //! by hand against mlx-rs (`nn::Linear` / `nn::Conv2d` modules, `#[derive(ModuleParameters)]`,
 //! `nn::value_and_grad`, Adam, `compile_with_state` over (model, optimizer)),
 //! plus inputs and FLOP counts.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 8's workloads in Python MLX (and PyTorch on CPU, when importable).
+"""The comparison workloads in Python MLX (and PyTorch on CPU, when importable).
 
 The same three f32 workloads as `cargo bench --bench compare`
 (benches/compare.rs), timed the same way: warm-up, then the variants of a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python side of issue 8's benchmarks: a virtual environment in
+# The Python side of the comparison benchmarks: a virtual environment in
 # build/bench-venv (ignored by git) with Python MLX 0.32.2 on OpenBLAS and,
 # with --torch, PyTorch for CPU.
 #
