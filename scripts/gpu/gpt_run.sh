@@ -16,6 +16,9 @@
 #   libmlx.xz.part-ab and rest.tar.xz in the call that runs this script,
 #   while the machine is still held (docs/gpu.md).
 # GPT_BIN is the bench binary (cargo bench --bench gpt --no-run prints it).
+# MLX_WHEEL (environment), PyPI's mlx==0.32.2 wheel for CPython 3.12: unpacked
+#   beside the CUDA libmlx.so, it runs the Python MLX rows
+#   (scripts/gpu/gpt_mlx.py); on a dry run ("-") PYTHON's own mlx does.
 # OUT_DIR gets gpt_table.md (the table, the formula, failures and skips),
 #   gpt_log.txt (every command's full output) and gpu.txt.
 #
@@ -56,6 +59,16 @@ if [[ "$mlx_dir" != "-" ]]; then
   fi
 fi
 torch=("$python" scripts/gpu/gpt_torch.py --device "$torch_device")
+# Python MLX, the same engine as the DSL written plainly: the reference row.
+pymlx=()
+if [[ "$mlx_dir" == "-" ]]; then
+  pymlx=("$python" scripts/gpu/gpt_mlx.py --device "$mlx_device")
+elif [[ -n "${MLX_WHEEL:-}" && -n "${ld:-}" ]] && "$python" -m zipfile -e "$MLX_WHEEL" "$mlx_dir/site" 2>>"$log"; then
+  pymlx=(env LD_LIBRARY_PATH="$ld" CUDA_HOME="$cuda_home" PYTHONPATH="$mlx_dir/site"
+    "$python" scripts/gpu/gpt_mlx.py --device "$mlx_device")
+else
+  note "no Python MLX rows: MLX_WHEEL is not set or could not be unpacked"
+fi
 
 {
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv,noheader 2>&1
@@ -104,6 +117,9 @@ steps_for() { # the diagnostic rows' steps (fewer than the main rows')
 for size in $sizes; do
   if [[ $size == gpt2-small ]]; then lim=(200 90); else lim=(120 60); fi
   row "${lim[0]}" "mlx and dsl $size" "${mlx[@]}" --size "$size" --variant mlx,dsl --pipelined --no-header
+  if ((${#pymlx[@]})); then
+    row "${lim[1]}" "mlx-python $size" "${pymlx[@]}" --size "$size" --pipelined --no-header
+  fi
   row "${lim[1]}" "torch-eager $size" "${torch[@]}" --size "$size" --variant torch-eager --pipelined --no-header
 done
 for size in $sizes; do
@@ -140,7 +156,8 @@ row 60 "torch-eager profile ${sizes%% *}" "${torch[@]}" --size "${sizes%% *}" --
   echo "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"
   cat "$table"
   echo
-  echo "dsl rows: mithril_zoo::gpt (model!) through mithril::train::Trainer; mlx* rows: benches/gpt (hand-written mlx-rs; $(grep '^MLX ' "$out/gpu.txt" | head -1));" \
+  echo "dsl rows: mithril_zoo::gpt (model!) through mithril::train::Trainer; mlx-python rows: scripts/gpu/gpt_mlx.py (Python MLX, the same engine);" \
+    "other mlx* rows: benches/gpt (hand-written mlx-rs; $(grep '^MLX ' "$out/gpu.txt" | head -1));" \
     "torch* rows: scripts/gpu/gpt_torch.py ($(grep '^torch ' "$out/gpu.txt" | head -1))." \
     "Synchronised steps, median; (pipelined): steps back to back, mean."
   echo "Wall time of the sitting: $((SECONDS - start)) s."
