@@ -20,7 +20,7 @@ use mlx_rs::{Array, Stream, ops};
 
 use crate::error::{Error, Result};
 use crate::model::Params;
-use crate::sys::{install_error_handler, last_error};
+use crate::sys::{array_from, install_error_handler, last_error};
 
 /// MLX's distributed backends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,17 +272,7 @@ impl Group {
             )));
         };
         let stream = self.stream();
-        // SAFETY: a fresh array handle for MLX to set; freed on failure,
-        // owned by the returned `Array` on success.
-        unsafe {
-            let mut out = mlx_sys::mlx_array_new();
-            let status = call(&mut out, raw.0, stream.as_ptr());
-            if status != 0 {
-                mlx_sys::mlx_array_free(out);
-                return Err(Exception::custom(format!("{op}: {}", last_error(status))));
-            }
-            Ok(Array::from_ptr(out))
-        }
+        array_from(op, |out| call(out, raw.0, stream.as_ptr()))
     }
 
     /// The element-wise sum of `x` over every process (lazy, like any MLX

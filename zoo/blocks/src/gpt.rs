@@ -19,6 +19,8 @@
 //! assert_eq!(Gpt2Medium::OUTPUT_SHAPES, &[("logits", "[B, T, 50257]")]);
 //! ```
 
+use crate::config::ConfigJson;
+
 mithril::model! {
     /// GPT-2's block at width `d`: `heads` causal heads, an MLP of `4 * d`.
     pub Block(d: usize, heads: usize) {
@@ -125,99 +127,40 @@ pub fn hugging_face() -> mithril::mapping::Mapping {
         .rename("transformer.ln_f.bias", "ln_f.bias")
 }
 
-/// A field of Hugging Face's GPT-2 `config.json` that is missing, of the
-/// wrong type, or that this family does not model.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The text is not JSON, or not an object.
-    #[error("config.json is not a JSON object: {0}")]
-    Json(String),
-    /// A field the family needs is absent or not a positive integer.
-    #[error("config.json: `{field}` must be a positive integer, found {found}")]
-    Size {
-        /// The field, `n_embd`.
-        field: &'static str,
-        /// What the file holds there.
-        found: String,
-    },
-    /// A setting this family does not model (another activation, say).
-    #[error("config.json: `{field}` is {found}; this GPT-2 family models only {supported}")]
-    Unsupported {
-        /// The field, `activation_function`.
-        field: &'static str,
-        /// What the file holds there.
-        found: String,
-        /// What the family models.
-        supported: &'static str,
-    },
-}
+pub use crate::config::ConfigError;
 
 /// The [`Gpt2Config`] that Hugging Face's GPT-2 `config.json` describes
 /// (`vocab_size`, `n_positions`, `n_embd`, `n_head`, `n_layer`), for
 /// [`Gpt2::instance`]; settings the family does not model (an activation
 /// other than `gelu_new`, a layer-norm epsilon other than 1e-5) are errors.
 pub fn config_from_hugging_face(json: &str) -> Result<Gpt2Config, ConfigError> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| ConfigError::Json(format!("found {value}")))?;
-    let size = |field: &'static str| -> Result<usize, ConfigError> {
-        match object.get(field).and_then(serde_json::Value::as_u64) {
-            Some(n) if n > 0 => Ok(n as usize),
-            _ => Err(ConfigError::Size {
-                field,
-                found: object
-                    .get(field)
-                    .map_or_else(|| "nothing".to_string(), |v| format!("`{v}`")),
-            }),
-        }
-    };
-    if let Some(act) = object.get("activation_function")
-        && act.as_str() != Some("gelu_new")
-    {
-        return Err(ConfigError::Unsupported {
-            field: "activation_function",
-            found: act.to_string(),
-            supported: "\"gelu_new\" (GELU, tanh approximation)",
-        });
-    }
-    if let Some(eps) = object.get("layer_norm_epsilon")
-        && eps.as_f64().is_none_or(|e| (e - 1e-5).abs() > 1e-12)
-    {
-        return Err(ConfigError::Unsupported {
-            field: "layer_norm_epsilon",
-            found: eps.to_string(),
-            supported: "1e-5",
-        });
-    }
-    let flag = |field: &'static str, want: bool| match object.get(field) {
-        Some(v) if v.as_bool() != Some(want) => Err(ConfigError::Unsupported {
-            field,
-            found: v.to_string(),
-            supported: if want { "true" } else { "false" },
-        }),
-        _ => Ok(()),
-    };
-    flag("scale_attn_by_inverse_layer_idx", false)?;
-    flag("reorder_and_upcast_attn", false)?;
-    flag("tie_word_embeddings", true)?;
-    let d = size("n_embd")?;
-    if let Some(inner) = object.get("n_inner")
-        && !inner.is_null()
-        && inner.as_u64() != Some(4 * d as u64)
-    {
-        return Err(ConfigError::Unsupported {
-            field: "n_inner",
-            found: inner.to_string(),
-            supported: "an MLP 4 times as wide as the model (null)",
-        });
-    }
+    let config = ConfigJson::parse("GPT-2", json)?;
+    config.only(
+        "activation_function",
+        "\"gelu_new\" (GELU, tanh approximation)",
+        |v| v.as_str() == Some("gelu_new"),
+    )?;
+    config.only("layer_norm_epsilon", "1e-5", |v| {
+        v.as_f64().is_some_and(|e| (e - 1e-5).abs() <= 1e-12)
+    })?;
+    config.only("scale_attn_by_inverse_layer_idx", "false", |v| {
+        v.as_bool() == Some(false)
+    })?;
+    config.only("reorder_and_upcast_attn", "false", |v| {
+        v.as_bool() == Some(false)
+    })?;
+    config.only("tie_word_embeddings", "true", |v| v.as_bool() == Some(true))?;
+    let d = config.size("n_embd")?;
+    config.only(
+        "n_inner",
+        "an MLP 4 times as wide as the model (null)",
+        |v| v.is_null() || v.as_u64() == Some(4 * d as u64),
+    )?;
     Ok(Gpt2Config {
-        vocab: size("vocab_size")?,
-        context: size("n_positions")?,
+        vocab: config.size("vocab_size")?,
+        context: config.size("n_positions")?,
         d,
-        heads: size("n_head")?,
-        layers: size("n_layer")?,
+        heads: config.size("n_head")?,
+        layers: config.size("n_layer")?,
     })
 }

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod blocks;
+pub mod config;
 pub mod gpt;
 pub mod mlp;
 pub mod ops;

@@ -29,6 +29,8 @@
 //! assert!(VitB16::graph().weights.iter().any(|w| w.path == "blocks.11.mlp.fc2.bias"));
 //! ```
 
+use crate::config::ConfigJson;
+
 mithril::model! {
     /// The MLP of an encoder block: `hidden` units with GELU, back to `d`.
     pub VitMlp(d: usize, hidden: usize) {
@@ -140,34 +142,7 @@ pub fn hugging_face() -> mithril::mapping::Mapping {
         .rename("classifier.bias", "head.bias")
 }
 
-/// A field of Hugging Face's ViT `config.json` that is missing, of the
-/// wrong type, or that this family does not model.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The text is not JSON, or not an object.
-    #[error("config.json is not a JSON object: {0}")]
-    Json(String),
-    /// A field the family needs is absent or of the wrong type.
-    #[error("config.json: `{field}` must be {expected}, found {found}")]
-    Field {
-        /// The field, `hidden_size`.
-        field: &'static str,
-        /// What it must be.
-        expected: &'static str,
-        /// What the file holds there.
-        found: String,
-    },
-    /// A setting this family does not model.
-    #[error("config.json: `{field}` is {found}; this ViT family models only {supported}")]
-    Unsupported {
-        /// The field, `hidden_act`.
-        field: &'static str,
-        /// What the file holds there.
-        found: String,
-        /// What the family models.
-        supported: &'static str,
-    },
-}
+pub use crate::config::ConfigError;
 
 /// The [`VitConfig`] that Hugging Face's ViT `config.json` describes
 /// (`image_size`, `patch_size`, `num_channels`, `hidden_size`,
@@ -175,72 +150,36 @@ pub enum ConfigError {
 /// `layer_norm_eps`, and the classes as `id2label`'s size), for
 /// [`Vit::instance`].
 pub fn config_from_hugging_face(json: &str) -> Result<VitConfig, ConfigError> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| ConfigError::Json(format!("found {value}")))?;
-    let found = |field: &str| {
-        object
-            .get(field)
-            .map_or_else(|| "nothing".to_string(), |v| format!("`{v}`"))
-    };
-    let size = |field: &'static str| -> Result<usize, ConfigError> {
-        match object.get(field).and_then(serde_json::Value::as_u64) {
-            Some(n) if n > 0 => Ok(n as usize),
-            _ => Err(ConfigError::Field {
-                field,
-                expected: "a positive integer",
-                found: found(field),
-            }),
-        }
-    };
-    if let Some(act) = object.get("hidden_act")
-        && act.as_str() != Some("gelu")
-    {
-        return Err(ConfigError::Unsupported {
-            field: "hidden_act",
-            found: act.to_string(),
-            supported: "\"gelu\" (exact GELU)",
-        });
-    }
-    if let Some(bias) = object.get("qkv_bias")
-        && bias.as_bool() != Some(true)
-    {
-        return Err(ConfigError::Unsupported {
-            field: "qkv_bias",
-            found: bias.to_string(),
-            supported: "true",
-        });
-    }
-    let eps = match object.get("layer_norm_eps") {
+    let config = ConfigJson::parse("ViT", json)?;
+    config.only("hidden_act", "\"gelu\" (exact GELU)", |v| {
+        v.as_str() == Some("gelu")
+    })?;
+    config.only("qkv_bias", "true", |v| v.as_bool() == Some(true))?;
+    let eps = match config.get("layer_norm_eps") {
         None => 1e-12,
         Some(v) => v
             .as_f64()
             .filter(|e| *e > 0.0)
-            .ok_or_else(|| ConfigError::Field {
-                field: "layer_norm_eps",
-                expected: "a positive number",
-                found: found("layer_norm_eps"),
-            })?,
+            .ok_or_else(|| config.wrong("layer_norm_eps", "a positive number"))?,
     };
-    let classes = match object
+    let classes = match config
         .get("id2label")
         .and_then(serde_json::Value::as_object)
     {
         Some(labels) if !labels.is_empty() => labels.len(),
-        _ => size("num_labels")?,
+        _ => config.size("num_labels")?,
     };
     Ok(VitConfig {
-        size: size("image_size")?,
-        patch: size("patch_size")?,
-        channels: object
-            .get("num_channels")
-            .map_or(Ok(3), |_| size("num_channels"))?,
-        d: size("hidden_size")?,
-        depth: size("num_hidden_layers")?,
-        heads: size("num_attention_heads")?,
-        hidden: size("intermediate_size")?,
+        size: config.size("image_size")?,
+        patch: config.size("patch_size")?,
+        channels: match config.get("num_channels") {
+            None => 3,
+            Some(_) => config.size("num_channels")?,
+        },
+        d: config.size("hidden_size")?,
+        depth: config.size("num_hidden_layers")?,
+        heads: config.size("num_attention_heads")?,
+        hidden: config.size("intermediate_size")?,
         classes,
         eps,
     })

@@ -152,7 +152,7 @@ fn hugging_face_config_makes_the_instance() -> Result<(), Box<dyn std::error::Er
     assert!(
         matches!(
             err,
-            ConfigError::Size {
+            ConfigError::Field {
                 field: "n_head",
                 ..
             }

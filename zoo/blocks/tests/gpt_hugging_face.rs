@@ -57,12 +57,7 @@ fn logits_equal_transformers() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let expected = reference("logits")?;
     assert_eq!(out.logits.shape(), expected.shape());
-    let diff = out
-        .logits
-        .subtract(&expected)?
-        .abs()?
-        .max(None)?
-        .item_cast::<f32>();
+    let diff = common::largest_difference(&out.logits, &expected)?;
     assert!(
         diff <= 1e-4,
         "largest difference from transformers' logits: {diff}"
@@ -217,7 +212,7 @@ fn steps_equal_the_whole_window() -> Result<(), Box<dyn std::error::Error>> {
             )?
             .logits
             .index((.., -1, ..));
-        let diff = logits.subtract(&full)?.abs()?.max(None)?.item_cast::<f32>();
+        let diff = common::largest_difference(&logits, &full)?;
         assert!(diff <= 1e-4, "length {t}: {diff}");
         if t < tokens.len() {
             logits = decoder.step(&tokens[t..t + 1], &mut cache)?;

@@ -31,16 +31,12 @@ fn image() -> Result<Array, Box<dyn std::error::Error>> {
     Ok(reference("image")?.transpose_axes(&[0, 2, 3, 1])?)
 }
 
-fn largest_difference(a: &Array, b: &Array) -> Result<f32, Box<dyn std::error::Error>> {
-    Ok(a.subtract(b)?.abs()?.max(None)?.item_cast::<f32>())
-}
-
 #[test]
 fn resnet18_design_equals_torchvision() -> Result<(), Box<dyn std::error::Error>> {
     let params =
         torchvision_basic().import::<ResNetTiny>(fixture("basic.safetensors"), DType::F32)?;
     let out = ResNetTiny::forward(&params, &BasicResNetInputs { image: image()? })?;
-    let diff = largest_difference(&out.logits, &reference("basic.logits")?)?;
+    let diff = common::largest_difference(&out.logits, &reference("basic.logits")?)?;
     assert!(
         diff <= 1e-4,
         "largest difference from torchvision's logits: {diff}"
@@ -53,7 +49,7 @@ fn resnet50_design_equals_torchvision() -> Result<(), Box<dyn std::error::Error>
     let params = torchvision_bottleneck()
         .import::<BottleneckTiny>(fixture("bottleneck.safetensors"), DType::F32)?;
     let out = BottleneckTiny::forward(&params, &BottleneckResNetInputs { image: image()? })?;
-    let diff = largest_difference(&out.logits, &reference("bottleneck.logits")?)?;
+    let diff = common::largest_difference(&out.logits, &reference("bottleneck.logits")?)?;
     assert!(
         diff <= 1e-4,
         "largest difference from torchvision's logits: {diff}"

@@ -40,12 +40,7 @@ fn logits_equal_transformers_and_the_file_round_trips() -> Result<(), Box<dyn st
     let tokens = (config.size / config.patch).pow(2) as i32 + 1;
     let positions = Array::from_slice(&(0..tokens).collect::<Vec<i32>>(), &[tokens]);
     let out = vit.forward(&params, &VitInputs { image, positions })?;
-    let diff = out
-        .logits
-        .subtract(reference("logits")?)?
-        .abs()?
-        .max(None)?
-        .item_cast::<f32>();
+    let diff = common::largest_difference(&out.logits, &reference("logits")?)?;
     assert!(
         diff <= 1e-4,
         "largest difference from transformers' logits: {diff}"

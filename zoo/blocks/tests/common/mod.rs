@@ -1,5 +1,6 @@
 //! What the conformance tests share: reading a reference tensor that
-//! transformers or torchvision wrote (scripts/fixtures/).
+//! transformers or torchvision wrote (scripts/fixtures/), and measuring
+//! how far a result is from it.
 
 use std::path::Path;
 
@@ -23,4 +24,9 @@ pub fn tensor(path: &Path, name: &str) -> Result<Array, Box<dyn std::error::Erro
             return Err(format!("`{name}`: a reference is f32 or i32, found {other:?}").into());
         }
     })
+}
+
+/// The largest absolute difference between `a` and `b`, elementwise.
+pub fn largest_difference(a: &Array, b: &Array) -> Result<f32, Box<dyn std::error::Error>> {
+    Ok(a.subtract(b)?.abs()?.max(None)?.item_cast::<f32>())
 }
