@@ -14,7 +14,7 @@
 //! (b) an LSTM sequence classifier: `Lstm` -> last step (`Slice` + `Squeeze`) ->
 //!     `Linear`, learning whether a sequence of numbers sums to a positive value.
 //!
-//! `cargo test --test model_families_b -- --nocapture` prints the losses, the
+//! `cargo test --test models_learn_sequences -- --nocapture` prints the losses, the
 //! accuracy and the times.
 
 use std::time::Instant;
