@@ -8,7 +8,7 @@
 #
 #   bash scripts/gpu/decode_run.sh MLX_DIR DECODE_BIN MLX_WHEEL OUT_DIR
 #
-# MLX_DIR holds the pieces made by shared/tools/mlx-cuda-pack and its
+# MLX_DIR holds the pieces made by scripts/gpu/mlx-cuda-pack and its
 #   mlx-cuda-unpack, as for scripts/gpu/gpt_run.sh (two calls: docs/gpu.md).
 # DECODE_BIN is the bench binary (cargo bench --bench decode --no-run prints it).
 # MLX_WHEEL is PyPI's mlx==0.32.2 wheel for CPython 3.12 (the Python

@@ -8,7 +8,7 @@
 #
 #   bash scripts/gpu/gpt_run.sh MLX_DIR GPT_BIN OUT_DIR
 #
-# MLX_DIR holds the pieces made by shared/tools/mlx-cuda-pack and its
+# MLX_DIR holds the pieces made by scripts/gpu/mlx-cuda-pack and its
 #   mlx-cuda-unpack (reassembled there on first use); "-" runs on whatever
 #   libmlx the binary finds (the CPU wheel: for a dry run on the CPU machine).
 #   The pieces are more than one call to the GPU machine may carry: copy
