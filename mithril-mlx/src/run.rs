@@ -366,6 +366,33 @@ pub(crate) fn check_arrays(graph: &Graph, weights: &[Array], inputs: &[&Array]) 
     Ok(())
 }
 
+/// The shapes of the arrays last checked against a graph, so that a model
+/// or trainer called again with arrays of the same shapes (every step of a
+/// training loop) skips the check.
+#[derive(Debug, Default)]
+pub(crate) struct ShapeCheck(Vec<Vec<i32>>);
+
+impl ShapeCheck {
+    /// [`check_arrays`], unless these shapes passed it last time.
+    pub(crate) fn check(
+        &mut self,
+        graph: &Graph,
+        weights: &[Array],
+        inputs: &[&Array],
+    ) -> Result<()> {
+        let shapes: Vec<Vec<i32>> = weights
+            .iter()
+            .chain(inputs.iter().copied())
+            .map(|a| a.shape().to_vec())
+            .collect();
+        if shapes != self.0 {
+            check_arrays(graph, weights, inputs)?;
+            self.0 = shapes;
+        }
+        Ok(())
+    }
+}
+
 /// Checks parameters against the graph's weights; the error names the
 /// offending parameter.
 pub(crate) fn check_params(graph: &Graph, weights: &[Array]) -> Result<()> {

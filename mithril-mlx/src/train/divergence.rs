@@ -15,7 +15,8 @@ use mlx_rs::error::Exception;
 use mlx_rs::optimizers::Optimizer;
 use mlx_rs::{Array, Dtype, ops};
 
-use super::{ObjectiveRun, Trainer};
+use super::Trainer;
+use super::objective::ObjectiveRun;
 use crate::error::{Error, Result};
 
 use crate::run::{all_finite, first_non_finite};
