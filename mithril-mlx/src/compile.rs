@@ -133,8 +133,9 @@ impl<M: Family> CompiledModel<M> {
             eprintln!("{}", self.lowering(&args)?);
         }
         let outputs = (self.forward)(&args)?;
-        M::Outputs::from_arrays(outputs)
-            .ok_or_else(|| Exception::custom("output count mismatch").into())
+        M::Outputs::from_arrays(outputs).ok_or(Error::Internal(
+            "the model's outputs do not match its graph",
+        ))
     }
 
     /// The model's summary and MLX's listing of the operations its forward
@@ -232,13 +233,15 @@ impl<M: Family> CompiledModel<M> {
         });
         let mut results = vjp(&args)?;
         let grads = results.split_off(names.len());
-        let outputs = M::Outputs::from_arrays(results)
-            .ok_or_else(|| Exception::custom("output count mismatch"))?;
+        let outputs = M::Outputs::from_arrays(results).ok_or(Error::Internal(
+            "the model's outputs do not match its graph",
+        ))?;
         let mut grads = grads.into_iter();
-        let params = M::Params::from_weights(&mut grads, &self.graph.weights)
-            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
-        let inputs = M::Inputs::from_arrays(grads.collect())
-            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
+        let mismatch =
+            || Error::Internal("the gradients do not match the model's parameters and inputs");
+        let params =
+            M::Params::from_weights(&mut grads, &self.graph.weights).ok_or_else(mismatch)?;
+        let inputs = M::Inputs::from_arrays(grads.collect()).ok_or_else(mismatch)?;
         Ok((outputs, Gradients { params, inputs }))
     }
 }

@@ -7,6 +7,7 @@ use mlx_rs::losses::{
 };
 use mlx_rs::{Array, ops};
 
+use crate::error::{Error, Result, raise};
 use crate::lower::robust_log;
 
 /// A loss between one model output and the targets.
@@ -109,6 +110,43 @@ impl Loss {
     }
 }
 
+impl Loss {
+    /// Checks that the loss can read its scores: [`Error::Loss`] for the KL
+    /// divergence of logits or the binary cross-entropy of
+    /// log-probabilities.
+    pub fn check(&self) -> Result<()> {
+        match self {
+            Loss::KlDivergence {
+                scores: Scores::Logits,
+            }
+            | Loss::BinaryCrossEntropy {
+                scores: Scores::LogProbabilities,
+                ..
+            } => Err(unreadable_scores(self)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// [`Error::Loss`] for a loss given scores it cannot read.
+fn unreadable_scores(loss: &Loss) -> Error {
+    let reason = match loss {
+        Loss::KlDivergence { .. } => {
+            "the KL divergence takes log-probabilities or probabilities, not logits: \
+             end the model with `LogSoftmax` and write `Loss::kl_divergence()`, or with \
+             `Softmax` and write `scores: Scores::Probabilities { robust: false }`"
+        }
+        _ => {
+            "binary cross-entropy takes logits or probabilities, not log-probabilities: \
+             write `scores: Scores::Logits` on the scores before `Sigmoid`"
+        }
+    };
+    Error::Loss {
+        loss: format!("Loss::{loss:?}"),
+        reason: reason.to_string(),
+    }
+}
+
 /// How per-element losses become one number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Reduction {
@@ -188,7 +226,7 @@ fn cross_entropy(
     if scores == Scores::Logits && class_weights.is_none() {
         // mlx-rs's own, as before scores had kinds.
         let per_sample = CrossEntropy::new()
-            .map_err(|e| Exception::custom(e.to_string()))?
+            .map_err(|_| raise(Error::Internal("mlx-rs's cross-entropy did not build")))?
             .apply(prediction, targets)?;
         return reduce(per_sample, reduction);
     }
@@ -247,9 +285,7 @@ fn kl_divergence(scores: Scores, prediction: &Array, targets: &Array) -> Result<
             let zero = scalar(0.0, prediction)?;
             ops::select(&targets.eq(&zero)?, &zero, &terms)
         }
-        Scores::Logits => Err(Exception::custom(
-            "the KL divergence takes probabilities or log-probabilities, not logits",
-        )),
+        Scores::Logits => Err(raise(unreadable_scores(&Loss::KlDivergence { scores }))),
     }
 }
 
@@ -286,9 +322,10 @@ fn binary_cross_entropy(
                 .multiply(log_of(&one.subtract(prediction)?, robust)?)?;
             positive.add(&negative)?.negative()
         }
-        Scores::LogProbabilities => Err(Exception::custom(
-            "binary cross-entropy takes logits or probabilities, not log-probabilities",
-        )),
+        Scores::LogProbabilities => Err(raise(unreadable_scores(&Loss::BinaryCrossEntropy {
+            scores,
+            positive_weight,
+        }))),
     }
 }
 

@@ -103,6 +103,7 @@ impl Objective {
     /// Resolves names against a graph: the output's index and, per penalty,
     /// the weight indices it covers.
     pub(super) fn bind(&self, model: &'static str, graph: &Graph) -> Result<BoundObjective> {
+        self.loss.check()?;
         let output = graph
             .outputs
             .iter()

@@ -17,7 +17,7 @@ use super::{divergence, optimizer_state};
 use crate::backend::MlxBackend;
 use crate::compile::{Program, program};
 use crate::distributed::{Group, average_gradients};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, raise};
 use crate::lower::RunOptions;
 use crate::model::{Family, Model, Params, Values};
 use crate::run::ShapeCheck;
@@ -42,7 +42,7 @@ fn average_step(
     let mut averaged = average_gradients(group, &all, GRADIENT_BUCKET_BYTES)?.into_iter();
     let loss = averaged
         .next()
-        .ok_or_else(|| Exception::custom("no loss"))?;
+        .ok_or_else(|| raise(Error::Internal("the averaging lost the loss")))?;
     let grads: Vec<Array> = averaged.by_ref().take(n_grads).collect();
     let buffers: Vec<Array> = averaged.take(n_buffers).collect();
     Ok((loss, grads, buffers))
@@ -272,7 +272,9 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         let program = self.gradients.get_or_insert_with(|| {
             program(graph_mode, move |args: &[Array]| {
                 let [rest @ .., targets, key] = args else {
-                    return Err(Exception::custom("missing targets or key"));
+                    return Err(raise(Error::Internal(
+                        "a step's arguments lack the targets or the key",
+                    )));
                 };
                 let run = ObjectiveRun {
                     graph: &graph,
@@ -290,7 +292,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
                     out.push(match trainable.contains(&i) {
                         true => grads
                             .next()
-                            .ok_or_else(|| Exception::custom("gradient count"))?,
+                            .ok_or_else(|| raise(Error::Internal("a gradient was lost")))?,
                         false => ops::zeros_like(w)?,
                     });
                 }
@@ -304,9 +306,12 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
                 .guarded("gradients", || mlx_rs::transforms::eval(out.iter()))?;
         }
         let mut out = out.into_iter();
-        let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
-        let grads = M::Params::from_weights(&mut out, &self.graph.weights)
-            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
+        let loss = out
+            .next()
+            .ok_or(Error::Internal("the step returned no loss"))?;
+        let grads = M::Params::from_weights(&mut out, &self.graph.weights).ok_or(
+            Error::Internal("the gradients do not match the model's parameters"),
+        )?;
         Ok((loss, grads))
     }
 
@@ -322,7 +327,9 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         let group = self.group.clone();
         move |state: &mut StepState<O>, args: &[Array]| {
             let [inputs @ .., targets, key] = args else {
-                return Err(Exception::custom("missing targets or key"));
+                return Err(raise(Error::Internal(
+                    "a step's arguments lack the targets or the key",
+                )));
             };
             let run = ObjectiveRun {
                 graph: &graph,
@@ -375,7 +382,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         args.push(targets.clone());
         args.push(self.step_key()?);
 
-        let lost = || Exception::custom("trainer state lost after an earlier error");
+        let lost = || Error::Internal("the trainer's state was lost to an earlier panic");
         let mut state = self.state.take().ok_or_else(lost)?;
         state.0 = weights.clone();
         // Compiled from the second step on: the first creates the
@@ -392,7 +399,9 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         };
         let outcome = result.map_err(Error::from).and_then(|out| {
             let mut out = out.into_iter();
-            let loss = out.next().ok_or_else(|| Exception::custom("no loss"))?;
+            let loss = out
+                .next()
+                .ok_or(Error::Internal("the step returned no loss"))?;
             let flags = out.next();
             let outputs = state.0.iter().chain([&loss]).chain(&flags);
             if flags.is_none() && self.group.size() == 1 {
@@ -410,7 +419,9 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
             }
             *params =
                 M::Params::from_weights(&mut state.0.clone().into_iter(), &self.graph.weights)
-                    .ok_or_else(|| Exception::custom("parameter count mismatch"))?;
+                    .ok_or(Error::Internal(
+                        "the step's parameters do not match the model's",
+                    ))?;
             Ok(StepOutput { loss })
         });
         let rolled_back = match (&outcome, saved) {
