@@ -130,9 +130,11 @@ pub mod train {
 /// [`Trainer`](train::Trainer).
 ///
 /// ```
-/// use mithril::optimizers::{AdamW, Optimizer};
-/// let mut adamw = AdamW::new(1e-3);
-/// adamw.set_learning_rate(5e-4);
+/// use mithril::optimizers::{AdamW, Sgd};
+/// let adamw = AdamW::new(1e-3);
+/// assert_eq!(adamw.lr.item::<f32>(), 1e-3);
+/// let mut sgd = Sgd::new(0.1);
+/// sgd.lr = 0.05; // a schedule sets it between steps
 /// ```
 pub mod optimizers {
     pub use mithril_mlx::mlx_rs::optimizers::*;
