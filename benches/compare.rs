@@ -614,7 +614,7 @@ fn breakdown_of<M: Model, H: HandModel>(w: &Workload, hand: H, secs: f64) -> Box
     eval_all(hand_arrays(&hand_state.0).iter())?;
     let mut dsl_state = (params.to_arrays(), adam());
     {
-        let graph = mithril::graph_of::<M>();
+        let graph = mithril::runtime::graph_of::<M>();
         let keys: Vec<std::rc::Rc<str>> = graph
             .weights
             .iter()

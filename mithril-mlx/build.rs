@@ -15,9 +15,9 @@ fn main() {
     let install = Path::new(&install);
     println!(
         "cargo::rerun-if-changed={}",
-        install.join(mithril_build::MANIFEST_NAME).display()
+        install.join(mithril_install::MANIFEST_NAME).display()
     );
-    if let Err(problem) = mithril_build::check(install) {
+    if let Err(problem) = mithril_install::check(install) {
         println!(
             "cargo::error=MLX for mithril at {} (named by this project's .cargo/config.toml) is {problem}: run `{}`",
             install.display(),

@@ -47,50 +47,241 @@
 //! # Ok::<(), mithril::Error>(())
 //! ```
 //!
+//! # Where things are
+//!
+//! - [`prelude`]: what a training program needs, in one `use`.
+//! - The crate root: the model traits ([`Model`], [`Params`], ...), the
+//!   backend ([`MlxBackend`]), [`compile`], [`Error`].
+//! - [`train`] (losses, objectives, the [`Trainer`](train::Trainer)),
+//!   [`optimizers`], [`checkpoint`], [`io`], [`mapping`], [`tensor`],
+//!   [`decode`], [`distributed`], [`debug`]: one module per task, each with
+//!   an example.
+//! - [`mlx_rs`]: the mlx-rs crate, for MLX's arrays and operations.
+//! - [`runtime`]: the interpreter under `compile` and the trainer, for
+//!   tests, benchmarks and tools.
+//!
 //! See `docs/dsl.md` for the grammar and `docs/layers.md` for the catalogue.
 
 pub use mithril_macros::model;
 pub use mithril_mlx::{
-    ArrayReader, ByteSize, CompiledModel, CustomFn, DType, Device, Error, Family, Gradients,
-    Instance, MemoryInfo, MlxBackend, MlxBackendBuilder, Model, Params, Result, RunOptions,
-    RuntimeInfo, Values, compile, forward, gpu_available, graph_of, init, parse_bytes, run_graph,
-    runtime_info,
+    ByteSize, CompiledModel, CustomFn, DType, Device, Error, Family, Gradients, Instance,
+    MemoryInfo, MlxBackend, MlxBackendBuilder, Model, Params, Result, RuntimeInfo, Values, compile,
+    forward, gpu_available, init, runtime_info,
 };
 
 pub mod data;
 
-/// Checkpoints of whole training runs (parameters, optimizer state, random
-/// key, place in the data), for exact resumption.
-pub use mithril_mlx::checkpoint;
-/// MLX's listing of lowered operations.
-pub use mithril_mlx::debug;
-/// Generation with a KV cache: [`Decoder`](decode::Decoder), sampling, stop tokens.
-pub use mithril_mlx::decode;
-/// Data-parallel runs over several processes (MLX's ring and NCCL backends).
-pub use mithril_mlx::distributed;
-/// Saving and loading parameters (safetensors, readable by Python MLX).
-pub use mithril_mlx::io;
-/// Other libraries' checkpoints through declarative name mappings.
-pub use mithril_mlx::mapping;
-/// Tensor creation, conversion, laziness and NaN checks.
-pub use mithril_mlx::tensor;
-
-/// mlx-rs's optimizers (SGD, Adam, AdamW, ...), for [`train::Trainer`].
-pub use mithril_mlx::mlx_rs::optimizers;
-/// Losses, optimizers' train step, metrics.
-pub use mithril_mlx::train;
-
-/// The backend-free core: shapes, the layer catalogue, the model IR.
-pub use mithril_core as core;
-/// The MLX backend.
-pub use mithril_mlx as mlx;
-/// The mlx-rs crate, for arrays and ops.
+/// The mlx-rs crate, for MLX's arrays and operations (`mithril::mlx_rs::ops`).
 pub use mithril_mlx::mlx_rs;
 
-/// The names most programs need.
+/// What a training program needs: the macro, the backend, arrays,
+/// [`compile`], the trainer, its objective and loss, the common optimizers,
+/// the model traits and the error type.
+///
+/// ```
+/// use mithril::prelude::*;
+/// mithril::model! { Net { input x: [B, 2]; x -> fc: Linear(1) => y; output y; } }
+///
+/// let backend = MlxBackend::builder().seed(0).build()?;
+/// let mut params = Net::init(&backend)?;
+/// let objective = Objective::new("y", Loss::SquaredError);
+/// let mut trainer = Trainer::<Net, _>::new(&backend, &objective, Sgd::new(0.1))?;
+/// let inputs = NetInputs { x: Array::ones::<f32>(&[4, 2])? };
+/// let step = trainer.step(&mut params, &inputs, &Array::zeros::<f32>(&[4, 1])?)?;
+/// assert_eq!(step.loss.shape(), &[] as &[i32]);
+/// # Ok::<(), mithril::Error>(())
+/// ```
 pub mod prelude {
-    pub use crate::{DType, Device, Error, Family, MlxBackend, Model, Params, Values, model};
+    pub use crate::optimizers::{Adam, AdamW, Sgd};
+    pub use crate::train::{Loss, Objective, Trainer};
+    pub use crate::{
+        DType, Device, Error, Family, MlxBackend, Model, Params, Result, Values, compile, model,
+    };
     pub use mithril_mlx::mlx_rs::Array;
+}
+
+/// Training: losses, the objective (a loss on one output plus penalties),
+/// metrics, and the [`Trainer`](train::Trainer), whose step runs as one
+/// compiled MLX closure.
+///
+/// ```
+/// use mithril::prelude::*;
+/// use mithril::train::{Reduction, accuracy};
+/// mithril::model! { Net { input x: [B, 4]; x -> fc: Linear(3) => logits; output logits; } }
+///
+/// let backend = MlxBackend::builder().seed(1).build()?;
+/// let mut params = Net::init(&backend)?;
+/// let objective = Objective::new("logits", Loss::cross_entropy())
+///     .reduction(Reduction::Mean)
+///     .l2(1e-4, ["fc.weight"]);
+/// let mut trainer = Trainer::<Net, _>::new(&backend, &objective, Adam::new(1e-2))?;
+/// let inputs = NetInputs { x: Array::ones::<f32>(&[2, 4])? };
+/// let labels = Array::from_slice(&[0i32, 2], &[2]);
+/// trainer.step(&mut params, &inputs, &labels)?;
+/// let logits = Net::forward(&params, &inputs)?.logits;
+/// assert!((0.0..=1.0).contains(&accuracy(&logits, &labels)?));
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub mod train {
+    pub use mithril_mlx::train::*;
+}
+
+/// mlx-rs's optimizers (SGD, Adam, AdamW, ...), for the
+/// [`Trainer`](train::Trainer).
+///
+/// ```
+/// use mithril::optimizers::{AdamW, Sgd};
+/// let adamw = AdamW::new(1e-3);
+/// assert_eq!(adamw.lr.item::<f32>(), 1e-3);
+/// let mut sgd = Sgd::new(0.1);
+/// sgd.lr = 0.05; // a schedule sets it between steps
+/// ```
+pub mod optimizers {
+    pub use mithril_mlx::mlx_rs::optimizers::*;
+}
+
+/// Checkpoints of whole training runs (parameters, optimizer state, random
+/// key, place in the data), written atomically, for exact resumption.
+///
+/// ```
+/// use mithril::prelude::*;
+/// use mithril::checkpoint::{Checkpoint, Progress};
+/// mithril::model! { Net { input x: [B, 2]; x -> fc: Linear(1) => y; output y; } }
+///
+/// let dir = std::env::temp_dir().join(format!("mithril-doc-checkpoint-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("run.safetensors");
+/// let backend = MlxBackend::builder().seed(0).build()?;
+/// let mut params = Net::init(&backend)?;
+/// let objective = Objective::new("y", Loss::SquaredError);
+/// let mut trainer = Trainer::<Net, _>::new(&backend, &objective, Sgd::new(0.1))?;
+/// let progress = Progress { epoch: 1, ..Progress::default() };
+/// trainer.save_checkpoint(&path, &params, &progress)?;
+/// let mut resumed = Trainer::<Net, _>::new(&backend, &objective, Sgd::new(0.1))?;
+/// let checkpoint = Checkpoint::load(&path)?;
+/// assert_eq!(resumed.restore(&checkpoint, &mut params)?.epoch, 1);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub mod checkpoint {
+    pub use mithril_mlx::checkpoint::*;
+}
+
+/// MLX's listing of the operations a model lowers to.
+///
+/// ```
+/// use mithril::mlx_rs::Array;
+/// let x = Array::ones::<f32>(&[2])?;
+/// let y = x.exp()?;
+/// let listing = mithril::debug::print_graph(&[&y], &[(&x, "x")])?;
+/// assert!(!listing.is_empty());
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub mod debug {
+    pub use mithril_mlx::debug::*;
+}
+
+/// Generation with a KV cache: the [`Decoder`](decode::Decoder), sampling,
+/// stop tokens.
+///
+/// ```
+/// use mithril::decode::GenerationConfig;
+/// let config = GenerationConfig::greedy(16);
+/// assert_eq!(config.max_new_tokens, 16);
+/// ```
+pub mod decode {
+    pub use mithril_mlx::decode::*;
+}
+
+/// Data-parallel runs over several processes (MLX's ring and NCCL
+/// backends): groups, gradient averaging, sharding the data.
+///
+/// ```
+/// use mithril::distributed::{Group, shard};
+/// let group = Group::single();
+/// assert_eq!((group.rank(), group.size()), (0, 1));
+/// // Rank 1 of 2 takes the second half of each global batch of 4.
+/// assert_eq!(shard(&[0, 1, 2, 3, 4, 5, 6, 7], 4, 1, 2), vec![vec![2, 3], vec![6, 7]]);
+/// ```
+pub mod distributed {
+    pub use mithril_mlx::distributed::*;
+}
+
+/// Saving and loading parameters (safetensors, readable by Python MLX), and
+/// the atomic file write that every save goes through.
+///
+/// ```
+/// use mithril::prelude::*;
+/// use mithril::io::{load_params, save_params, write_atomically};
+/// mithril::model! { Net { input x: [B, 2]; x -> fc: Linear(1) => y; output y; } }
+///
+/// let dir = std::env::temp_dir().join(format!("mithril-doc-io-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let backend = MlxBackend::builder().seed(0).build()?;
+/// let params = Net::init(&backend)?;
+/// save_params::<Net>(&params, dir.join("net.safetensors"))?;
+/// let loaded = load_params::<Net>(dir.join("net.safetensors"), DType::F32)?;
+/// assert_eq!(loaded.fc.weight.shape(), &[1, 2]);
+/// write_atomically(&dir.join("notes.txt"), b"trained")?;
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub mod io {
+    pub use mithril_mlx::io::*;
+}
+
+/// Other libraries' checkpoints (PyTorch, Hugging Face) through declarative
+/// name mappings.
+///
+/// ```
+/// use mithril::mapping::Mapping;
+/// let mapping = Mapping::new()
+///     .transposed("dense.weight", "fc.weight")
+///     .rename("dense.bias", "fc.bias");
+/// assert_eq!(mapping.len(), 2);
+/// ```
+pub mod mapping {
+    pub use mithril_mlx::mapping::*;
+}
+
+/// Tensor creation, conversion, laziness and NaN checks.
+///
+/// ```
+/// use mithril::mlx_rs::Array;
+/// use mithril::tensor::{has_nan, to_vec};
+/// let a = Array::from_slice(&[1.0f32, 2.0], &[2]);
+/// assert_eq!(to_vec::<f32>(&a)?, vec![1.0, 2.0]);
+/// assert!(!has_nan(&a)?);
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub mod tensor {
+    pub use mithril_mlx::tensor::*;
+}
+
+/// The interpreter under [`compile`] and the trainer, and the model graph it
+/// runs: for tests, benchmarks and tools that run or inspect a graph
+/// directly. Programs use [`compile`], [`forward`] and the trainer instead.
+///
+/// ```
+/// use mithril::mlx_rs::Array;
+/// use mithril::runtime::{RunOptions, graph_of, run_graph};
+/// mithril::model! { Net { input x: [B, 2]; x -> fc: Linear(1) => y; output y; } }
+///
+/// let graph = graph_of::<Net>();
+/// assert_eq!(graph.weights[0].path, "fc.weight");
+/// let weights = [Array::ones::<f32>(&[1, 2])?, Array::zeros::<f32>(&[1])?];
+/// let x = Array::ones::<f32>(&[3, 2])?;
+/// let outputs = run_graph(graph, &weights, &[x], &RunOptions::default())?;
+/// assert_eq!(outputs[0].shape(), &[3, 1]);
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub mod runtime {
+    pub use mithril_core::Shape;
+    pub use mithril_core::graph::Graph;
+    pub use mithril_core::layers::Init;
+    pub use mithril_mlx::{
+        BufferUpdates, RunOptions, graph_of, run_graph, run_graph_training, slice_update_dynamic,
+    };
 }
 
 /// Items the code generated by [`model!`] refers to. Not a stable API.

@@ -159,7 +159,7 @@ fn shapes_and_parameter_names() {
     );
     assert_eq!(LstmCase::OUTPUT_SHAPES, &[("y", "[B, T, 5]")]);
     assert_eq!(GruCase::OUTPUT_SHAPES, &[("y", "[B, T, 5]")]);
-    let paths = |g: &mithril::core::Graph| -> Vec<(String, Vec<usize>)> {
+    let paths = |g: &mithril::runtime::Graph| -> Vec<(String, Vec<usize>)> {
         g.weights
             .iter()
             .map(|w| (w.path.clone(), w.shape.clone()))
@@ -167,7 +167,7 @@ fn shapes_and_parameter_names() {
     };
     let p = |s: &str, shape: &[usize]| (s.to_string(), shape.to_vec());
     assert_eq!(
-        paths(mithril::graph_of::<MhaSelfCausalBiasCase>()),
+        paths(mithril::runtime::graph_of::<MhaSelfCausalBiasCase>()),
         [
             p("layer.query_proj.weight", &[8, 8]),
             p("layer.query_proj.bias", &[8]),
@@ -180,7 +180,7 @@ fn shapes_and_parameter_names() {
         ]
     );
     assert_eq!(
-        paths(mithril::graph_of::<MhaCase>()),
+        paths(mithril::runtime::graph_of::<MhaCase>()),
         [
             p("layer.query_proj.weight", &[8, 6]),
             p("layer.key_proj.weight", &[8, 4]),
@@ -189,7 +189,7 @@ fn shapes_and_parameter_names() {
         ]
     );
     assert_eq!(
-        paths(mithril::graph_of::<LstmCase>()),
+        paths(mithril::runtime::graph_of::<LstmCase>()),
         [
             p("layer.Wx", &[20, 3]),
             p("layer.Wh", &[20, 5]),
@@ -197,7 +197,7 @@ fn shapes_and_parameter_names() {
         ]
     );
     assert_eq!(
-        paths(mithril::graph_of::<GruCase>()),
+        paths(mithril::runtime::graph_of::<GruCase>()),
         [
             p("layer.Wx", &[15, 3]),
             p("layer.Wh", &[15, 5]),
@@ -205,7 +205,7 @@ fn shapes_and_parameter_names() {
             p("layer.bhn", &[5])
         ]
     );
-    assert!(mithril::graph_of::<RopeCase>().weights.is_empty());
+    assert!(mithril::runtime::graph_of::<RopeCase>().weights.is_empty());
     // Typed fields.
     let _: fn(&MhaSelfCausalBiasCaseParams) -> [&Array; 8] = |p| {
         let l = &p.layer;

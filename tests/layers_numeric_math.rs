@@ -252,8 +252,8 @@ fn mithril_case<M: Model>(
     output: &[f64],
     grads: &[&[f64]],
 ) -> Result<(), String> {
-    let graph = mithril::graph_of::<M>();
-    let shape = |s: &mithril::core::Shape| -> Vec<i32> {
+    let graph = mithril::runtime::graph_of::<M>();
+    let shape = |s: &mithril::runtime::Shape| -> Vec<i32> {
         s.as_known().unwrap().iter().map(|&d| d as i32).collect()
     };
     let arrays: Vec<Array> = graph

@@ -126,7 +126,7 @@ fn check_fixture<M: Model>(case: &str) -> Result<(), String> {
             .cloned()
             .ok_or_else(|| format!("{case}: no `{key}`"))
     };
-    let graph = mithril::graph_of::<M>();
+    let graph = mithril::runtime::graph_of::<M>();
     let weights = graph
         .weights
         .iter()
@@ -252,7 +252,7 @@ fn logistic_regression_trains_on_probabilities() {
 /// after training). A `static` input gets no gradient.
 #[test]
 fn buffers_are_state_and_static_inputs_data() {
-    let graph = mithril::graph_of::<RbfNetwork>();
+    let graph = mithril::runtime::graph_of::<RbfNetwork>();
     let centers = graph.weights.iter().find(|w| w.path == "centers").unwrap();
     assert!(!centers.trainable);
     assert_eq!(centers.shape, [4, 2]);

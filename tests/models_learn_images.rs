@@ -45,7 +45,7 @@ fn batch(data: &Mnist, indices: &[usize]) -> (ResNetInputs, Array) {
 
 #[test]
 fn resnet_shapes_and_parameters() {
-    let graph = mithril::graph_of::<ResNet>();
+    let graph = mithril::runtime::graph_of::<ResNet>();
     let paths: Vec<&str> = graph.weights.iter().map(|w| w.path.as_str()).collect();
     let block = |i: usize| {
         [

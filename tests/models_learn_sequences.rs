@@ -279,7 +279,7 @@ fn train_sum_sign<M: Model>(
     inputs: impl Fn(Array) -> M::Inputs,
 ) -> ([f32; 2], [f32; 2], f32) {
     let backend = MlxBackend::builder().seed(4).build().unwrap();
-    let mut params = mithril::mlx::init::<M>(&backend).unwrap();
+    let mut params = mithril::init::<M>(&backend).unwrap();
     let mut model = mithril::compile::<M>(&backend);
     let mut accuracy_on = |params: &M::Params, n: i32, t: i32| {
         let (x, labels) = sum_sign_data(&backend, n, t);

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use mithril::checkpoint::Checkpoint;
-use mithril::io::WriteStage;
+use mithril::io::fault::WriteStage;
 use training_run::{Run, contents};
 
 /// Set in the child's environment: `<dir>;<compiled|eager>;<lockstep 0|1>;<pause>`,

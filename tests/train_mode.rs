@@ -23,7 +23,7 @@ fn data(backend: &MlxBackend) -> (RegularisedInputs, Array) {
 
 #[test]
 fn buffers_are_named_like_mlx_nn_and_not_trained() {
-    let graph = mithril::graph_of::<Regularised>();
+    let graph = mithril::runtime::graph_of::<Regularised>();
     let names: Vec<(&str, bool)> = graph
         .weights
         .iter()
@@ -145,9 +145,9 @@ fn dropout_drops_about_p_in_training_only() {
     }
     let x = Array::ones::<f32>(&[4, 1000]).unwrap();
     let inputs = DropInputs { x: x.clone() };
-    let graph = mithril::graph_of::<Drop>();
+    let graph = mithril::runtime::graph_of::<Drop>();
     let key = mithril::mlx_rs::random::key(0).unwrap();
-    let (out, _) = mithril::mlx::run_graph_training(
+    let (out, _) = mithril::runtime::run_graph_training(
         graph,
         &[],
         std::slice::from_ref(&x),

@@ -261,7 +261,7 @@ pub fn hand_arrays<H: HandModel>(model: &H) -> Vec<Array> {
 /// Copies the DSL parameters into a hand-written model (so both start from
 /// the same weights and their losses can be compared).
 pub fn load_hand<M: Model, H: HandModel>(hand: &mut H, params: &M::Params) -> BoxResult<()> {
-    let graph = mithril::graph_of::<M>();
+    let graph = mithril::runtime::graph_of::<M>();
     let arrays = params.to_arrays();
     let by_path: HashMap<&str, &Array> = graph
         .weights

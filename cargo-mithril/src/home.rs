@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-pub use mithril_build::{MLX_SYS_VERSION, MLX_VERSION};
+pub use mithril_install::{MLX_SYS_VERSION, MLX_VERSION};
 
 /// The only target the install serves (the wheels are x86_64 Linux builds).
 pub const LINUX_TARGET: &str = "x86_64-unknown-linux-gnu";

@@ -1,12 +1,12 @@
 //! Writing and verifying an install's manifest (its format and the cheap
-//! check builds run are in the `mithril-build` crate); here the sha256s.
+//! check builds run are in the `mithril-install` crate); here the sha256s.
 
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use mithril_build::{MLX_SYS_VERSION, MLX_VERSION, Manifest, Problem, Recorded};
+use mithril_install::{MLX_SYS_VERSION, MLX_VERSION, Manifest, Problem, Recorded};
 use sha2::{Digest, Sha256};
 
 use crate::home::CpuInstall;
@@ -37,7 +37,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 /// Writes the manifest of the install being built at `dir` (its last step).
 pub fn write_manifest(dir: &Path, wheel_name: &str, wheel_sha256: &str) -> Result<()> {
     let mut files = Vec::new();
-    for path in mithril_build::recorded_files() {
+    for path in mithril_install::recorded_files() {
         let full = dir.join(&path);
         let size = std::fs::metadata(&full)
             .with_context(|| format!("{} is missing", full.display()))?
@@ -55,7 +55,7 @@ pub fn write_manifest(dir: &Path, wheel_name: &str, wheel_sha256: &str) -> Resul
         files,
     };
     crate::process::write_atomically(
-        &dir.join(mithril_build::MANIFEST_NAME),
+        &dir.join(mithril_install::MANIFEST_NAME),
         manifest.render().as_bytes(),
     )
 }
@@ -63,7 +63,7 @@ pub fn write_manifest(dir: &Path, wheel_name: &str, wheel_sha256: &str) -> Resul
 /// Checks the install: manifest, versions and sizes; with `hashes`, also
 /// every recorded file's sha256.
 pub fn verify(install: &CpuInstall, hashes: bool) -> Result<Manifest, Problem> {
-    let manifest = mithril_build::check(&install.dir)?;
+    let manifest = mithril_install::check(&install.dir)?;
     if hashes {
         for file in &manifest.files {
             let path = install.dir.join(&file.path);

@@ -1,6 +1,5 @@
 //! Running other programs, writing files atomically, and progress lines.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -53,29 +52,10 @@ fn describe(command: &Command) -> String {
 }
 
 /// Writes `path` so that readers see the old content or the new, never a
-/// part: a temporary file in the same directory, synced, then renamed.
+/// part (`mithril_install::write_atomically`), making its directory first.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = (|| -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)?;
-        sync_dir(dir)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written.with_context(|| format!("writing {}", path.display()))
-}
-
-/// Makes a rename in `dir` durable.
-pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
+    mithril_install::write_atomically(path, contents)
+        .with_context(|| format!("writing {}", path.display()))
 }

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::home::{CpuInstall, Home, MLX_VERSION};
-use crate::process::{status, sync_dir};
+use crate::process::status;
 use crate::wheel;
-use mithril_build::Problem;
+use mithril_install::Problem;
+use mithril_install::sync_dir;
 
 pub struct Options {
     pub cuda: bool,

@@ -21,7 +21,7 @@ use mlx_rs::transforms::{compile::compile as mlx_compile, fallible_vjp};
 use crate::backend::MlxBackend;
 use crate::error::{Error, Result};
 use crate::model::{Family, Model, Params, Values};
-use crate::run::{check_arrays, run_graph};
+use crate::run::{ShapeCheck, run_graph};
 
 /// A function from arrays to arrays, compiled or eager.
 pub(crate) type Program = Box<dyn FnMut(&[Array]) -> Result<Vec<Array>, Exception>>;
@@ -78,7 +78,7 @@ pub struct CompiledModel<M: Family> {
     /// One vjp program per set of outputs given cotangents.
     vjps: HashMap<Vec<bool>, Program>,
     /// Shapes last checked, so steady-state calls skip the check.
-    checked: Vec<Vec<i32>>,
+    checked: ShapeCheck,
     /// Whether verbose mode has printed the lowering.
     printed: bool,
     model: PhantomData<M>,
@@ -103,7 +103,7 @@ impl<M: Family> CompiledModel<M> {
             graph,
             forward,
             vjps: HashMap::new(),
-            checked: Vec::new(),
+            checked: ShapeCheck::default(),
             printed: false,
             model: PhantomData,
         }
@@ -121,33 +121,21 @@ impl<M: Family> CompiledModel<M> {
         &self.backend
     }
 
-    fn check(&mut self, weights: &[Array], inputs: &[&Array]) -> Result<()> {
-        let shapes: Vec<Vec<i32>> = weights
-            .iter()
-            .chain(inputs.iter().copied())
-            .map(|a| a.shape().to_vec())
-            .collect();
-        if shapes != self.checked {
-            check_arrays(&self.graph, weights, inputs)?;
-            self.checked = shapes;
-        }
-        Ok(())
-    }
-
     /// Runs the model: `evaluate(params, inputs)`.
     pub fn evaluate(&mut self, params: &M::Params, inputs: &M::Inputs) -> Result<M::Outputs> {
         self.backend.activate();
         let mut args = params.to_arrays();
         let input_refs = inputs.arrays();
-        self.check(&args, &input_refs)?;
+        self.checked.check(&self.graph, &args, &input_refs)?;
         args.extend(input_refs.into_iter().cloned());
         if self.backend.verbose() && !self.printed {
             self.printed = true;
             eprintln!("{}", self.lowering(&args)?);
         }
         let outputs = (self.forward)(&args)?;
-        M::Outputs::from_arrays(outputs)
-            .ok_or_else(|| Exception::custom("output count mismatch").into())
+        M::Outputs::from_arrays(outputs).ok_or(Error::Internal(
+            "the model's outputs do not match its graph",
+        ))
     }
 
     /// The model's summary and MLX's listing of the operations its forward
@@ -208,7 +196,7 @@ impl<M: Family> CompiledModel<M> {
         }
         let weights = params.to_arrays();
         let input_refs = inputs.arrays();
-        self.check(&weights, &input_refs)?;
+        self.checked.check(&self.graph, &weights, &input_refs)?;
         let (n_weights, n_inputs) = (weights.len(), input_refs.len());
         let mut args = weights;
         args.extend(input_refs.into_iter().cloned());
@@ -245,13 +233,15 @@ impl<M: Family> CompiledModel<M> {
         });
         let mut results = vjp(&args)?;
         let grads = results.split_off(names.len());
-        let outputs = M::Outputs::from_arrays(results)
-            .ok_or_else(|| Exception::custom("output count mismatch"))?;
+        let outputs = M::Outputs::from_arrays(results).ok_or(Error::Internal(
+            "the model's outputs do not match its graph",
+        ))?;
         let mut grads = grads.into_iter();
-        let params = M::Params::from_weights(&mut grads, &self.graph.weights)
-            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
-        let inputs = M::Inputs::from_arrays(grads.collect())
-            .ok_or_else(|| Exception::custom("gradient count mismatch"))?;
+        let mismatch =
+            || Error::Internal("the gradients do not match the model's parameters and inputs");
+        let params =
+            M::Params::from_weights(&mut grads, &self.graph.weights).ok_or_else(mismatch)?;
+        let inputs = M::Inputs::from_arrays(grads.collect()).ok_or_else(mismatch)?;
         Ok((outputs, Gradients { params, inputs }))
     }
 }

@@ -18,7 +18,7 @@ use mlx_rs::error::Exception;
 use mlx_rs::ops::indexing::IndexOp;
 use mlx_rs::{Array, Stream, ops};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, raise};
 use crate::model::Params;
 use crate::sys::{array_from, install_error_handler, last_error};
 
@@ -267,8 +267,8 @@ impl Group {
         ) -> i32,
     ) -> Result<Array, Exception> {
         let Some(raw) = &self.raw else {
-            return Err(Exception::custom(format!(
-                "{op}: not in a distributed group"
+            return Err(raise(Error::Internal(
+                "a collective ran on a group of one process",
             )));
         };
         let stream = self.stream();
@@ -488,7 +488,7 @@ pub fn average_gradients(
         }
     }
     out.into_iter()
-        .map(|a| a.ok_or_else(|| Exception::custom("average_gradients: a gradient was lost")))
+        .map(|a| a.ok_or_else(|| raise(Error::Internal("the averaging lost a gradient"))))
         .collect()
 }
 
@@ -528,15 +528,13 @@ pub fn params_checksum<P: Params>(params: &P) -> Result<u64> {
         let cpu = Stream::cpu();
         if array.dtype().is_float() {
             for v in mlx_rs::with_stream(&cpu, || array.as_dtype(mlx_rs::Dtype::Float64))?
-                .try_as_slice::<f64>()
-                .map_err(|e| Exception::custom(e.to_string()))?
+                .try_as_slice::<f64>()?
             {
                 eat(&v.to_bits().to_le_bytes());
             }
         } else {
             for v in mlx_rs::with_stream(&cpu, || array.as_dtype(mlx_rs::Dtype::Int64))?
-                .try_as_slice::<i64>()
-                .map_err(|e| Exception::custom(e.to_string()))?
+                .try_as_slice::<i64>()?
             {
                 eat(&v.to_le_bytes());
             }
@@ -554,10 +552,7 @@ pub fn verify_identical<P: Params>(group: &Group, params: &P) -> Result<u64> {
     }
     let halves = [(checksum >> 32) as u32, checksum as u32];
     let all = group.all_gather(&Array::from_slice(&halves, &[1, 2]))?;
-    let all: Vec<u32> = all
-        .try_as_slice::<u32>()
-        .map_err(|e| Exception::custom(e.to_string()))?
-        .to_vec();
+    let all: Vec<u32> = all.try_as_slice::<u32>()?.to_vec();
     let sums: Vec<u64> = all
         .chunks(2)
         .map(|c| (u64::from(c[0]) << 32) | u64::from(c[1]))

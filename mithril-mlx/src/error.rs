@@ -1,7 +1,16 @@
 //! The error type of the MLX backend.
+//!
+//! MLX's closures (compiled functions, vector-Jacobian products) can only
+//! fail with mlx-rs's [`Exception`], a message. An [`Error`] raised inside
+//! one (a layer that cannot run on the arrays it was given) goes through as
+//! an `Exception` made by [`raise`], which keeps the typed error aside on
+//! its thread; converting that `Exception` back into an [`Error`] once the
+//! closure has returned takes the typed error again.
+
+use std::cell::RefCell;
 
 use mithril_core::graph::ConcreteShapeError;
-use mlx_rs::error::Exception;
+use mlx_rs::error::{AsSliceError, Exception};
 
 /// Everything that can go wrong when running a model on MLX.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +29,36 @@ pub enum Error {
         expected: Vec<usize>,
         /// The shape given.
         found: Vec<usize>,
+    },
+    /// An input array the model cannot take, found before MLX sees it
+    /// (shapes are [`Error::Shape`]).
+    #[error("input `{name}`: expected {expected}, found {found}")]
+    Input {
+        /// The input's name.
+        name: String,
+        /// What the model needs, and how to give it.
+        expected: String,
+        /// What was given.
+        found: String,
+    },
+    /// A layer that cannot run on the values it was given at run time, or
+    /// whose MLX operations failed.
+    #[error("layer `{name}` ({call}): {reason}")]
+    Layer {
+        /// Its name in its model (`embed`, `block.fc1`).
+        name: String,
+        /// The layer as written (`Embedding(10, 4)`).
+        call: String,
+        /// What is wrong, and what to write instead.
+        reason: String,
+    },
+    /// A loss that cannot read the scores it was given.
+    #[error("`{loss}`: {reason}")]
+    Loss {
+        /// The loss as written (`Loss::KlDivergence { scores: Logits }`).
+        loss: String,
+        /// What is wrong, and what to write instead.
+        reason: String,
     },
     /// An array of an unexpected dtype.
     #[error("{what}: expected dtype {expected}, got {found}")]
@@ -167,9 +206,58 @@ pub enum Error {
     /// token outside the vocabulary, a model that does not decode).
     #[error(transparent)]
     Generation(#[from] crate::decode::GenerationError),
-    /// An error raised by MLX.
-    #[error("mlx: {0}")]
-    Mlx(#[from] Exception),
+    /// An array whose elements could not be read back (a dtype other than
+    /// the one asked for, or not evaluated).
+    #[error("reading an array's elements: {0}")]
+    ArrayRead(#[from] AsSliceError),
+    /// A broken invariant of mithril itself, never the caller's input.
+    #[error("internal error: {0} (a bug in mithril: please report it)")]
+    Internal(&'static str),
+    /// An error raised by MLX: its message, without the place in our
+    /// sources it passed through.
+    #[error("MLX: {}", mlx_message(.0.what()))]
+    Mlx(Exception),
+}
+
+/// MLX's message without the place in MLX's C sources it ends with
+/// (`... at /path/to/mlx/c/ops.cpp:55`).
+pub(crate) fn mlx_message(what: &str) -> &str {
+    let Some(at) = what.rfind(" at ") else {
+        return what;
+    };
+    let place = &what[at + 4..];
+    let is_source_place = place
+        .rsplit_once(':')
+        .is_some_and(|(file, line)| file.contains('.') && line.parse::<u32>().is_ok());
+    match is_source_place {
+        true => &what[..at],
+        false => what,
+    }
+}
+
+thread_local! {
+    /// The typed error last [`raise`]d on this thread, with its message.
+    static RAISED: RefCell<Option<(String, Error)>> = const { RefCell::new(None) };
+}
+
+/// `error` as the [`Exception`] an MLX closure must return, kept aside so
+/// that the `Exception` converts back into `error` once the closure returns.
+pub(crate) fn raise(error: Error) -> Exception {
+    let message = error.to_string();
+    let exception = Exception::custom(message.clone());
+    RAISED.with(|raised| *raised.borrow_mut() = Some((message, error)));
+    exception
+}
+
+impl From<Exception> for Error {
+    fn from(e: Exception) -> Error {
+        // The typed error raised for this exception, if it is one: the same
+        // message (a compiled closure's failure is re-made from it).
+        match RAISED.with(|raised| raised.borrow_mut().take()) {
+            Some((message, error)) if message == e.what() => error,
+            _ => Error::Mlx(e),
+        }
+    }
 }
 
 /// How a [`Error::Diverged`] message lists what else went non-finite.
@@ -195,5 +283,28 @@ impl From<ConcreteShapeError> for Error {
         // Boxed: shape errors carry names, shapes and bindings, and would
         // otherwise make every `Result` of this crate large.
         Error::Shape(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mlx_messages_lose_their_source_place_only() {
+        assert_eq!(
+            mlx_message("[addmm] shapes differ. at /x/mlx-c/mlx/c/ops.cpp:55"),
+            "[addmm] shapes differ."
+        );
+        assert_eq!(mlx_message("meet at noon"), "meet at noon");
+        assert_eq!(mlx_message("plain"), "plain");
+    }
+
+    #[test]
+    fn a_raised_error_comes_back_typed_and_others_stay_mlx() {
+        let e = raise(Error::Internal("test"));
+        assert!(matches!(Error::from(e), Error::Internal("test")));
+        let other = Exception::custom("from MLX");
+        assert!(matches!(Error::from(other), Error::Mlx(_)));
     }
 }

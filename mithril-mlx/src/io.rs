@@ -12,10 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use mlx_rs::{Array, ArrayElement, Dtype};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView, View};
@@ -76,9 +73,7 @@ fn encode<T: ArrayElement + Copy, const N: usize>(
         return Ok(Vec::new());
     }
     let a = a.contiguous()?;
-    let values = a
-        .try_as_slice::<T>()
-        .map_err(|e| mlx_rs::error::Exception::custom(e.to_string()))?;
+    let values = a.try_as_slice::<T>()?;
     Ok(values.iter().flat_map(|&v| le_bytes(v)).collect())
 }
 
@@ -158,94 +153,44 @@ fn from_view(view: &TensorView<'_>) -> Option<Array> {
     array_from_bytes(view.dtype(), view.shape(), view.data())
 }
 
-/// Where [`write_atomically`] is in its work, for [`fault::set_write_hook`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WriteStage {
-    /// The temporary file holds the first half of the bytes.
-    HalfWritten,
-    /// The temporary file holds every byte and is flushed to disk; the
-    /// target is untouched.
-    Synced,
-    /// The temporary file has been renamed over the target; the directory
-    /// is not flushed yet.
-    Renamed,
-}
-
-/// Fault injection for tests that kill a process while it writes a file.
+/// Fault injection for tests that kill a process while it writes a file
+/// (the `fault-injection` feature).
+#[cfg(feature = "fault-injection")]
 pub mod fault {
-    use super::*;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    pub use mithril_install::WriteStage;
 
     pub(super) static WRITE_HOOK: OnceLock<fn(&Path, WriteStage)> = OnceLock::new();
 
-    /// Makes every later [`write_atomically`] in this
-    /// process call `hook` with the target and the stage it reached (for
-    /// example to announce the stage and wait to be killed). Set once per
-    /// process; returns `false` when a hook was already set.
+    /// Makes every later [`write_atomically`](super::write_atomically) in
+    /// this process call `hook` with the target and the stage it reached
+    /// (for example to announce the stage and wait to be killed). Set once
+    /// per process; returns `false` when a hook was already set.
     pub fn set_write_hook(hook: fn(&Path, WriteStage)) -> bool {
         WRITE_HOOK.set(hook).is_ok()
     }
-}
-
-fn reached(path: &Path, stage: WriteStage) {
-    if let Some(hook) = fault::WRITE_HOOK.get() {
-        hook(path, stage);
-    }
-}
-
-/// The temporary file [`write_atomically`] writes `path` through:
-/// `.NAME.<pid>-<n>.tmp` beside it, unique to this process and this write.
-pub(crate) fn temporary_path(path: &Path) -> PathBuf {
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = WRITES.fetch_add(1, Ordering::Relaxed);
-    parent_dir(path).join(format!(".{name}.{}-{n}.tmp", std::process::id()))
-}
-
-fn parent_dir(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
 }
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same
 /// directory, flushed to disk, renamed over `path`, then the directory
 /// flushed so the rename itself survives a crash. Until the rename a reader
 /// (or a crash) sees the previous file, after it the new one, never a mix.
+/// The directory must exist; `Error::Io` names `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
+    #[cfg(feature = "fault-injection")]
+    let reached = |stage| {
+        if let Some(hook) = fault::WRITE_HOOK.get() {
+            hook(path, stage);
+        }
+    };
+    #[cfg(not(feature = "fault-injection"))]
+    let reached = |_| {};
+    mithril_install::write_atomically_observed(path, bytes, reached).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let temp = temporary_path(path);
-    let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        let (first, rest) = bytes.split_at(bytes.len() / 2);
-        file.write_all(first)?;
-        reached(path, WriteStage::HalfWritten);
-        file.write_all(rest)?;
-        file.sync_all()?;
-        reached(path, WriteStage::Synced);
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(io)?;
-    reached(path, WriteStage::Renamed);
-    sync_dir(parent_dir(path)).map_err(io)
-}
-
-/// Flushes a directory's entries (a rename in it) to disk. Where directories
-/// cannot be opened as files (Windows), there is nothing to do.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    match std::fs::File::open(dir) {
-        Ok(d) => d.sync_all(),
-        Err(_) if cfg!(windows) => Ok(()),
-        Err(e) => Err(e),
-    }
+    })
 }
 
 /// The bytes of the file at `path`; `Error::Io` naming it.

@@ -32,7 +32,7 @@ pub use model::{
     ArrayReader, CustomFn, Family, Model, Nestable, NestedFn, Params, Values, build_graph,
     build_instance, build_template, custom_op,
 };
-pub use run::{forward, init, run_graph, run_graph_training};
+pub use run::{BufferUpdates, forward, init, run_graph, run_graph_training};
 pub use sys::slice_update_dynamic;
 
 pub use mlx_rs;

@@ -9,6 +9,8 @@ use mithril_core::layers::CustomHandle;
 use mlx_rs::Array;
 use mlx_rs::error::Exception;
 
+use crate::error::{Error, raise};
+
 /// A model defined with `model!`: its graph and its typed parameters,
 /// inputs and outputs.
 pub trait Model: 'static {
@@ -219,7 +221,7 @@ pub trait Params: Clone + Sized {
         self.try_map(&mut |a| {
             let b = others
                 .next()
-                .ok_or_else(|| Exception::custom("parameter trees differ"))?;
+                .ok_or_else(|| raise(Error::Internal("two trees of one type differ in length")))?;
             f(a, &b)
         })
     }

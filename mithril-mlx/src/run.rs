@@ -1,14 +1,14 @@
 //! Running graphs: the interpreter that lowers each node, parameter
 //! initialisation, and the eager `forward`.
 
-use mithril_core::graph::{Graph, Op, ValueId};
-use mithril_core::layers::Init;
+use mithril_core::graph::{ConcreteShapeError, Graph, Op, ValueId};
+use mithril_core::layers::{Init, Layer};
 use mlx_rs::error::Exception;
 use mlx_rs::{Array, Dtype, ops, random};
 
 use crate::backend::MlxBackend;
 use crate::decode::CacheSlots;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, mlx_message, raise};
 use crate::lower::{LowerCtx, RunOptions, lower};
 use crate::model::{Family, Model, Params, Values};
 
@@ -128,7 +128,7 @@ fn run(
     let sizes: Vec<&[usize]> = sizes.iter().map(Vec::as_slice).collect();
     let bindings = graph
         .bind_inputs(&sizes)
-        .map_err(|e| Exception::custom(e.to_string()))?;
+        .map_err(|e| raise(ConcreteShapeError::Input(e).into()))?;
     // `static` inputs are data: no gradient flows into them.
     let inputs: Vec<Array> = graph
         .inputs
@@ -187,7 +187,7 @@ fn run(
                         None => concrete_shape(node, &current, &bindings)?,
                     };
                     ctx.weight_offset = offset;
-                    lower(layer, &current, w, &shape, ctx)?
+                    lower(layer, &current, w, &shape, ctx).map_err(|e| in_layer(node, e))?
                 }
                 Op::Model(sub) => {
                     let sub_inputs: Vec<Array> = current.iter().map(|a| (*a).clone()).collect();
@@ -214,9 +214,7 @@ fn run(
             }
             out = Some(y);
         }
-        values.push(
-            out.ok_or_else(|| Exception::custom(format!("layer `{}` applied 0 times", node.name)))?,
-        );
+        values.push(out.ok_or_else(|| raise(Error::Internal("a layer was applied 0 times")))?);
         parts.push(all);
     }
     Ok(graph
@@ -341,22 +339,36 @@ fn concrete_shape(
         .op
         .bind(bindings)
         .infer(&operands)
-        .map_err(|e| Exception::custom(format!("layer `{}`: {}", node.name, e.message)))?;
+        .map_err(|e| layer_error(node, e.message))?;
     shape
         .as_known()
         .map(|d| d.iter().map(|&n| n as i32).collect())
-        .ok_or_else(|| {
-            Exception::custom(format!(
-                "layer `{}`: output shape {shape} is not concrete",
-                node.name
-            ))
-        })
+        .ok_or_else(|| layer_error(node, format!("its output shape {shape} is not concrete")))
+}
+
+/// [`Error::Layer`] naming `node`, raised through MLX.
+fn layer_error(node: &mithril_core::graph::Node, reason: String) -> Exception {
+    raise(Error::Layer {
+        name: node.name.to_string(),
+        call: node.call.to_string(),
+        reason,
+    })
+}
+
+/// A lowering's failure as [`Error::Layer`] naming `node`: the lowering's
+/// own message, or MLX's. A typed error raised inside it is kept as is.
+fn in_layer(node: &mithril_core::graph::Node, e: Exception) -> Exception {
+    match Error::from(e) {
+        Error::Mlx(e) => layer_error(node, mlx_message(e.what()).to_string()),
+        typed => raise(typed),
+    }
 }
 
 /// Checks inputs against the declared shapes and parameters against the
 /// graph's weights; the error names the offending input or parameter.
 pub(crate) fn check_arrays(graph: &Graph, weights: &[Array], inputs: &[&Array]) -> Result<()> {
     check_params(graph, weights)?;
+    check_indices(graph, inputs)?;
     let sizes: Vec<Vec<usize>> = inputs
         .iter()
         .map(|a| a.shape().iter().map(|&d| d as usize).collect())
@@ -364,6 +376,90 @@ pub(crate) fn check_arrays(graph: &Graph, weights: &[Array], inputs: &[&Array]) 
     let sizes: Vec<&[usize]> = sizes.iter().map(Vec::as_slice).collect();
     graph.infer_concrete(&sizes)?;
     Ok(())
+}
+
+/// The shapes of the arrays last checked against a graph, so that a model
+/// or trainer called again with arrays of the same shapes (every step of a
+/// training loop) skips the check.
+#[derive(Debug, Default)]
+pub(crate) struct ShapeCheck(Vec<Vec<i32>>);
+
+impl ShapeCheck {
+    /// [`check_arrays`], unless these shapes passed it last time.
+    pub(crate) fn check(
+        &mut self,
+        graph: &Graph,
+        weights: &[Array],
+        inputs: &[&Array],
+    ) -> Result<()> {
+        let shapes: Vec<Vec<i32>> = weights
+            .iter()
+            .chain(inputs.iter().copied())
+            .map(|a| a.shape().to_vec())
+            .collect();
+        if shapes != self.0 {
+            check_arrays(graph, weights, inputs)?;
+            self.0 = shapes;
+        }
+        Ok(())
+    }
+}
+
+/// Checks that every input read as indices (by an `Embedding`, here or in a
+/// nested model it feeds) holds integers; the error names the input.
+fn check_indices(graph: &Graph, inputs: &[&Array]) -> Result<()> {
+    for (i, reader) in index_inputs(graph) {
+        let Some(a) = inputs.get(i) else { continue };
+        if !is_integer(a.dtype()) {
+            return Err(Error::Input {
+                name: graph.inputs[i].name.to_string(),
+                expected: format!(
+                    "integer indices for {reader} (int32 or uint32: convert with `.as_dtype(Dtype::Int32)`)"
+                ),
+                found: format!("dtype {:?}", a.dtype()),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The inputs of `graph` that a layer reads as indices, each with that
+/// layer (`` `embed: Embedding(10, 4)` ``).
+fn index_inputs(graph: &Graph) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    for node in &graph.nodes {
+        match &node.op {
+            Op::Layer(Layer::Embedding(_)) => {
+                if let Some(ValueId::Input(i)) = node.inputs.first() {
+                    found.push((*i, format!("`{}: {}`", node.name, node.call)));
+                }
+            }
+            Op::Layer(_) => {}
+            Op::Model(sub) => {
+                for (j, reader) in index_inputs(sub) {
+                    if let Some(ValueId::Input(i)) = node.inputs.get(j) {
+                        found.push((*i, format!("{reader} in `{}`", node.name)));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether `dtype` holds integers (what indices must be).
+pub(crate) fn is_integer(dtype: Dtype) -> bool {
+    matches!(
+        dtype,
+        Dtype::Int8
+            | Dtype::Int16
+            | Dtype::Int32
+            | Dtype::Int64
+            | Dtype::Uint8
+            | Dtype::Uint16
+            | Dtype::Uint32
+            | Dtype::Uint64
+    )
 }
 
 /// Checks parameters against the graph's weights; the error names the
@@ -409,9 +505,9 @@ pub(crate) fn init_graph<M: Family>(graph: &Graph, backend: &MlxBackend) -> Resu
         arrays.push(a.as_dtype(backend.param_dtype().mlx())?);
     }
     mlx_rs::transforms::eval(arrays.iter())?;
-    M::Params::from_weights(&mut arrays.into_iter(), &graph.weights).ok_or_else(|| {
-        Exception::custom(format!("model `{}`: parameter count mismatch", M::NAME)).into()
-    })
+    M::Params::from_weights(&mut arrays.into_iter(), &graph.weights).ok_or(Error::Internal(
+        "the parameters made do not match the model's parameter type",
+    ))
 }
 
 /// Runs `M` eagerly (no compilation): checks the inputs, lowers every node.
@@ -430,6 +526,7 @@ pub(crate) fn forward_graph<M: Family>(
     check_arrays(graph, &weights, &input_refs)?;
     let inputs: Vec<Array> = input_refs.into_iter().cloned().collect();
     let outputs = run_graph(graph, &weights, &inputs, &RunOptions::default())?;
-    Ok(M::Outputs::from_arrays(outputs)
-        .ok_or_else(|| Exception::custom("output count mismatch"))?)
+    M::Outputs::from_arrays(outputs).ok_or(Error::Internal(
+        "the model's outputs do not match its graph",
+    ))
 }

@@ -196,7 +196,7 @@ impl Suite {
 
 /// The parameter names of a one-layer model (`weight`, `bias`), in the graph's order.
 pub fn weight_names<M: Model>() -> Vec<String> {
-    mithril::graph_of::<M>()
+    mithril::runtime::graph_of::<M>()
         .weights
         .iter()
         .map(|w| {
@@ -211,7 +211,7 @@ pub fn weight_names<M: Model>() -> Vec<String> {
 /// The layer call as the model writes it (`Linear(4,bias=false)`), without
 /// the layer's name and without spaces.
 pub fn layer_call<M: Model>() -> String {
-    let call = &mithril::graph_of::<M>().nodes[0].call;
+    let call = &mithril::runtime::graph_of::<M>().nodes[0].call;
     let call: String = call.chars().filter(|c| !c.is_whitespace()).collect();
     call.strip_prefix("layer:").unwrap_or(&call).to_string()
 }
@@ -515,8 +515,8 @@ fn compare_with_fixture<M: Model>(
 /// Checks a model without a fixture (literal input shapes) against finite
 /// differences, with pseudo-random inputs, parameters and cotangent.
 pub fn check_fd_only<M: Model>(suite: &Suite, case: &str, fd: Fd) -> Result<Errors, String> {
-    let graph = mithril::graph_of::<M>();
-    let known = |s: &mithril::core::Shape| {
+    let graph = mithril::runtime::graph_of::<M>();
+    let known = |s: &mithril::runtime::Shape| {
         s.as_known()
             .unwrap_or_else(|| panic!("{case}: give the inputs literal shapes"))
     };

@@ -6,7 +6,8 @@ use mlx_rs::Array;
 use mlx_rs::error::Exception;
 use mlx_rs::fast::{self, ScaledDotProductAttentionMask};
 
-use super::{Call, Lower, LowerCtx, linear};
+use super::{Call, Lower, LowerCtx, linear, refuse};
+use crate::error::{Error, raise};
 
 /// mx.fast.scaled_dot_product_attention with scale `1 / sqrt(D)`; while
 /// decoding, causal attention reads and extends the KV cache instead.
@@ -41,9 +42,9 @@ impl Lower for MultiHeadAttention {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
         if call.ctx.cache.is_some() && !self.causal && call.inputs.len() == 1 {
             // One new token at a time would see only itself.
-            return Err(Exception::custom(
-                "`MultiHeadAttention` without `causal = true` attends to later positions too, \
-                 so it cannot decode one token at a time with a KV cache",
+            return Err(refuse(
+                "attends to later positions too, so it cannot decode one token at a time \
+                 with a KV cache: write `causal = true`",
             ));
         }
         multi_head(self, call.inputs, call.weights, call.ctx)
@@ -60,8 +61,8 @@ fn multi_head(
         [x] => (*x, *x, *x),
         [q, k, v] => (*q, *k, *v),
         _ => {
-            return Err(Exception::custom(format!(
-                "`MultiHeadAttention` got {} inputs",
+            return Err(refuse(format!(
+                "takes 1 input (self-attention) or 3 (query, key, value), got {}",
                 inputs.len()
             )));
         }
@@ -94,8 +95,11 @@ fn multi_head(
             };
             let (dq, dk) = (part(0, 0).shape()[0], part(1, 0).shape()[0]);
             let qkv = linear(x, &w, b.as_ref())?.split_at_indices(&[dq, dq + dk], -1)?;
-            let [q, k, v] = <[Array; 3]>::try_from(qkv)
-                .map_err(|_| Exception::custom("the projections did not split in three"))?;
+            let [q, k, v] = <[Array; 3]>::try_from(qkv).map_err(|_| {
+                raise(Error::Internal(
+                    "the fused projections did not split in three",
+                ))
+            })?;
             (split_heads(q)?, split_heads(k)?, split_heads(v)?)
         }
         _ => (
@@ -131,8 +135,8 @@ impl Lower for Rope {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
         if call.ctx.cache.is_some() {
             // Its positions would restart at 0 for every new token.
-            return Err(Exception::custom(
-                "`Rope` rotates by position from 0 and does not yet decode with a KV cache",
+            return Err(refuse(
+                "rotates by position from 0 and does not yet decode with a KV cache",
             ));
         }
         fast::rope(

@@ -2,10 +2,11 @@
 //! computes them.
 
 use mithril_core::layers::{Embedding, Linear};
+use mlx_rs::Array;
 use mlx_rs::error::Exception;
-use mlx_rs::{Array, Dtype};
 
-use super::{Call, Lower, linear};
+use super::{Call, Lower, linear, refuse};
+use crate::run::is_integer;
 
 /// mlx.nn.Linear: `x W^T + b`.
 impl Lower for Linear {
@@ -18,31 +19,15 @@ impl Lower for Linear {
     }
 }
 
-/// Whether `dtype` holds integers.
-fn is_integer(dtype: Dtype) -> bool {
-    matches!(
-        dtype,
-        Dtype::Int8
-            | Dtype::Int16
-            | Dtype::Int32
-            | Dtype::Int64
-            | Dtype::Uint8
-            | Dtype::Uint16
-            | Dtype::Uint32
-            | Dtype::Uint64
-    )
-}
-
 /// mlx.nn.Embedding: `weight[x]`. The indices carry no gradient (their
-/// cotangent is zero), and must be integers: anything else is an error.
+/// cotangent is zero), and must be integers: anything else is an error
+/// (an input of the model is checked before it runs, naming the input).
 impl Lower for Embedding {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
         let x = call.x();
         if !is_integer(x.dtype()) {
-            return Err(Exception::custom(format!(
-                "`Embedding({}, {})` needs integer indices (e.g. int32), but its input has dtype {:?}",
-                self.vocab,
-                self.dims,
+            return Err(refuse(format!(
+                "needs integer indices (int32 or uint32), but its input has dtype {:?}",
                 x.dtype()
             )));
         }

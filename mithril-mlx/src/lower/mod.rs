@@ -25,6 +25,7 @@ mod shape_ops;
 use mithril_core::layers::Layer;
 
 use crate::decode::CacheSlots;
+use crate::error::{Error, raise};
 use mlx_rs::error::Exception;
 use mlx_rs::{Array, Dtype, ops};
 
@@ -98,7 +99,9 @@ impl LowerCtx {
     /// (`LayerRule::draws_random_numbers`).
     pub fn next_key(&mut self) -> Result<Array, Exception> {
         let key = self.key.as_ref().ok_or_else(|| {
-            Exception::custom("a stochastic layer ran in training mode without a random key")
+            raise(Error::Internal(
+                "a stochastic layer ran in training mode without a random key",
+            ))
         })?;
         let (next, sub) = mlx_rs::random::split(key, 2)?;
         self.key = Some(next);
@@ -160,6 +163,13 @@ macro_rules! dispatch {
 mithril_core::for_each_layer!(dispatch);
 
 pub(crate) use math::robust_log;
+
+/// A lowering's refusal to run on what it was given: `reason` says what is
+/// wrong (and what to write instead); the interpreter reports it as
+/// [`Error::Layer`](crate::Error::Layer), naming the layer.
+fn refuse(reason: impl Into<String>) -> Exception {
+    Exception::custom(reason)
+}
 
 /// A scalar of `like`'s dtype, as a Python float is in MLX arithmetic.
 fn scalar(value: f64, like: &Array) -> Result<Array, Exception> {

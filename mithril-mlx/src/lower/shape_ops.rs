@@ -6,7 +6,7 @@ use mlx_rs::error::Exception;
 use mlx_rs::ops::indexing::{ArrayIndex, ArrayIndexOp, IntoStrideBy, TryIndexOp};
 use mlx_rs::{Array, Dtype};
 
-use super::{Call, Lower};
+use super::{Call, Lower, refuse};
 
 /// `mx.transpose(x, axes)`.
 impl Lower for Permute {
@@ -53,8 +53,8 @@ impl Lower for Slice {
         } as usize;
         let size = x.shape()[axis] as usize;
         let (start, end) = layer.range(size).ok_or_else(|| {
-            Exception::custom(format!(
-                "`Slice` cannot take {}..{:?} of an axis of size {size}",
+            refuse(format!(
+                "cannot take {}..{:?} of an axis of size {size}",
                 layer.start, layer.end
             ))
         })?;

@@ -15,7 +15,8 @@ use mlx_rs::error::Exception;
 use mlx_rs::optimizers::Optimizer;
 use mlx_rs::{Array, Dtype, ops};
 
-use super::{ObjectiveRun, Trainer};
+use super::Trainer;
+use super::objective::ObjectiveRun;
 use crate::error::{Error, Result};
 
 use crate::run::{all_finite, first_non_finite};
@@ -48,9 +49,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         after: &[Array],
         args: &[Array],
     ) -> Result<()> {
-        let flags = flags
-            .try_as_slice::<bool>()
-            .map_err(|e| Exception::custom(e.to_string()))?;
+        let flags = flags.try_as_slice::<bool>()?;
         if flags.iter().all(|&ok| ok) {
             return Ok(());
         }
@@ -87,7 +86,9 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         loss_finite: bool,
     ) -> Result<Vec<String>> {
         let [inputs @ .., targets, key] = args else {
-            return Err(Exception::custom("missing targets or key").into());
+            return Err(Error::Internal(
+                "a step's arguments lack the targets or the key",
+            ));
         };
         let shared = Arc::clone(&self.graph);
         let graph: &mithril_core::graph::Graph = &shared;

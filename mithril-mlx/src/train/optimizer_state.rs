@@ -8,6 +8,8 @@ use mlx_rs::Array;
 use mlx_rs::error::Exception;
 use mlx_rs::optimizers::{Optimizer, OptimizerState};
 
+use crate::error::{Error, Result};
+
 /// The optimizer's state entries in mlx-rs's stable key order
 /// (`fc1.weight.0`, `fc1.weight.1` for Adam's moments). The arrays are
 /// shared, not copied.
@@ -21,18 +23,18 @@ pub(super) fn entries<O: Optimizer>(optimizer: &mut O) -> Result<Vec<(Rc<str>, A
 }
 
 /// The optimizer's state built from `entries` (what [`entries`] gave, or a
-/// checkpoint's), without touching the optimizer.
+/// checkpoint's), without touching the optimizer; the error says why they
+/// do not fit it.
 pub(super) fn from_entries<O: Optimizer>(
     entries: Vec<(Rc<str>, Array)>,
-) -> Result<O::State, Exception> {
-    O::State::unflatten(entries).map_err(|e| Exception::custom(e.to_string()))
+) -> Result<O::State, String> {
+    O::State::unflatten(entries).map_err(|e| e.to_string())
 }
 
-/// Replaces the optimizer's state with `entries`.
-pub(super) fn set<O: Optimizer>(
-    optimizer: &mut O,
-    entries: Vec<(Rc<str>, Array)>,
-) -> Result<(), Exception> {
-    *optimizer.state_mut() = from_entries::<O>(entries)?;
+/// Replaces the optimizer's state with `entries`, which came from this
+/// optimizer ([`entries`]) or are empty.
+pub(super) fn set<O: Optimizer>(optimizer: &mut O, entries: Vec<(Rc<str>, Array)>) -> Result<()> {
+    *optimizer.state_mut() = from_entries::<O>(entries)
+        .map_err(|_| Error::Internal("an optimizer's own state did not fit it"))?;
     Ok(())
 }

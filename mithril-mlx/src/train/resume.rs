@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
 
-use mlx_rs::error::Exception;
 use mlx_rs::optimizers::Optimizer;
 use mlx_rs::{Array, ops};
 use safetensors::tensor::Dtype as StDtype;
@@ -25,7 +24,7 @@ fn optimizer_name<O>() -> &'static str {
 }
 
 fn lost() -> Error {
-    Exception::custom("trainer state lost after an earlier error").into()
+    Error::Internal("the trainer's state was lost to an earlier panic")
 }
 
 /// A state entry's dtype and shape, as a checkpoint records them.
@@ -194,7 +193,7 @@ impl<M: Family, O: Optimizer + Clone + 'static> Trainer<M, O> {
         let optimizer_state = optimizer_state::from_entries::<O>(state_entries).map_err(|e| {
             mismatch(vec![format!(
                 "the optimizer's state does not fit it: {}",
-                e.what()
+                e
             )])
         })?;
         let key = checkpoint.array(key)?;

@@ -36,7 +36,7 @@ fn every_size_has_its_published_parameter_count() {
 
 #[test]
 fn gpt2_small_has_gpt2s_parameter_paths() {
-    let graph = mithril::graph_of::<Gpt2Small>();
+    let graph = mithril::runtime::graph_of::<Gpt2Small>();
     assert!(graph.weights.iter().all(|w| !w.path.starts_with("lm_head")));
     assert_eq!(graph.weights[0].path, "wte.weight");
     assert!(

@@ -1,5 +1,6 @@
-//! The MLX install that `cargo mithril setup` makes on Linux x86_64, as
-//! cargo-mithril writes it and as mithril-mlx's build script checks it.
+//! The manifest of the MLX install that `cargo mithril setup` makes on Linux
+//! x86_64, as cargo-mithril writes it and as mithril-mlx's build script
+//! checks it.
 //!
 //! The install's manifest is written last, so its presence means the install
 //! is complete. It records the versions and every file builds use, with its
@@ -225,7 +226,7 @@ mod tests {
 
     #[test]
     fn an_install_is_checked_for_versions_and_sizes() {
-        let dir = std::env::temp_dir().join(format!("mithril-build-test-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("mithril-install-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         assert_eq!(check(&dir), Err(Problem::Missing));

@@ -1,0 +1,17 @@
+//! Training: losses, the objective and its penalties, metrics, and the
+//! [`Trainer`], whose step (forward, loss, backward, optimizer update) runs
+//! as one compiled MLX closure with the parameters and the optimizer's state
+//! as explicit state.
+
+mod divergence;
+mod loss;
+mod metrics;
+mod objective;
+mod optimizer_state;
+mod resume;
+mod trainer;
+
+pub use loss::{Loss, Reduction, Scores, loss_value};
+pub use metrics::accuracy;
+pub use objective::{Objective, Penalty, PenaltyKind};
+pub use trainer::{StepOutput, Trainer};
