@@ -28,7 +28,7 @@ fi
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 
 step() { echo "=== $*" | tee -a "$out/log.txt"; "$@" 2>&1 | tee -a "$out/log.txt"; }
-for t in backend gradients layers_numeric training train_mode; do
+for t in backend gradients numeric training train_mode; do
   step "$bin/$t" --test-threads=1
 done
 step "$bin/compare"

@@ -1,55 +1,21 @@
-//! Numeric checks of the math layers: binary arithmetic (`Divide`, `Power`,
-//! `Maximum`, `Minimum`), functions of one value (`Negate`, `Exp`, `Log`,
-//! `Sqrt`, `Abs`, `Square`, `Sin`, `Cos`, `Clip`, `StopGradient`), Mithril's
-//! robust operators (`RobustLog`, `RobustSqrt`, `StableReciprocal`,
-//! `RobustPower`), `Where` with `Greater`, `Less` and `Equal`, the
-//! reductions `Min`, `Prod`, `LogSumExp`, `Var`, `Std` and `ArgMax`, and
-//! asymmetric padding and unbatched inputs of convolutions and pools.
-//!
-//! 1. Against Python MLX: each case of `tests/fixtures/layers/cases_math.json`
-//!    (made with MLX 0.32.2 by `scripts/fixtures/make_math_fixtures.py`,
-//!    which writes the robust operators as Mithril's MLX backend does) runs
-//!    through `evaluate_with_gradients`, compiled and eager, with the
-//!    fixture's inputs, parameters and cotangent; outputs and gradients must
-//!    match the fixture and the two modes each other.
-//! 2. Against finite differences of L = sum(output * cotangent), one element
-//!    of every float input and parameter at a time, on the fixture data (see
-//!    the `Fd` constants for the steps and tolerances).
-//! 3. Against Mithril's own test cases (its `primitives_directed_test.json`)
-//!    for the robust operators at the points they exist for (0, values
-//!    below the cutoff, a base at the cutoff), in float64.
-//! 4. Comparisons and `ArgMax` (boolean and index outputs have no cotangent):
-//!    values worked out by hand, and no gradient through them.
-//!
-//! `cargo test --test layers_numeric_math -- --nocapture` prints the tables.
+//! Functions of one value (`mithril-core/src/layers/math.rs`): `Negate`,
+//! `Exp`, `Log`, `Sqrt`, `Abs`, `Square`, `Sin`, `Cos`, `Clip`,
+//! `StopGradient`, and Mithril's robust operators (`RobustLog`,
+//! `RobustSqrt`, `StableReciprocal`, `RobustPower`), which
+//! `scripts/fixtures/make_math_fixtures.py` writes as Mithril's MLX backend
+//! does. The robust operators are also checked against Mithril's own test
+//! cases (its `primitives_directed_test.json`) at the points they exist for
+//! (0, values below the cutoff, a base at the cutoff), in float64.
 
-mod common;
-
-use common::numeric::{
-    Case, Dtypes, F32_AFFINE, F64, F64_EXP_FIVE_POINT, FIXTURE_TOL, MODES_TOL, Suite, Tol, backend,
-    cases, check_fixture, check_fixture_only, check_index, layer_model, run_table, values,
+use crate::harness::{
+    Case, F64, F64_EXP_FIVE_POINT, Tol, backend, cases, check_fixture, check_fixture_only,
+    layer_model, run_tables, values,
 };
-use mithril::mlx_rs::{Array, Dtype};
+use crate::suites::MATH;
+use mithril::mlx_rs::Array;
 use mithril::{Device, Model, Params, Values};
 
-const INDEX: &str = "cases_math.json";
-
-const SUITE: Suite = Suite {
-    fixture_tol: FIXTURE_TOL,
-    modes_tol: MODES_TOL,
-    dtypes: Dtypes::Kept,
-    known_bugs: &[],
-    columns: (28, 64),
-};
-
-// ---------------------------------------------------------------------------
-// The models: one layer named `layer`, output `y` (`common::numeric::layer_model!`),
-// with the fixtures' shapes; batch and spatial sizes symbolic where they can be.
-
-layer_model!(DivideCase, a: [B, 4], b: [1, 4], Divide);
-layer_model!(PowerCase, a: [B, 4], b: [B, 4], Power);
-layer_model!(MaximumCase, a: [2, B, 4], b: [B, 4], Maximum);
-layer_model!(MinimumCase, a: [B, 4], b: [B, 1], Minimum);
+// The fixture cases: the layer calls of cases_math.json, the fixtures' shapes.
 layer_model!(NegateCase, x: [B, 4], Negate);
 layer_model!(ExpCase, x: [B, 4], Exp);
 layer_model!(LogCase, x: [B, 4], Log);
@@ -68,55 +34,9 @@ layer_model!(StableReciprocalCase, x: [B, 4], StableReciprocal);
 layer_model!(StableReciprocalThresholdCase, x: [B, 4], StableReciprocal(threshold = 0.5));
 layer_model!(RobustPowerCase, a: [B, 4], b: [1, 4], RobustPower);
 layer_model!(RobustPowerThresholdCase, a: [B, 4], b: [B, 4], RobustPower(threshold = 0.5));
-layer_model!(MinCase, x: [B, 3, 4], Min(axes = 1));
-layer_model!(ProdCase, x: [B, 4], Prod(axes = -1, keepdims = true));
-layer_model!(LogSumExpCase, x: [B, 3, 4], LogSumExp(axes = [0, 2]));
-layer_model!(VarCase, x: [B, 3], Var(axes = 0, ddof = 1));
-layer_model!(StdCase, x: [B, 5], Std(axes = 1, keepdims = true));
-layer_model!(VarAllCase, x: [B, 4], Var);
-layer_model!(Conv1dPadCase, x: [B, L, 3], Conv1d(4, 3, padding = (2, 1)));
-layer_model!(Conv2dPadCase, x: [B, H, W, 2],
-    Conv2d(3, (3, 2), stride = (2, 1), padding = ((1, 0), (0, 2))));
-layer_model!(MaxPool2dPadCase, x: [B, H, W, 2],
-    MaxPool2d(kernel = 2, stride = 1, padding = ((1, 0), (0, 1))));
-layer_model!(AvgPool2dPadCase, x: [B, 5, 4, 3], AvgPool2d(kernel = (2, 3), padding = ((0, 1), 1)));
-layer_model!(MaxPool1dPadCase, x: [B, 7, 3], MaxPool1d(2, padding = (0, 1)));
-layer_model!(AvgPool1dPadCase, x: [B, 8, 2], AvgPool1d(kernel = 3, stride = 2, padding = (1, 0)));
-layer_model!(MaxPool2dUnbatchedCase, x: [H, W, 3], MaxPool2d(2));
-layer_model!(AvgPool1dUnbatchedCase, x: [L, 2], AvgPool1d(kernel = 3, stride = 1, padding = 1));
 
-// `Where` with the comparison that makes its condition, and numbers as operands.
-mithril::model! {
-    WhereGreaterCase {
-        input c: [B, 4], a: [B, 4], b: [4];
-        Greater(c, 0) => mask;
-        layer: Where(mask, a, b) => y;
-        output y;
-    }
-
-    WhereLessNumberCase {
-        input c: [B, 5], a: [B, 5];
-        Less(c, 0.5) => mask;
-        layer: Where(mask, a, 0) => y;
-        output y;
-    }
-
-    WhereEqualCase {
-        input k: [B, 4], a: [B, 4], b: [B, 4];
-        Equal(k, 2) => mask;
-        layer: Where(mask, a, b) => y;
-        output y;
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The table
-
-const FIXTURE_CASES: &[Case] = cases! { check_fixture:
-    "divide" => DivideCase: F64,
-    "power" => PowerCase: F64,
-    "maximum" => MaximumCase: F64,
-    "minimum" => MinimumCase: F64,
+/// Fixture cases of `cases_math.json`.
+pub const MATH_FIXTURES: &[Case] = cases! { check_fixture:
     "negate" => NegateCase: F64,
     "exp" => ExpCase: F64_EXP_FIVE_POINT,
     "log" => LogCase: F64,
@@ -134,87 +54,21 @@ const FIXTURE_CASES: &[Case] = cases! { check_fixture:
     "stable_reciprocal_threshold" => StableReciprocalThresholdCase: F64,
     "robust_power" => RobustPowerCase: F64,
     "robust_power_threshold" => RobustPowerThresholdCase: F64,
-    "min" => MinCase: F64,
-    "prod" => ProdCase: F64,
-    "logsumexp" => LogSumExpCase: F64_EXP_FIVE_POINT,
-    "var_ddof1" => VarCase: F64,
-    "std_keepdims" => StdCase: F64,
-    "var_all" => VarAllCase: F64,
-    "conv1d_pad_2_1" => Conv1dPadCase: F32_AFFINE,
-    "conv2d_pad_asymmetric" => Conv2dPadCase: F32_AFFINE,
-    "maxpool2d_pad_asymmetric" => MaxPool2dPadCase: F64,
-    "avgpool2d_pad_asymmetric" => AvgPool2dPadCase: F64,
-    "maxpool1d_pad_0_1" => MaxPool1dPadCase: F64,
-    "avgpool1d_pad_1_0" => AvgPool1dPadCase: F64,
-    "maxpool2d_unbatched" => MaxPool2dUnbatchedCase: F64,
-    "avgpool1d_unbatched" => AvgPool1dUnbatchedCase: F64,
 };
 
+/// Fixture cases of `cases_math.json` without finite differences:
 /// `StopGradient`'s gradient is zero by definition, not the derivative of
 /// its output (the identity): compared with the fixture (MLX's zero) only.
-const NO_FD_CASES: &[Case] = cases! { check_fixture_only:
+pub const MATH_FIXTURES_ONLY: &[Case] = cases! { check_fixture_only:
     "stop_gradient" => StopGradientCase: F64,
 };
 
-/// The cases of models of several layers, named in the index by what they
-/// compute (without spaces, as the index check compares them).
-const COMPOUND_CASES: &[Case] = &[
-    Case {
-        name: "where_greater",
-        call: || "Where(Greater(c,0),a,b)".to_string(),
-        fd: F64,
-        check: check_fixture::<WhereGreaterCase>,
-    },
-    Case {
-        name: "where_less_number",
-        call: || "Where(Less(c,0.5),a,0)".to_string(),
-        fd: F64,
-        check: check_fixture::<WhereLessNumberCase>,
-    },
-    Case {
-        name: "where_equal",
-        call: || "Where(Equal(k,2),a,b)".to_string(),
-        fd: F64,
-        check: check_fixture::<WhereEqualCase>,
-    },
-];
-
-fn all_cases() -> Vec<&'static Case> {
-    FIXTURE_CASES
-        .iter()
-        .chain(NO_FD_CASES)
-        .chain(COMPOUND_CASES)
-        .collect()
-}
-
-// ---------------------------------------------------------------------------
-// Tests
-
-/// The fixture cases are exactly those of `cases_math.json`, with the same
-/// layer calls.
 #[test]
-fn fixture_cases_are_those_of_the_index() {
-    let cases: Vec<Case> = all_cases()
-        .into_iter()
-        .map(|c| Case {
-            name: c.name,
-            call: c.call,
-            fd: c.fd,
-            check: c.check,
-        })
-        .collect();
-    check_index(INDEX, 39, &cases);
-}
-
-#[test]
-fn math_layers_match_python_mlx_and_finite_differences() {
-    run_table(
-        &SUITE,
-        "Fixture cases: max |diff| (share of tolerance); vs MLX and compiled/eager in f32",
-        FIXTURE_CASES,
-    );
-    run_table(&SUITE, "StopGradient (fixture only)", NO_FD_CASES);
-    run_table(&SUITE, "Where and the comparisons", COMPOUND_CASES);
+fn fixtures_match_python_mlx_and_finite_differences() {
+    run_tables(&[
+        ("Math layers, fixture cases", &MATH, MATH_FIXTURES),
+        ("StopGradient (fixture only)", &MATH, MATH_FIXTURES_ONLY),
+    ]);
 }
 
 // ---------------------------------------------------------------------------
@@ -446,66 +300,4 @@ fn robust_operators_match_mithrils_test_cases() {
         .filter_map(|(name, r)| r.err().map(|e| format!("{name}: {e}")))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-// ---------------------------------------------------------------------------
-// Outputs without a gradient: comparisons and `ArgMax`
-
-mithril::model! {
-    Comparisons {
-        input a: [2, 3], b: [3];
-        Greater(a, b) => gt;
-        Less(a, 0.5) => lt;
-        Equal(a, b) => eq;
-        a -> ArgMax(axis = 1) => rows;
-        a -> ArgMax(keepdims = true) => flat;
-        a -> Multiply(2) => twice;
-        output gt, lt, eq, rows, flat, twice;
-    }
-}
-
-/// Comparisons give boolean masks and `ArgMax` uint32 indices, with the
-/// values worked out by hand; no gradient flows back through either, while
-/// other outputs of the same model still get theirs.
-#[test]
-fn comparisons_and_argmax() {
-    let a = Array::from_slice(&[0.0f32, 2.0, 1.0, 3.0, -1.0, 0.5], &[2, 3]);
-    let b = Array::from_slice(&[0.0f32, 1.0, 2.0], &[3]);
-    let bools = |x: &Array| -> Vec<bool> {
-        assert_eq!(x.dtype(), Dtype::Bool);
-        x.as_slice::<bool>().to_vec()
-    };
-    for graph_mode in [true, false] {
-        let backend = backend(Device::Cpu, graph_mode).unwrap();
-        let params = ComparisonsParams {};
-        let inputs = ComparisonsInputs {
-            a: a.clone(),
-            b: b.clone(),
-        };
-        let mut model = mithril::compile::<Comparisons>(&backend);
-        let out = model.evaluate(&params, &inputs).unwrap();
-        assert_eq!(bools(&out.gt), [false, true, false, true, false, false]);
-        assert_eq!(bools(&out.lt), [true, false, false, false, true, false]);
-        assert_eq!(bools(&out.eq), [true, false, false, false, false, false]);
-        assert_eq!(out.rows.dtype(), Dtype::Uint32);
-        assert_eq!(out.rows.as_slice::<u32>(), [1, 0]);
-        assert_eq!(out.flat.shape(), &[1, 1]);
-        assert_eq!(out.flat.as_slice::<u32>(), [3]);
-
-        // A cotangent on the indices gives zero gradients; one on `twice`, 2.
-        let indices = Array::ones::<u32>(&[2]).unwrap();
-        let (_, g) = model
-            .evaluate_with_gradients(&params, &inputs, &[("rows", indices)])
-            .unwrap();
-        assert!(values(&g.inputs.a).unwrap().iter().all(|&v| v == 0.0));
-        let (_, g) = model
-            .evaluate_with_gradients(
-                &params,
-                &inputs,
-                &[("twice", Array::ones::<f32>(&[2, 3]).unwrap())],
-            )
-            .unwrap();
-        assert!(values(&g.inputs.a).unwrap().iter().all(|&v| v == 2.0));
-        assert!(values(&g.inputs.b).unwrap().iter().all(|&v| v == 0.0));
-    }
 }

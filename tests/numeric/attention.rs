@@ -1,32 +1,15 @@
-//! Numeric checks of the sequence layers: `ScaledDotProductAttention`,
-//! `MultiHeadAttention`, `Rope`, `Lstm` and `Gru`.
+//! Attention (`mithril-core/src/layers/attention.rs`):
+//! `ScaledDotProductAttention`, `MultiHeadAttention` and `Rope`.
 //!
-//! 1. Against Python MLX: each case of `tests/fixtures/layers/cases_sequence.json`
-//!    (made with MLX 0.32.2 by `scripts/fixtures/make_sequence_fixtures.py`
-//!    from the mlx.nn modules with their weights swapped in) runs as a
-//!    one-layer model through `evaluate_with_gradients` with the fixture's
-//!    parameters, inputs and cotangent, compiled and eager. Output, input
-//!    gradients and parameter gradients must match the fixture within
-//!    [`FIXTURE_TOL`], and the two modes each other within [`MODES_TOL`].
-//! 2. Against finite differences (five-point stencil) of
-//!    L = sum(output * cotangent), one
-//!    element of every input and parameter at a time, on the fixture data and
-//!    on variants the fixtures lack (symbolic feature sizes, longer sequences,
-//!    three-input causal attention with T != S). All in float64, which MLX's
-//!    CPU kernels support for these ops; see [`F64_EXP_FIVE_POINT`] and [`F64_TRIG`] for
-//!    the steps and tolerances and why they are not tighter.
-//!
-//! The harness (comparison, evaluation in both modes, finite differences) is
-//! that of `tests/layers_numeric.rs`, in `tests/common/numeric.rs`.
-//! `cargo test --test layers_numeric_b -- --nocapture` prints the table of the
-//! largest errors (and the share of the tolerance they use).
+//! Sequence lengths (and batch and head counts) of the fixture cases are
+//! symbolic, feature sizes literal; the variants add a single causal query,
+//! three-input causal attention with T != S, one head and odd positions.
 
-mod common;
-
-use common::numeric::{
-    Case, Dtypes, F64_EXP_FIVE_POINT, FIXTURE_TOL, Fd, MODES_TOL, Stencil, Suite, Tol, cases,
-    check_fd_only, check_fixture, check_index, layer_model, run_table,
+use crate::harness::{
+    Case, F64_EXP_FIVE_POINT, Fd, Stencil, Tol, cases, check_fd_only, check_fixture, layer_model,
+    run_tables, weight_shapes,
 };
+use crate::suites::SEQUENCE;
 use mithril::MlxBackend;
 use mithril::mlx_rs::{Array, Dtype};
 
@@ -45,21 +28,7 @@ const F64_TRIG: Fd = Fd {
     stencil: Stencil::FivePoint,
 };
 
-/// The harness's settings for this file (fixture comparisons on the GPU:
-/// `common::numeric::GPU_TOL`).
-const SUITE: Suite = Suite {
-    fixture_tol: FIXTURE_TOL,
-    modes_tol: MODES_TOL,
-    dtypes: Dtypes::Kept,
-    known_bugs: &[],
-    columns: (26, 68),
-};
-
-// ---------------------------------------------------------------------------
-// The models: one layer named `layer`, output `y` (`common::numeric::layer_model!`).
-
-// The fixture cases: the layer calls of cases_sequence.json; sequence lengths
-// (and batch and head counts) symbolic, feature sizes literal.
+// The fixture cases: the layer calls of cases_sequence.json.
 layer_model!(SdpaCase, q: [B, H, T, 4], k: [B, H, S, 4], v: [B, H, S, 3],
     ScaledDotProductAttention);
 layer_model!(SdpaCausalCase, q: [B, H, T, 4], k: [B, H, T, 4], v: [B, H, T, 4],
@@ -73,10 +42,6 @@ layer_model!(MhaSelf4HeadsCase, x: [B, T, 6], MultiHeadAttention(8, 4));
 layer_model!(RopeCase, x: [B, T, 8], Rope(8));
 layer_model!(RopePartialTraditionalCase, x: [B, H, T, 8], Rope(4, traditional = true, base = 100));
 layer_model!(RopeScaleCase, x: [B, T, 6], Rope(6, scale = 0.5));
-layer_model!(LstmCase, x: [B, T, 3], Lstm(5));
-layer_model!(LstmNobiasCase, x: [B, T, 2], Lstm(4, bias = false));
-layer_model!(GruCase, x: [B, T, 3], Gru(5));
-layer_model!(GruNobiasCase, x: [B, T, 2], Gru(4, bias = false));
 
 // Variants without fixtures, checked against finite differences only.
 layer_model!(SdpaSingleStepCase, q: [2, 1, 1, 3], k: [2, 1, 4, 3], v: [2, 1, 4, 5],
@@ -85,15 +50,9 @@ layer_model!(MhaCrossCausalBiasCase, q: [2, 2, 4], k: [2, 3, 6], v: [2, 3, 6],
     MultiHeadAttention(4, 2, causal = true, bias = true));
 layer_model!(MhaOneHeadCase, x: [1, 3, 4], MultiHeadAttention(6, 1));
 layer_model!(RopeOddPositionsCase, x: [1, 7, 4], Rope(4, base = 10));
-layer_model!(LstmLongCase, x: [2, 7, 2], Lstm(3));
-layer_model!(LstmOneStepCase, x: [3, 1, 2], Lstm(2));
-layer_model!(GruLongCase, x: [2, 7, 2], Gru(3));
-layer_model!(GruOneStepCase, x: [3, 1, 2], Gru(2));
 
-// ---------------------------------------------------------------------------
-// The tables
-
-const FIXTURE_CASES: &[Case] = cases! { check_fixture:
+/// Fixture cases of `cases_sequence.json`.
+pub const SEQUENCE_FIXTURES: &[Case] = cases! { check_fixture:
     "sdpa" => SdpaCase: F64_EXP_FIVE_POINT,
     "sdpa_causal" => SdpaCausalCase: F64_EXP_FIVE_POINT,
     "sdpa_causal_rect" => SdpaCausalRectCase: F64_EXP_FIVE_POINT,
@@ -103,48 +62,28 @@ const FIXTURE_CASES: &[Case] = cases! { check_fixture:
     "rope" => RopeCase: F64_TRIG,
     "rope_partial_traditional" => RopePartialTraditionalCase: F64_TRIG,
     "rope_scale" => RopeScaleCase: F64_TRIG,
-    "lstm" => LstmCase: F64_EXP_FIVE_POINT,
-    "lstm_nobias" => LstmNobiasCase: F64_EXP_FIVE_POINT,
-    "gru" => GruCase: F64_EXP_FIVE_POINT,
-    "gru_nobias" => GruNobiasCase: F64_EXP_FIVE_POINT,
 };
 
-const FD_ONLY_CASES: &[Case] = cases! { check_fd_only:
+/// Variants under the suite of `cases_sequence.json`.
+const SEQUENCE_VARIANTS: &[Case] = cases! { check_fd_only:
     "sdpa_one_query_causal" => SdpaSingleStepCase: F64_EXP_FIVE_POINT,
     "mha_cross_causal_bias" => MhaCrossCausalBiasCase: F64_EXP_FIVE_POINT,
     "mha_one_head" => MhaOneHeadCase: F64_EXP_FIVE_POINT,
     "rope_seven_positions" => RopeOddPositionsCase: F64_TRIG,
-    "lstm_seven_steps" => LstmLongCase: F64_EXP_FIVE_POINT,
-    "lstm_one_step" => LstmOneStepCase: F64_EXP_FIVE_POINT,
-    "gru_seven_steps" => GruLongCase: F64_EXP_FIVE_POINT,
-    "gru_one_step" => GruOneStepCase: F64_EXP_FIVE_POINT,
 };
 
-// ---------------------------------------------------------------------------
-// Tests
-
-/// The fixture cases are exactly those of `cases_sequence.json`, with the same layer calls.
 #[test]
-fn fixture_cases_are_those_of_the_index() {
-    check_index("cases_sequence.json", 13, FIXTURE_CASES);
+fn fixtures_match_python_mlx_and_finite_differences() {
+    run_tables(&[("Attention, fixture cases", &SEQUENCE, SEQUENCE_FIXTURES)]);
 }
 
 #[test]
-fn sequence_layers_match_python_mlx_and_finite_differences() {
-    run_table(
-        &SUITE,
-        "Fixture cases: max |diff| (share of tolerance); vs MLX and compiled/eager in f32",
-        FIXTURE_CASES,
-    );
-}
-
-#[test]
-fn sequence_layer_variants_match_finite_differences() {
-    run_table(
-        &SUITE,
-        "Variants without fixtures: VJP vs finite differences",
-        FD_ONLY_CASES,
-    );
+fn variants_match_finite_differences() {
+    run_tables(&[(
+        "Attention, variants without fixtures: VJP vs finite differences",
+        &SEQUENCE,
+        SEQUENCE_VARIANTS,
+    )]);
 }
 
 /// Symbolic sequence lengths flow through every rule; parameter names and
@@ -157,17 +96,9 @@ fn shapes_and_parameter_names() {
         RopePartialTraditionalCase::OUTPUT_SHAPES,
         &[("y", "[B, H, T, 8]")]
     );
-    assert_eq!(LstmCase::OUTPUT_SHAPES, &[("y", "[B, T, 5]")]);
-    assert_eq!(GruCase::OUTPUT_SHAPES, &[("y", "[B, T, 5]")]);
-    let paths = |g: &mithril::runtime::Graph| -> Vec<(String, Vec<usize>)> {
-        g.weights
-            .iter()
-            .map(|w| (w.path.clone(), w.shape.clone()))
-            .collect()
-    };
     let p = |s: &str, shape: &[usize]| (s.to_string(), shape.to_vec());
     assert_eq!(
-        paths(mithril::runtime::graph_of::<MhaSelfCausalBiasCase>()),
+        weight_shapes::<MhaSelfCausalBiasCase>(),
         [
             p("layer.query_proj.weight", &[8, 8]),
             p("layer.query_proj.bias", &[8]),
@@ -180,29 +111,12 @@ fn shapes_and_parameter_names() {
         ]
     );
     assert_eq!(
-        paths(mithril::runtime::graph_of::<MhaCase>()),
+        weight_shapes::<MhaCase>(),
         [
             p("layer.query_proj.weight", &[8, 6]),
             p("layer.key_proj.weight", &[8, 4]),
             p("layer.value_proj.weight", &[8, 5]),
             p("layer.out_proj.weight", &[8, 8]),
-        ]
-    );
-    assert_eq!(
-        paths(mithril::runtime::graph_of::<LstmCase>()),
-        [
-            p("layer.Wx", &[20, 3]),
-            p("layer.Wh", &[20, 5]),
-            p("layer.bias", &[20])
-        ]
-    );
-    assert_eq!(
-        paths(mithril::runtime::graph_of::<GruCase>()),
-        [
-            p("layer.Wx", &[15, 3]),
-            p("layer.Wh", &[15, 5]),
-            p("layer.b", &[15]),
-            p("layer.bhn", &[5])
         ]
     );
     assert!(mithril::runtime::graph_of::<RopeCase>().weights.is_empty());
@@ -220,13 +134,10 @@ fn shapes_and_parameter_names() {
             &l.out_proj_bias,
         ]
     };
-    let _: fn(&LstmCaseParams) -> [&Array; 3] = |p| [&p.layer.wx, &p.layer.wh, &p.layer.bias];
-    let _: fn(&GruCaseParams) -> [&Array; 4] =
-        |p| [&p.layer.wx, &p.layer.wh, &p.layer.b, &p.layer.bhn];
 }
 
 /// mlx.nn's initialisation: Linear's ±1/sqrt(fan_in) for the attention
-/// projections, ±1/sqrt(hidden) for every LSTM and GRU parameter.
+/// projections.
 #[test]
 fn initialisation_bounds_are_mlx_nn_s() {
     let backend = MlxBackend::builder().seed(3).build().unwrap();
@@ -243,11 +154,6 @@ fn initialisation_bounds_are_mlx_nn_s() {
             m <= 1.0 / fan_in.sqrt() && m > 0.5 / fan_in.sqrt(),
             "{m} for fan-in {fan_in}"
         );
-    }
-    let lstm = LstmCase::init(&backend).unwrap();
-    for w in [&lstm.layer.wx, &lstm.layer.wh, &lstm.layer.bias] {
-        let m = max_abs(w);
-        assert!(m <= 1.0 / 5f32.sqrt() && m > 0.2, "{m}");
     }
 }
 

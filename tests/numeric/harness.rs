@@ -1,17 +1,13 @@
-//! The harness of the numeric layer checks (`tests/layers_numeric.rs`,
-//! `tests/layers_numeric_a.rs`, `tests/layers_numeric_b.rs`): one-layer
-//! models run through `evaluate_with_gradients`, compiled and eager, compared
-//! with the Python MLX fixtures of `tests/fixtures/layers/`, with each other,
-//! and with finite differences of L = sum(output * cotangent); the tables of
-//! the largest errors. Each test file keeps its models, case lists and
-//! tolerances, and passes them in: a [`Suite`], an [`Fd`] per case.
+//! The harness of the numeric layer checks: one-layer models run through
+//! `evaluate_with_gradients`, compiled and eager, compared with the Python
+//! MLX fixtures of `tests/fixtures/layers/`, with each other, and with
+//! finite differences of L = sum(output * cotangent); the tables of the
+//! largest errors. Each area module keeps its models and case tables and
+//! passes in a [`Suite`] (`super::suites`) and an [`Fd`] per case.
 //!
 //! Fixture comparisons run on [`test_device`] (the GPU with
 //! `MITHRIL_TEST_DEVICE=gpu`, within [`GPU_TOL`]); finite differences always
 //! run on the CPU.
-
-// Each test binary uses part of the harness.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,8 +17,13 @@ use mithril::{Device, MlxBackend, Model, Params, Values};
 
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/layers");
 
-/// What a test file sets for the shared checks and its tables.
+/// What the harness sets for the cases of one fixture index (its fixture
+/// cases, and the variants checked with the same settings).
 pub struct Suite {
+    /// The index of `tests/fixtures/layers/` its fixture cases come from.
+    pub index: &'static str,
+    /// How many cases that index has.
+    pub cases: usize,
     /// Mithril vs the Python MLX fixture, on the CPU.
     pub fixture_tol: Tol,
     /// Compiled vs eager, on the CPU.
@@ -205,6 +206,15 @@ pub fn weight_names<M: Model>() -> Vec<String> {
                 .unwrap_or_else(|| panic!("{}: parameter `{}` outside `layer`", M::NAME, w.path))
                 .to_string()
         })
+        .collect()
+}
+
+/// A model's parameter paths (`layer.weight`) and shapes, in the graph's order.
+pub fn weight_shapes<M: Model>() -> Vec<(String, Vec<usize>)> {
+    mithril::runtime::graph_of::<M>()
+        .weights
+        .iter()
+        .map(|w| (w.path.clone(), w.shape.clone()))
         .collect()
 }
 
@@ -777,9 +787,9 @@ pub struct Case {
 /// The rows of a table: `cases! { check_fixture: "name" => Model: FD, ... }`.
 macro_rules! cases {
     ($check:ident: $($name:literal => $model:ident: $fd:ident),* $(,)?) => {
-        &[$($crate::common::numeric::Case {
+        &[$($crate::harness::Case {
             name: $name,
-            call: $crate::common::numeric::layer_call::<$model>,
+            call: $crate::harness::layer_call::<$model>,
             fd: $fd,
             check: $check::<$model>,
         }),*]
@@ -787,12 +797,36 @@ macro_rules! cases {
 }
 pub(crate) use cases;
 
-/// Runs every case (all of them, whatever fails), prints the table and fails
-/// with every failure.
-pub fn run_table(suite: &Suite, title: &str, cases: &[Case]) {
+/// A table to print and check: its title, the suite it runs under, its rows.
+pub type Table<'a> = (&'a str, &'a Suite, &'a [Case]);
+
+/// Runs every case of every table (all of them, whatever fails), prints the
+/// tables and fails with every failure.
+pub fn run_tables(tables: &[Table]) {
+    let failures: Vec<String> = tables
+        .iter()
+        .flat_map(|&(title, suite, cases)| run_table(suite, title, cases))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Runs every case of one table, prints it and returns its failures.
+fn run_table(suite: &Suite, title: &str, cases: &[Case]) -> Vec<String> {
     let (name_width, call_width) = suite.columns;
     let cell = |w: Option<Worst>| w.map_or("-".to_string(), |w| w.to_string());
-    println!("\n{title}");
+    let types = match suite.dtypes {
+        Dtypes::Kept => "f32",
+        Dtypes::Followed => "the fixture's types",
+    };
+    println!(
+        "\n{title} (the suite of {}): max |diff| (share of tolerance); vs MLX and compiled/eager in {types}",
+        suite.index
+    );
     println!(
         "{:name_width$} {:call_width$} {:>15} {:>15} {:>15}",
         "case", "layer", "vs MLX", "compiled/eager", "VJP vs FD"
@@ -828,17 +862,15 @@ pub fn run_table(suite: &Suite, title: &str, cases: &[Case]) {
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} case(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    failures
 }
 
-/// Asserts that the fixture cases are exactly the `count` cases of the index
-/// `tests/fixtures/layers/<index>`, with the same layer calls.
-pub fn check_index(index: &str, count: usize, cases: &[Case]) {
+/// Asserts that `cases` (gathered from every area) are exactly the cases of
+/// the suite's index `tests/fixtures/layers/<index>`, as many as it says,
+/// with the same layer calls.
+pub fn check_index<'a>(suite: &Suite, cases: impl IntoIterator<Item = &'a Case>) {
+    let (index, count) = (suite.index, suite.cases);
+    let cases: Vec<&Case> = cases.into_iter().collect();
     let text = std::fs::read_to_string(format!("{FIXTURES}/{index}")).unwrap();
     // Enough of a JSON reader for the index's `"case": "..."` and `"layer": "..."`.
     let strings = |key: &str| -> Vec<String> {

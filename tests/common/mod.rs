@@ -1,3 +1,0 @@
-//! Code shared by integration tests: declare it with `mod common;`.
-
-pub mod numeric;
