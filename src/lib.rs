@@ -57,8 +57,6 @@ pub use mithril_mlx::{
     runtime_info,
 };
 
-pub mod data;
-
 /// Checkpoints of whole training runs (parameters, optimizer state, random
 /// key, place in the data), for exact resumption.
 pub use mithril_mlx::checkpoint;
