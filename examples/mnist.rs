@@ -23,8 +23,8 @@ use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer};
 
-use common::flags::{DeviceFlags, Training, at_least_one};
-use common::mnist::{DataFlag, accuracy, batch};
+use common::flags::{Defaults, DeviceFlags};
+use common::mnist::{EpochsFlags, accuracy, batch};
 
 mithril::model! {
     /// The guide's image model: 28x28 grey digits in (NHWC), ten logits out,
@@ -44,34 +44,30 @@ const IMAGE: &[i32] = &[28, 28, 1];
 /// --quick: training digits, test digits, and the accuracy to reach.
 const QUICK: (usize, usize, f64) = (2_000, 1_000, 0.85);
 
+/// --batch-size, --lr and --epochs when not given.
+const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [3, 2]);
+
 /// Train the guide's CNN on MNIST.
 #[derive(Parser)]
 #[command(name = "mnist")]
 struct Args {
-    /// Passes over the training digits [default: 3, or 2 with --quick]
-    #[arg(long, value_parser = at_least_one)]
-    epochs: Option<usize>,
     /// Where to write mnist-params.safetensors
     #[arg(long, default_value = "out")]
     out: PathBuf,
     #[command(flatten)]
-    train: Training,
-    #[command(flatten)]
-    data: DataFlag,
+    run: EpochsFlags,
     #[command(flatten)]
     device: DeviceFlags,
 }
 
 fn main() -> Result<(), common::Error> {
-    let args: Args = common::flags::parse("64", "1e-3");
-    let Training { batch_size, lr, seed, quick } = args.train;
-    let epochs = args.epochs.unwrap_or(if quick { 2 } else { 3 });
+    let args: Args = common::flags::parse(&DEFAULTS);
+    let run = args.run.load(&DEFAULTS)?;
+    let epochs = run.length;
 
     // The data: labelled 28x28 digits, for training and for testing.
-    let mnist = args.data.load()?;
-    println!("{mnist}");
-    let (train, test) = (&mnist.train, &mnist.test);
-    let (n_train, n_test) = match quick {
+    let (train, test) = (&run.train, &run.test);
+    let (n_train, n_test) = match run.quick {
         true => (QUICK.0.min(train.len()), QUICK.1.min(test.len())),
         false => (train.len(), test.len()),
     };
@@ -79,7 +75,7 @@ fn main() -> Result<(), common::Error> {
     // The model: its parameters drawn from the seed, on the CPU or GPU.
     let backend = MlxBackend::builder()
         .device(args.device.device())
-        .seed(seed)
+        .seed(run.seed)
         .build()?;
     let mut params = ConvNet::init(&backend)?;
     println!("{}", ConvNet::summary());
@@ -87,16 +83,19 @@ fn main() -> Result<(), common::Error> {
     // Training: one compiled MLX step per batch (forward, cross-entropy on
     // the logits, backward, Adam's update).
     let objective = Objective::new("logits", Loss::cross_entropy());
-    let mut trainer = Trainer::<ConvNet, _>::new(&backend, &objective, Adam::new(lr))?;
+    let mut trainer = Trainer::<ConvNet, _>::new(&backend, &objective, Adam::new(run.lr))?;
     // The compiled forward pass alone, to test with.
     let mut model = mithril::compile::<ConvNet>(&backend);
-    println!("training on {n_train} digits for {epochs} epochs, batch {batch_size}, Adam lr {lr}");
+    println!(
+        "training on {n_train} digits for {epochs} epochs, batch {}, Adam lr {}",
+        run.batch_size, run.lr
+    );
     let mut test_accuracy = 0.0;
     for epoch in 1..=epochs {
         let started = Instant::now();
-        let order = common::order::shuffled(seed, n_train, epoch);
+        let order = common::order::shuffled(run.seed, n_train, epoch);
         let (mut loss_sum, mut steps) = (0.0, 0);
-        for indices in order.chunks(batch_size) {
+        for indices in order.chunks(run.batch_size) {
             let (inputs, labels) = batch::<ConvNet>(train, indices, IMAGE)?;
             let step = trainer.step(&mut params, &inputs, &labels)?;
             loss_sum += step.loss.item_exact::<f32>();
@@ -121,7 +120,7 @@ fn main() -> Result<(), common::Error> {
     println!("parameters saved to {}", path.display());
 
     common::report::quick_check(
-        quick,
+        run.quick,
         test_accuracy >= QUICK.2,
         &format!(
             "test accuracy {:.2}% after {epochs} epochs on {n_train} digits >= {:.0}%",

@@ -8,11 +8,11 @@
 #[path = "common/mnist_dir.rs"]
 mod mnist_dir;
 
-use mithril_datasets::Mnist;
-use mnist_dir::mnist_dir;
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer, accuracy};
+use mithril_datasets::Mnist;
+use mnist_dir::mnist_dir;
 
 mithril::model! {
     /// A basic residual block: two 3x3 convolutions with batch norms, the

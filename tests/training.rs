@@ -5,12 +5,12 @@
 #[path = "common/mnist_dir.rs"]
 mod mnist_dir;
 
-use mithril_datasets::Mnist;
-use mnist_dir::mnist_dir;
 use mithril::mlx_rs::builder::Builder;
 use mithril::optimizers::{Adam, Sgd, SgdBuilder};
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Reduction, Scores, Trainer, accuracy, loss_value};
+use mithril_datasets::Mnist;
+use mnist_dir::mnist_dir;
 
 mithril::model! {
     /// The guide's classifier (logits only; softmax lives in the loss).

@@ -70,7 +70,10 @@ fn reads_the_standard_files_gzipped_or_not() {
     std::fs::write(d.join("t10k-images-idx3-ubyte"), idx_images(2, 2, 3, 12)).unwrap();
     std::fs::write(d.join("t10k-labels-idx1-ubyte"), idx_labels(&[7, 2])).unwrap();
     // A subset next to the standard files is passed over.
-    write_gz(&d.join("train-10k-images-idx3-ubyte.gz"), &idx_images(1, 2, 3, 6));
+    write_gz(
+        &d.join("train-10k-images-idx3-ubyte.gz"),
+        &idx_images(1, 2, 3, 6),
+    );
 
     let mnist = MnistDir::load(&d).unwrap();
     assert_eq!(mnist.training_set, TrainingSet::Full);
@@ -80,15 +83,27 @@ fn reads_the_standard_files_gzipped_or_not() {
     assert_eq!(train.labels, vec![4, 0, 9]);
     assert_eq!(train.batch_labels(&[2, 0]), vec![9, 4]);
     assert_eq!(train.batch_pixels(&[0])[5], 5.0 / 255.0);
-    assert_eq!((test.len(), test.image(1)), (2, &[6u8, 7, 8, 9, 10, 11][..]));
-    assert!(mnist.to_string().contains("standard MNIST files"), "{mnist}");
+    assert_eq!(
+        (test.len(), test.image(1)),
+        (2, &[6u8, 7, 8, 9, 10, 11][..])
+    );
+    assert!(
+        mnist.to_string().contains("standard MNIST files"),
+        "{mnist}"
+    );
 
     // Without the standard training files, the subset; without either, an
     // error naming the directory and what it looked for.
     std::fs::remove_file(d.join("train-images-idx3-ubyte.gz")).unwrap();
     let err = MnistDir::load(&d).unwrap_err();
     assert!(
-        matches!(err, MnistError::NotFound { what: "training labels", .. }),
+        matches!(
+            err,
+            MnistError::NotFound {
+                what: "training labels",
+                ..
+            }
+        ),
         "{err}"
     );
     std::fs::remove_file(d.join("train-10k-images-idx3-ubyte.gz")).unwrap();
@@ -97,7 +112,10 @@ fn reads_the_standard_files_gzipped_or_not() {
         matches!(err, MnistError::NotFound { ref expected, .. } if expected.len() == 4),
         "{err}"
     );
-    assert!(err.to_string().contains("train-images-idx3-ubyte.gz or"), "{err}");
+    assert!(
+        err.to_string().contains("train-images-idx3-ubyte.gz or"),
+        "{err}"
+    );
     std::fs::remove_dir_all(d).ok();
 }
 
@@ -120,7 +138,10 @@ fn a_truncated_or_lying_header_is_an_error_not_a_panic() {
     // A header claiming 4 billion images with 18 bytes behind it.
     std::fs::write(&imgs, idx_images(u32::MAX, 28, 28, 18)).unwrap();
     let err = Mnist::load(&imgs, &lbls).unwrap_err();
-    assert!(matches!(err, MnistError::Truncated { offset: 34, .. }), "{err}");
+    assert!(
+        matches!(err, MnistError::Truncated { offset: 34, .. }),
+        "{err}"
+    );
     std::fs::write(&imgs, whole).unwrap();
     assert_eq!(Mnist::load(&imgs, &lbls).unwrap().len(), 2);
     std::fs::remove_dir_all(d).ok();
@@ -195,7 +216,10 @@ fn reports_bad_magic_truncation_and_count_mismatch() {
     write_gz(&lbls, &idx_labels(&[1, 2]));
     write_gz(&imgs, &idx_images(2, 2, 2, 8));
     let ok = Mnist::load(&imgs, &lbls).unwrap();
-    assert_eq!(ok.batch_pixels(&[1]), vec![4.0 / 255.0, 5.0 / 255.0, 6.0 / 255.0, 7.0 / 255.0]);
+    assert_eq!(
+        ok.batch_pixels(&[1]),
+        vec![4.0 / 255.0, 5.0 / 255.0, 6.0 / 255.0, 7.0 / 255.0]
+    );
     std::fs::remove_dir_all(d).ok();
 }
 

@@ -1,7 +1,7 @@
 //! The flags the examples share, flattened into each one's own (`#[command(flatten)]`),
 //! and their value parsers.
 
-use clap::{ArgMatches, Command, CommandFactory, Parser};
+use clap::{ArgMatches, Command, CommandFactory, FromArgMatches, Parser};
 use mithril::Device;
 
 /// Counts and sizes: 1 or more.
@@ -22,7 +22,7 @@ pub fn learning_rate(s: &str) -> Result<f32, String> {
 }
 
 /// The flags of every training example. `--batch-size` and `--lr` take the
-/// example's own defaults (see [`parse`]).
+/// example's own [`Defaults`].
 #[derive(clap::Args, Clone, Debug)]
 pub struct Training {
     /// Examples per training step
@@ -62,19 +62,79 @@ impl DeviceFlags {
     }
 }
 
-/// The command of flags `A`, whose [`Training`] flags default to
-/// `batch_size` and `lr`: each example trains best with its own.
-pub fn command<A: CommandFactory>(batch_size: &'static str, lr: &'static str) -> Command {
-    A::command()
-        .mut_arg("batch_size", |a| a.required(false).default_value(batch_size))
-        .mut_arg("lr", |a| a.required(false).default_value(lr))
+/// An example's defaults for the shared flags: each trains best with its own.
+pub struct Defaults {
+    /// `--batch-size`.
+    pub batch_size: &'static str,
+    /// `--lr`.
+    pub lr: &'static str,
+    /// `--epochs` or `--steps` (whichever the example counts): without and
+    /// with `--quick`.
+    pub length: [usize; 2],
 }
 
-/// The flags `A` of the command line and how each was given, with
-/// [`Training`]'s defaults `batch_size` and `lr`; exits with clap's message
-/// on a bad flag (and after `--help`).
-pub fn parse_matches<A: Parser>(batch_size: &'static str, lr: &'static str) -> (A, ArgMatches) {
-    let mut command = command::<A>(batch_size, lr);
+impl Defaults {
+    /// `--batch-size`, `--lr`, and `--epochs` or `--steps` (without and
+    /// with `--quick`).
+    pub const fn new(batch_size: &'static str, lr: &'static str, length: [usize; 2]) -> Defaults {
+        Defaults {
+            batch_size,
+            lr,
+            length,
+        }
+    }
+
+    /// The epochs or steps to run: `given`, or the default.
+    pub fn length(&self, given: Option<usize>, quick: bool) -> usize {
+        given.unwrap_or(self.length[usize::from(quick)])
+    }
+}
+
+/// The command of flags `A`, with the example's [`Defaults`] for
+/// [`Training`]'s flags and in the help of `--epochs` or `--steps`.
+pub fn command<A: CommandFactory>(defaults: &Defaults) -> Command {
+    with_defaults(A::command(), defaults)
+}
+
+/// The flags `F` of example `name`, described by `about`, for an example
+/// with no flags of its own (see [`parse`]).
+pub fn parse_flags<F: clap::Args + FromArgMatches>(
+    name: &'static str,
+    about: &'static str,
+    defaults: &Defaults,
+) -> F {
+    let mut command = with_defaults(F::augment_args(Command::new(name)).about(about), defaults);
+    let matches = command.clone().get_matches();
+    F::from_arg_matches(&matches)
+        .map_err(|e| e.format(&mut command))
+        .unwrap_or_else(|e| e.exit())
+}
+
+/// `command` with [`Defaults`] (see [`command`]).
+fn with_defaults(command: Command, defaults: &Defaults) -> Command {
+    let mut command = command
+        .mut_arg("batch_size", |a| {
+            a.required(false).default_value(defaults.batch_size)
+        })
+        .mut_arg("lr", |a| a.required(false).default_value(defaults.lr));
+    let [normal, quick] = defaults.length;
+    for id in ["epochs", "steps"] {
+        if command.get_arguments().any(|a| a.get_id() == id) {
+            command = command.mut_arg(id, |a| {
+                let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+                a.help(format!(
+                    "{help} [default: {normal}, or {quick} with --quick]"
+                ))
+            });
+        }
+    }
+    command
+}
+
+/// The flags `A` of the command line and how each was given (see
+/// [`command`]); exits with clap's message on a bad flag (and after `--help`).
+pub fn parse_matches<A: Parser>(defaults: &Defaults) -> (A, ArgMatches) {
+    let mut command = command::<A>(defaults);
     let matches = command.clone().get_matches();
     let args = A::from_arg_matches(&matches)
         .map_err(|e| e.format(&mut command))
@@ -83,6 +143,6 @@ pub fn parse_matches<A: Parser>(batch_size: &'static str, lr: &'static str) -> (
 }
 
 /// [`parse_matches`] without the matches.
-pub fn parse<A: Parser>(batch_size: &'static str, lr: &'static str) -> A {
-    parse_matches(batch_size, lr).0
+pub fn parse<A: Parser>(defaults: &Defaults) -> A {
+    parse_matches(defaults).0
 }

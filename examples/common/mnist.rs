@@ -8,6 +8,7 @@ use mithril::{CompiledModel, Model, Values};
 use mithril_datasets::{Mnist, MnistDir};
 
 use super::Error;
+use super::flags::{Defaults, Training, at_least_one};
 use super::order;
 
 /// Digits per evaluation batch: on a 2-core CPU, batches of 64-250 evaluate
@@ -41,16 +42,109 @@ impl DataFlag {
         self.data.clone().unwrap_or_else(repo_dir)
     }
 
-    /// The training and test digits of [`Self::dir`]; its `Display` says
+    /// The training and test digits of [`Self::dir`], after a line saying
     /// which files were found.
     pub fn load(&self) -> Result<MnistDir, Error> {
+        let mnist = self.read()?;
+        println!("{mnist}");
+        Ok(mnist)
+    }
+
+    /// [`Self::load`] without the line (its `Display` is that line).
+    pub fn read(&self) -> Result<MnistDir, Error> {
         let dir = self.dir();
         let mnist = MnistDir::load(&dir)?;
-        if (mnist.train.rows, mnist.train.cols, mnist.test.rows, mnist.test.cols) != (28, 28, 28, 28)
+        if (
+            mnist.train.rows,
+            mnist.train.cols,
+            mnist.test.rows,
+            mnist.test.cols,
+        ) != (28, 28, 28, 28)
         {
             return Err(format!("{}: MNIST images must be 28x28", dir.display()).into());
         }
         Ok(mnist)
+    }
+}
+
+/// The flags of the examples that train on MNIST for some epochs:
+/// `--epochs`, [`Training`]'s and `--data`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct EpochsFlags {
+    /// Passes over the training digits
+    #[arg(long, value_parser = at_least_one)]
+    pub epochs: Option<usize>,
+    #[command(flatten)]
+    pub train: Training,
+    #[command(flatten)]
+    pub data: DataFlag,
+}
+
+/// The flags of the examples that train on MNIST for some steps:
+/// `--steps`, [`Training`]'s and `--data`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct StepsFlags {
+    /// Training steps
+    #[arg(long, value_parser = at_least_one)]
+    pub steps: Option<usize>,
+    #[command(flatten)]
+    pub train: Training,
+    #[command(flatten)]
+    pub data: DataFlag,
+}
+
+/// What an MNIST example runs: its epochs or steps, its training flags,
+/// and the digits.
+pub struct MnistRun {
+    /// Epochs or steps, whichever the example counts.
+    pub length: usize,
+    /// Examples per training step.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub lr: f32,
+    /// Seed of the initial parameters and of the data's order.
+    pub seed: u64,
+    /// Whether this is CI's short run.
+    pub quick: bool,
+    /// The training digits.
+    pub train: Mnist,
+    /// The official test digits.
+    pub test: Mnist,
+}
+
+impl MnistRun {
+    /// The run of `length` (or the default) with flags `t` on the digits of
+    /// `data` (see [`DataFlag::load`]).
+    fn load(
+        length: Option<usize>,
+        t: Training,
+        data: &DataFlag,
+        defaults: &Defaults,
+    ) -> Result<MnistRun, Error> {
+        let MnistDir { train, test, .. } = data.load()?;
+        Ok(MnistRun {
+            length: defaults.length(length, t.quick),
+            batch_size: t.batch_size,
+            lr: t.lr,
+            seed: t.seed,
+            quick: t.quick,
+            train,
+            test,
+        })
+    }
+}
+
+impl EpochsFlags {
+    /// The run these flags ask for: its length is in epochs.
+    pub fn load(self, defaults: &Defaults) -> Result<MnistRun, Error> {
+        MnistRun::load(self.epochs, self.train, &self.data, defaults)
+    }
+}
+
+impl StepsFlags {
+    /// The run these flags ask for: its length is in steps.
+    pub fn load(self, defaults: &Defaults) -> Result<MnistRun, Error> {
+        MnistRun::load(self.steps, self.train, &self.data, defaults)
     }
 }
 

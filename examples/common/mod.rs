@@ -10,12 +10,32 @@ pub mod order;
 pub mod report;
 pub mod train;
 
+use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
 
-/// The examples' error type: any error, shown with `Display`.
-pub type Error = Box<dyn std::error::Error>;
+/// The examples' error type: any error. `main` returning it prints its
+/// message (`Display`), not the value's structure.
+pub struct Error(Box<dyn std::error::Error>);
+
+impl<E: Into<Box<dyn std::error::Error>>> From<E> for Error {
+    fn from(error: E) -> Error {
+        Error(error.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
 
 /// Writes `bytes` to `path` atomically: into a temporary file in the same
 /// directory, flushed to disk, then renamed over `path`. A reader never sees

@@ -9,7 +9,7 @@ use clap::{ArgMatches, Parser};
 use mithril::DType;
 use serde::{Deserialize, Serialize};
 
-use crate::common::flags::{DeviceFlags, Training, at_least_one};
+use crate::common::flags::{Defaults, DeviceFlags, Training, at_least_one};
 use crate::common::mnist::DataFlag;
 use crate::failure::Failure;
 
@@ -18,7 +18,7 @@ use crate::failure::Failure;
 #[derive(Parser, Debug)]
 #[command(name = "train_mnist", version)]
 pub struct Args {
-    /// Passes over the training digits [default: 5, or 2 with --quick]
+    /// Passes over the training digits
     #[arg(long, value_parser = at_least_one)]
     pub epochs: Option<usize>,
     #[command(flatten)]
@@ -44,9 +44,8 @@ pub struct Args {
     pub resume: Option<PathBuf>,
 }
 
-/// `--batch-size` and `--lr` when not given: the batch of all ranks together.
-pub const DEFAULT_BATCH_SIZE: &str = "64";
-pub const DEFAULT_LR: &str = "1e-3";
+/// `--batch-size` (of all ranks together), `--lr` and `--epochs` when not given.
+pub const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [5, 2]);
 
 /// The flags that decide a run's result: recorded in its checkpoints, and
 /// what a resumed run goes on with.
@@ -79,7 +78,7 @@ impl RunFlags {
             // Two quick epochs: one epoch on 2,000 digits lands at 84-90%
             // depending on the seed, too close to the threshold to be a
             // stable check.
-            epochs: args.epochs.unwrap_or(if t.quick { 2 } else { 5 }),
+            epochs: DEFAULTS.length(args.epochs, t.quick),
             batch_size: t.batch_size,
             lr: t.lr,
             seed: t.seed,

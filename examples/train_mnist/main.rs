@@ -70,8 +70,7 @@ use std::process::ExitCode;
 pub use convnet::{ConvNet, ConvNetParams};
 
 fn main() -> ExitCode {
-    let (args, matches) =
-        common::flags::parse_matches::<flags::Args>(flags::DEFAULT_BATCH_SIZE, flags::DEFAULT_LR);
+    let (args, matches) = common::flags::parse_matches::<flags::Args>(&flags::DEFAULTS);
     match run::run(&args, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

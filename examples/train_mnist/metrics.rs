@@ -78,7 +78,11 @@ impl Metrics {
             title,
             epochs,
             batch_losses: &self.batch_losses,
-            epoch_losses: &self.history.iter().map(|s| s.train_loss).collect::<Vec<_>>(),
+            epoch_losses: &self
+                .history
+                .iter()
+                .map(|s| s.train_loss)
+                .collect::<Vec<_>>(),
             test_accuracies: &self
                 .history
                 .iter()

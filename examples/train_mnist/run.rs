@@ -47,7 +47,7 @@ pub fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
 
     let data = flags.data();
     let mnist = data
-        .load()
+        .read()
         .context(|| format!("reading the MNIST digits in {}", data.dir().display()))?;
     let (train, test) = (&mnist.train, &mnist.test);
     let (n_train, n_test) = if flags.quick {
@@ -245,7 +245,14 @@ pub fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
     // the parameters on their own, for comparison and for inference.
     if flags.checkpoint_every.is_some() {
         let end = (epochs + 1, 0);
-        checkpoint::save(&checkpoint_path, &mut trainer, &params, &flags, &metrics, end)?;
+        checkpoint::save(
+            &checkpoint_path,
+            &mut trainer,
+            &params,
+            &flags,
+            &metrics,
+            end,
+        )?;
     }
     // Every rank ends with the same parameters: checked, bit for bit.
     let checksum = verify_identical(&group, &params).context(|| "comparing the ranks".into())?;

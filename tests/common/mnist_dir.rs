@@ -5,5 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// `data/mnist` of this repository.
 pub fn mnist_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("mnist")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join("mnist")
 }
