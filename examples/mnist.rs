@@ -51,21 +51,21 @@ const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [3, 2]);
 #[derive(Parser)]
 #[command(name = "mnist")]
 struct Args {
-    /// Where to write mnist-params.safetensors
-    #[arg(long, default_value = "out")]
-    out: PathBuf,
     #[command(flatten)]
     run: EpochsFlags,
     #[command(flatten)]
     device: DeviceFlags,
+    /// Where to write mnist-params.safetensors
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
 }
 
 fn main() -> Result<(), common::Error> {
+    // The flags, and the data: labelled 28x28 digits for training and for
+    // testing (the repository's copy, or the standard files of --data DIR).
     let args: Args = common::flags::parse(&DEFAULTS);
     let run = args.run.load(&DEFAULTS)?;
     let epochs = run.length;
-
-    // The data: labelled 28x28 digits, for training and for testing.
     let (train, test) = (&run.train, &run.test);
     let (n_train, n_test) = match run.quick {
         true => (QUICK.0.min(train.len()), QUICK.1.min(test.len())),

@@ -131,10 +131,10 @@ fn with_defaults(command: Command, defaults: &Defaults) -> Command {
     command
 }
 
-/// The flags `A` of the command line and how each was given (see
-/// [`command`]); exits with clap's message on a bad flag (and after `--help`).
-pub fn parse_matches<A: Parser>(defaults: &Defaults) -> (A, ArgMatches) {
-    let mut command = command::<A>(defaults);
+/// The flags `A` of the command line, read by `command` (see
+/// [`command`]), and how each was given; exits with clap's message on a bad
+/// flag (and after `--help`).
+pub fn parse_matches<A: Parser>(mut command: Command) -> (A, ArgMatches) {
     let matches = command.clone().get_matches();
     let args = A::from_arg_matches(&matches)
         .map_err(|e| e.format(&mut command))
@@ -142,7 +142,8 @@ pub fn parse_matches<A: Parser>(defaults: &Defaults) -> (A, ArgMatches) {
     (args, matches)
 }
 
-/// [`parse_matches`] without the matches.
+/// The flags `A` of the command line, with the example's [`Defaults`] (see
+/// [`command`]); exits with clap's message on a bad flag (and after `--help`).
 pub fn parse<A: Parser>(defaults: &Defaults) -> A {
-    parse_matches(defaults).0
+    parse_matches(command::<A>(defaults)).0
 }

@@ -70,7 +70,11 @@ use std::process::ExitCode;
 pub use convnet::{ConvNet, ConvNetParams};
 
 fn main() -> ExitCode {
-    let (args, matches) = common::flags::parse_matches::<flags::Args>(&flags::DEFAULTS);
+    let command = common::flags::command::<flags::Args>(&flags::DEFAULTS)
+        .mut_arg("batch_size", |a| {
+            a.help("Digits per training step (of all ranks together, when launched on several)")
+        });
+    let (args, matches) = common::flags::parse_matches::<flags::Args>(command);
     match run::run(&args, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
