@@ -3,6 +3,8 @@
 #
 #   ./dev.sh example [ARGS...]   set up, then train the main example (MNIST CNN);
 #                                with --gpu, on MLX's CUDA build (NVIDIA GPUs)
+#   ./dev.sh train [ARGS...]     the same for the MNIST training application
+#                                (checkpoints, --resume, metrics, chart)
 #   ./dev.sh test                set up, then run everything CI checks
 #   ./dev.sh setup               only the set-up
 #
@@ -90,18 +92,25 @@ EOF
   rm -rf "$dir"
 }
 
+# Runs example $1 in release with the remaining arguments; with --gpu among
+# them, on MLX's CUDA build.
+run_example() {
+  local name="$1"
+  shift
+  setup
+  if [[ " $* " == *" --gpu "* && "$(platform)" == Linux-x86_64 ]]; then
+    cargo mithril setup --cuda
+    exec cargo mithril run --gpu --release --locked --example "$name" -- "$@"
+  fi
+  exec cargo run --release --locked --example "$name" -- "$@"
+}
+
 cmd="${1:-}"
 shift || true
 case "$cmd" in
   setup) setup ;;
-  example)
-    setup
-    if [[ " $* " == *" --gpu "* && "$(platform)" == Linux-x86_64 ]]; then
-      cargo mithril setup --cuda
-      exec cargo mithril run --gpu --release --locked --example mnist -- "$@"
-    fi
-    exec cargo run --release --locked --example mnist -- "$@"
-    ;;
+  example) run_example mnist "$@" ;;
+  train) run_example train_mnist "$@" ;;
   test)
     setup
     # Every target but the benchmarks, which `cargo test` would run in full
@@ -113,8 +122,9 @@ case "$cmd" in
     cargo test --workspace --locked --all-features --doc
     # The examples' short modes assert their results, so they cannot rot.
     cargo run --locked --example mnist -- --quick --out target/ci-out
-    # The main example killed with SIGKILL and resumed with --resume: the
-    # same final parameters and losses as an uninterrupted run.
+    cargo run --locked --example train_mnist -- --quick --out target/ci-out
+    # The training application killed with SIGKILL and resumed with
+    # --resume: the same final parameters and losses as an uninterrupted run.
     scripts/kill_resume_mnist.sh 2
     cargo run --locked --example classifier -- --quick
     cargo run --locked --example convnet -- --quick
@@ -126,9 +136,9 @@ case "$cmd" in
     cargo run --locked --example char_lm -- --quick
     cargo run --locked --example generate -- --quick
     cargo run --locked --example families -- --quick
-    # Data-parallel: two ranks of the main example on loopback (ring backend).
+    # Data-parallel: two ranks of the training application on loopback (ring backend).
     [[ "$(platform)" == Linux-x86_64 ]] && cargo mithril launch -n 2 -- \
-      cargo run --locked --example mnist -- --quick --out target/ci-out-dp
+      cargo run --locked --example train_mnist -- --quick --out target/ci-out-dp
     # A crate whose model uses blocks of another crate and module (zoo/).
     cargo run --locked -p zoo-app
     [[ "$(platform)" == Linux-x86_64 ]] && check_user_crates
@@ -136,7 +146,7 @@ case "$cmd" in
     cargo fmt --all --check
     ;;
   *)
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -11,13 +11,15 @@
 //! cargo run --example adam -- --quick                  # CI: 150 steps, asserts both losses fall
 //! ```
 
-use std::error::Error;
+mod common;
 
 use clap::Parser;
-use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::optimizers::{Adam, Sgd};
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer};
+
+use common::flags::Defaults;
+use common::mnist::{StepsFlags, batch};
 
 mithril::model! {
     /// The guide's classifier (logits only; the loss applies log-softmax).
@@ -28,39 +30,21 @@ mithril::model! {
     }
 }
 
-/// --quick: the steps, and the fraction of its first loss each loop's final
-/// loss must fall below.
-const QUICK: (usize, f32) = (150, 0.5);
+/// --quick: the fraction of its first loss each loop's final loss must fall
+/// below.
+const FALL: f32 = 0.5;
+
+/// --batch-size, --lr and --steps when not given.
+const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [300, 150]);
 
 /// Manual SGD and Adam side by side on MNIST.
 #[derive(Parser)]
 struct Args {
-    /// Training steps of each loop [default: 300, or 150 with --quick]
-    #[arg(long, value_parser = at_least_one)]
-    steps: Option<usize>,
-    /// Digits per step
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
-    batch_size: usize,
     /// Learning rate of the hand-written SGD
     #[arg(long, default_value_t = 0.1)]
     sgd_lr: f32,
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
-    /// Seed of the initial parameters
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// CI's short run: fewer steps, and fail unless both losses fall
-    #[arg(long)]
-    quick: bool,
-}
-
-/// Counts and sizes: 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(0) => Err("must be at least 1".into()),
-        n => n.map_err(|e: std::num::ParseIntError| e.to_string()),
-    }
+    #[command(flatten)]
+    run: StepsFlags,
 }
 
 /// Mean of `losses`: single batches are noisy.
@@ -68,11 +52,12 @@ fn mean(losses: &[f32]) -> f32 {
     losses.iter().sum::<f32>() / losses.len().max(1) as f32
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let steps = args.steps.unwrap_or(if args.quick { QUICK.0 } else { 300 });
-    let data = Mnist::load_train_10k(repo_dir())?;
-    let backend = MlxBackend::builder().seed(args.seed).build()?;
+fn main() -> Result<(), common::Error> {
+    let args: Args = common::flags::parse(&DEFAULTS);
+    let run = args.run.load(&DEFAULTS)?;
+    let steps = run.length;
+    let data = &run.train;
+    let backend = MlxBackend::builder().seed(run.seed).build()?;
     let initial = Mlp::init(&backend)?;
     let objective = Objective::new("logits", Loss::cross_entropy());
 
@@ -81,7 +66,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut by_hand = Trainer::<Mlp, _>::new(&backend, &objective, Sgd::new(args.sgd_lr))?;
     let mut sgd_params = initial.clone();
     // Loop 2: Adam's moments live in the trainer, next to the compiled step.
-    let mut with_adam = Trainer::<Mlp, _>::new(&backend, &objective, Adam::new(args.lr))?;
+    let mut with_adam = Trainer::<Mlp, _>::new(&backend, &objective, Adam::new(run.lr))?;
     let mut adam_params = initial;
 
     let lr = Array::from_f32(args.sgd_lr);
@@ -89,19 +74,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("  step   manual SGD loss   Adam loss");
     for step in 0..steps {
         // Consecutive digits, wrapping around at the end of the data.
-        let indices: Vec<usize> = (step * args.batch_size..(step + 1) * args.batch_size)
-            .map(|i| i % data.len())
-            .collect();
-        let n = args.batch_size as i32;
-        let inputs = MlpInputs {
-            image: Array::from_slice(&data.batch_pixels(&indices), &[n, 784]),
-        };
-        let labels = Array::from_slice(&data.batch_labels(&indices), &[n]);
+        let indices = common::order::consecutive(step, run.batch_size, data.len());
+        let batch = batch::<Mlp>(data, &indices, &[784])?;
+        let (inputs, labels) = &batch;
 
         // 1. The loss and d loss / d params, typed like the parameters
         //    (grads.fc1.weight is [128, 784]); then p <- p - lr * g for every
         //    parameter array (to_arrays and try_map share one order).
-        let (loss, grads) = by_hand.loss_and_gradients(&sgd_params, &inputs, &labels)?;
+        let (loss, grads) = by_hand.loss_and_gradients(&sgd_params, inputs, labels)?;
         let mut grads = grads.to_arrays().into_iter();
         sgd_params = sgd_params.try_map(&mut |p| {
             let g = grads.next().expect("one gradient per parameter");
@@ -110,12 +90,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         sgd_losses.push(loss.item_exact::<f32>());
 
         // 2. One call does all of that, with Adam's update rule.
-        adam_losses.push(
-            with_adam
-                .step(&mut adam_params, &inputs, &labels)?
-                .loss
-                .item_exact::<f32>(),
-        );
+        adam_losses.push(common::train::step(
+            &mut with_adam,
+            &mut adam_params,
+            &batch,
+        )?);
 
         if step % 25 == 0 || step + 1 == steps {
             println!(
@@ -132,23 +111,20 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut ok = true;
     for (name, losses) in [("manual SGD", &sgd_losses), ("Adam", &adam_losses)] {
         let (first, last) = (mean(&losses[..tenth]), mean(&losses[steps - tenth..]));
-        let fell = last < QUICK.1 * first;
+        let fell = last < FALL * first;
         ok &= fell;
         println!(
             "{name}: mean loss of the first {tenth} steps {first:.4}, of the last {tenth} {last:.4} (< {:.0}% of it: {})",
-            100.0 * QUICK.1,
+            100.0 * FALL,
             if fell { "yes" } else { "no" }
         );
     }
-    if args.quick {
-        println!(
-            "quick check: both losses fall below {:.0}% of their start in {steps} steps: {}",
-            100.0 * QUICK.1,
-            if ok { "ok" } else { "FAILED" }
-        );
-        if !ok {
-            return Err("quick check failed".into());
-        }
-    }
-    Ok(())
+    common::report::quick_check(
+        run.quick,
+        ok,
+        &format!(
+            "both losses fall below {:.0}% of their start in {steps} steps",
+            100.0 * FALL
+        ),
+    )
 }

@@ -12,7 +12,6 @@
 
 mod common;
 
-use std::error::Error;
 use std::io::Write;
 use std::time::Instant;
 
@@ -21,6 +20,8 @@ use mithril::decode::{Decoder, GenerationConfig, Sampling};
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Reduction, Trainer, loss_value};
+
+use common::flags::{Defaults, Training, at_least_one};
 
 mithril::model! {
     /// The model's learned positions: the longest sequence it reads.
@@ -53,26 +54,20 @@ mithril::model! {
 /// Characters per training window, and the context a generation restarts from.
 const WINDOW: usize = 32;
 
-/// --quick: steps, and the held-out loss (nats per character) to beat. An
+/// --quick: the held-out loss (nats per character) to beat. An
 /// untrained model gives ~4.9 (uniform over 128 codes), the text's character
 /// frequencies alone 3.27.
-const QUICK: (usize, f32) = (120, 2.9);
+const MAX_LOSS: f32 = 2.9;
+
+/// --batch-size, --lr and --steps when not given.
+const DEFAULTS: Defaults = Defaults::new("16", "3e-3", [1500, 120]);
 
 /// Train a character transformer on Coriolanus, then generate text.
 #[derive(Parser)]
 struct Args {
-    /// Training steps [default: 1500, or 120 with --quick]
+    /// Training steps
     #[arg(long, value_parser = at_least_one)]
     steps: Option<usize>,
-    /// Windows per step
-    #[arg(long, default_value_t = 16, value_parser = at_least_one)]
-    batch_size: usize,
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 3e-3)]
-    lr: f32,
-    /// Seed of the parameters, the windows and the sampling
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     /// Sampling temperature; 0 picks the most likely character every time
     #[arg(long, default_value_t = 0.8)]
     temperature: f32,
@@ -82,17 +77,9 @@ struct Args {
     /// Text to start from (ASCII)
     #[arg(long, default_value = "MENENIUS:\n")]
     prompt: String,
-    /// CI's short run: fewer steps, and fail unless the held-out loss is reached
-    #[arg(long)]
-    quick: bool,
-}
-
-/// Counts and sizes: 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(0) => Err("must be at least 1".into()),
-        n => n.map_err(|e: std::num::ParseIntError| e.to_string()),
-    }
+    // --batch-size counts windows; --seed also seeds the sampling.
+    #[command(flatten)]
+    train: Training,
 }
 
 /// Windows of `WINDOW + 1` characters at `starts`: the model reads the first
@@ -119,12 +106,16 @@ fn inputs(tokens: Array, t: usize) -> CharLmInputs {
     }
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let steps = args
-        .steps
-        .unwrap_or(if args.quick { QUICK.0 } else { 1500 });
-    let length = args.length.unwrap_or(if args.quick { 120 } else { 400 });
+fn main() -> Result<(), common::Error> {
+    let args: Args = common::flags::parse(&DEFAULTS);
+    let Training {
+        batch_size,
+        lr,
+        seed,
+        quick,
+    } = args.train;
+    let steps = DEFAULTS.length(args.steps, quick);
+    let length = args.length.unwrap_or(if quick { 120 } else { 400 });
     let text = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/text/coriolanus_act1.txt"
@@ -135,12 +126,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The last tenth is held out, to measure how well the model predicts text it has not seen.
     let (train, held_out) = text.split_at(text.len() * 9 / 10);
 
-    let backend = MlxBackend::builder().seed(args.seed).build()?;
+    let backend = MlxBackend::builder().seed(seed).build()?;
     let mut params = CharLm::init(&backend)?;
     println!(
         "CharLm: {} parameters, window {WINDOW}, batch {}",
         CharLm::PARAMETER_COUNT,
-        args.batch_size
+        batch_size
     );
     let mut model = mithril::compile::<CharLm>(&backend);
     let (eval_inputs, eval_targets) = windows(
@@ -149,7 +140,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .step_by(WINDOW)
             .collect::<Vec<_>>(),
     );
-    let mut held_out_loss = |params: &CharLmParams| -> Result<f32, Box<dyn Error>> {
+    let mut held_out_loss = |params: &CharLmParams| -> Result<f32, common::Error> {
         let logits = model.evaluate(params, &eval_inputs)?.logits;
         Ok(loss_value(
             &Loss::cross_entropy(),
@@ -166,21 +157,16 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Cross-entropy over [B, T, 128] logits against [B, T] next characters.
     let objective = Objective::new("logits", Loss::cross_entropy());
-    let mut trainer = Trainer::<CharLm, _>::new(&backend, &objective, Adam::new(args.lr))?;
-    let mut rng = common::SplitMix64::new(args.seed);
+    let mut trainer = Trainer::<CharLm, _>::new(&backend, &objective, Adam::new(lr))?;
+    let mut rng = common::order::SplitMix64::new(seed);
     let mut recent = Vec::new();
     let started = Instant::now();
     for step in 1..=steps {
-        let starts: Vec<usize> = (0..args.batch_size)
+        let starts: Vec<usize> = (0..batch_size)
             .map(|_| rng.below(train.len() - WINDOW - 1))
             .collect();
-        let (inputs, targets) = windows(train, &starts);
-        recent.push(
-            trainer
-                .step(&mut params, &inputs, &targets)?
-                .loss
-                .item_exact::<f32>(),
-        );
+        let batch = windows(train, &starts);
+        recent.push(common::train::step(&mut trainer, &mut params, &batch)?);
         if step % 100 == 0 || step == steps {
             let mean = recent.iter().sum::<f32>() / recent.len() as f32;
             println!(
@@ -211,7 +197,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let prompt = &sample[sample.len().saturating_sub(WINDOW)..];
         let sampling = match args.temperature {
             t if t <= 0.0 => Sampling::Greedy,
-            t => Sampling::random(t, args.seed + round),
+            t => Sampling::random(t, seed + round),
         };
         let new = (length - made).min(CONTEXT - prompt.len());
         let out = decoder.generate(&[prompt], &GenerationConfig::greedy(new).sampling(sampling))?;
@@ -227,16 +213,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         started.elapsed().as_secs_f32()
     );
 
-    if args.quick {
-        let ok = final_loss < QUICK.1;
-        println!(
-            "quick check: held-out loss {final_loss:.3} after {steps} steps < {:.1} nats/char: {}",
-            QUICK.1,
-            if ok { "ok" } else { "FAILED" }
-        );
-        if !ok {
-            return Err("quick check failed".into());
-        }
-    }
-    Ok(())
+    common::report::quick_check(
+        quick,
+        final_loss < MAX_LOSS,
+        &format!(
+            "held-out loss {final_loss:.3} after {steps} steps < {:.1} nats/char",
+            MAX_LOSS
+        ),
+    )
 }

@@ -9,65 +9,29 @@
 //! cargo run --example convnet -- --quick                # CI: 1 epoch on 3,000 digits, asserts >= 80%
 //! ```
 
-use std::error::Error;
+mod common;
+// The guide's CNN, as the main example (`mnist.rs`) defines it.
+#[path = "common/convnet.rs"]
+mod convnet;
 
-use clap::Parser;
-use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::tensor::to_vec;
 use mithril::train::{Loss, Objective, Trainer, accuracy};
+use mithril_datasets::Mnist;
 
-mithril::model! {
-    /// The guide's image model, NHWC: [B, 28, 28, 1] digits in, ten logits out.
-    pub ConvNet {
-        input image: [B, 28, 28, 1];
-        image -> conv1: Conv2d(filters = 16, kernel = 3, padding = same) -> Relu -> MaxPool2d(2)
-              -> conv2: Conv2d(filters = 32, kernel = 3, padding = same) -> Relu -> MaxPool2d(2)
-              -> Flatten -> fc1: Linear(64) -> Relu -> fc2: Linear(10) => logits;
-        output logits;
-    }
-}
+use common::flags::Defaults;
+use common::mnist::{EpochsFlags, batch};
+use convnet::{ConvNet, ConvNetParams, IMAGE};
 
 /// --quick: training digits, test digits and the accuracy it must reach.
-const QUICK: (usize, usize, f32) = (3_000, 1_000, 0.80);
+const QUICK: (usize, usize, f64) = (3_000, 1_000, 0.80);
 
-/// The guide's CNN on MNIST: summary, evaluate, gradients, training.
-#[derive(Parser)]
-struct Args {
-    /// Passes over the training digits [default: 2, or 1 with --quick]
-    #[arg(long, value_parser = at_least_one)]
-    epochs: Option<usize>,
-    /// Digits per training step
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
-    batch_size: usize,
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
-    /// Seed of the initial parameters
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// CI's short run: fewer digits, and fail unless the accuracy is reached
-    #[arg(long)]
-    quick: bool,
-}
+/// What `--help` says the example does.
+const ABOUT: &str = "The guide's CNN on MNIST: summary, evaluate, gradients, training.";
 
-/// Counts and sizes: 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(0) => Err("must be at least 1".into()),
-        n => n.map_err(|e: std::num::ParseIntError| e.to_string()),
-    }
-}
-
-fn batch(data: &Mnist, indices: &[usize]) -> (ConvNetInputs, Array) {
-    let n = indices.len() as i32;
-    let image = Array::from_slice(&data.batch_pixels(indices), &[n, 28, 28, 1]);
-    (
-        ConvNetInputs { image },
-        Array::from_slice(&data.batch_labels(indices), &[n]),
-    )
-}
+/// --batch-size, --lr and --epochs when not given.
+const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [2, 1]);
 
 /// `evaluate_with_gradients` on the first `n` test digits: the cotangent
 /// one-hot on each label makes the input gradient d logit[true class] / d
@@ -77,8 +41,8 @@ fn saliency(
     params: &ConvNetParams,
     data: &Mnist,
     n: usize,
-) -> Result<(), Box<dyn Error>> {
-    let (inputs, labels) = batch(data, &(0..n).collect::<Vec<_>>());
+) -> Result<(), common::Error> {
+    let (inputs, labels) = batch::<ConvNet>(data, &common::order::first(n), IMAGE)?;
     let mut one_hot = vec![0.0f32; n * 10];
     for (i, &label) in data.labels[..n].iter().enumerate() {
         one_hot[i * 10 + label as usize] = 1.0;
@@ -109,16 +73,15 @@ fn saliency(
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let train = Mnist::load_train_10k(repo_dir())?;
-    let test = Mnist::load_test(repo_dir())?;
-    let (n_train, n_test) = if args.quick {
-        (QUICK.0, QUICK.1)
-    } else {
-        (train.len(), test.len())
+fn main() -> Result<(), common::Error> {
+    let flags: EpochsFlags = common::flags::parse_flags("convnet", ABOUT, &DEFAULTS);
+    let run = flags.load(&DEFAULTS)?;
+    let epochs = run.length;
+    let (train, test) = (&run.train, &run.test);
+    let (n_train, n_test) = match run.quick {
+        true => (QUICK.0, QUICK.1),
+        false => (train.len(), test.len()),
     };
-    let epochs = args.epochs.unwrap_or(if args.quick { 1 } else { 2 });
 
     // Everything the macro inferred while the example compiled.
     println!("{}", ConvNet::summary());
@@ -129,12 +92,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         ConvNet::PARAMETER_COUNT
     );
 
-    let backend = MlxBackend::builder().seed(args.seed).build()?;
+    let backend = MlxBackend::builder().seed(run.seed).build()?;
     let mut params = ConvNet::init(&backend)?;
     let mut model = mithril::compile::<ConvNet>(&backend);
 
     // `evaluate` on a batch: B = 8 binds the symbolic batch dimension.
-    let (inputs, labels) = batch(&test, &(0..8).collect::<Vec<_>>());
+    let (inputs, labels) = batch::<ConvNet>(test, &common::order::first(8), IMAGE)?;
     let logits = model.evaluate(&params, &inputs)?.logits;
     println!(
         "evaluate on 8 digits: logits {:?}, accuracy untrained {:.0}%",
@@ -143,44 +106,26 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     let objective = Objective::new("logits", Loss::cross_entropy());
-    let mut trainer = Trainer::<ConvNet, _>::new(&backend, &objective, Adam::new(args.lr))?;
-    let test_indices: Vec<usize> = (0..n_test).collect();
+    let mut trainer = Trainer::<ConvNet, _>::new(&backend, &objective, Adam::new(run.lr))?;
+    let order = common::order::first(n_train);
     let mut test_accuracy = 0.0;
     for epoch in 1..=epochs {
-        let mut last_loss = 0.0;
-        for indices in (0..n_train).collect::<Vec<_>>().chunks(args.batch_size) {
-            let (inputs, labels) = batch(&train, indices);
-            last_loss = trainer
-                .step(&mut params, &inputs, &labels)?
-                .loss
-                .item_exact::<f32>();
-        }
-        // Evaluate in chunks of 250: large conv batches fall out of cache.
-        let mut correct = 0.0;
-        for chunk in test_indices.chunks(250) {
-            let (inputs, labels) = batch(&test, chunk);
-            correct +=
-                accuracy(&model.evaluate(&params, &inputs)?.logits, &labels)? * chunk.len() as f32;
-        }
-        test_accuracy = correct / n_test as f32;
+        let loss = common::train::epoch(&mut trainer, &mut params, &run, &order, IMAGE)?;
+        test_accuracy = common::mnist::accuracy(&mut model, &params, test, n_test, IMAGE)?;
         println!(
-            "epoch {epoch}/{epochs}: last batch loss {last_loss:.4}, test accuracy {:.2}%",
+            "epoch {epoch}/{epochs}: mean loss {loss:.4}, test accuracy {:.2}%",
             100.0 * test_accuracy
         );
     }
-    saliency(&mut model, &params, &test, 8)?;
+    saliency(&mut model, &params, test, 8)?;
 
-    if args.quick {
-        let ok = test_accuracy >= QUICK.2;
-        println!(
-            "quick check: test accuracy {:.2}% on {n_test} digits after {epochs} epoch(s) on {n_train} >= {:.0}%: {}",
+    common::report::quick_check(
+        run.quick,
+        test_accuracy >= QUICK.2,
+        &format!(
+            "test accuracy {:.2}% on {n_test} digits after {epochs} epoch(s) on {n_train} >= {:.0}%",
             100.0 * test_accuracy,
-            100.0 * QUICK.2,
-            if ok { "ok" } else { "FAILED" }
-        );
-        if !ok {
-            return Err("quick check failed".into());
-        }
-    }
-    Ok(())
+            100.0 * QUICK.2
+        ),
+    )
 }

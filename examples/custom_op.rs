@@ -8,15 +8,16 @@
 //! cargo run --example custom_op -- --quick             # CI: 2 epochs, asserts >= 88% on 2,000 test digits
 //! ```
 
-use std::error::Error;
+mod common;
 
-use clap::Parser;
-use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::mlx_rs::{error::Exception, ops};
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::tensor::to_vec;
-use mithril::train::{Loss, Objective, Trainer, accuracy};
+use mithril::train::{Loss, Objective, Trainer};
+
+use common::flags::Defaults;
+use common::mnist::{EpochsFlags, accuracy};
 
 /// Swish (also SiLU): `x * sigmoid(x)`. Any `fn(&Array) -> Result<Array,
 /// Exception>` made of MLX operations works; it is traced into the compiled
@@ -45,48 +46,19 @@ mithril::model! {
 }
 
 /// --quick: two epochs, then the accuracy it must reach on this many test digits.
-const QUICK: (usize, f32) = (2_000, 0.88);
+const QUICK: (usize, f64) = (2_000, 0.88);
 
-/// Train an MLP with a custom swish activation on MNIST.
-#[derive(Parser)]
-struct Args {
-    /// Passes over the training digits [default: 3, or 2 with --quick]
-    #[arg(long, value_parser = at_least_one)]
-    epochs: Option<usize>,
-    /// Digits per training step
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
-    batch_size: usize,
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
-    /// Seed of the initial parameters
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// CI's short run: two epochs, and fail unless the accuracy is reached
-    #[arg(long)]
-    quick: bool,
-}
+/// What `--help` says the example does.
+const ABOUT: &str = "Train an MLP with a custom swish activation on MNIST.";
 
-/// Counts and sizes: 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(0) => Err("must be at least 1".into()),
-        n => n.map_err(|e: std::num::ParseIntError| e.to_string()),
-    }
-}
+/// --batch-size, --lr and --epochs when not given.
+const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [3, 2]);
 
-fn batch(data: &Mnist, indices: &[usize]) -> (SwishMlpInputs, Array) {
-    let n = indices.len() as i32;
-    let image = Array::from_slice(&data.batch_pixels(indices), &[n, 784]);
-    (
-        SwishMlpInputs { image },
-        Array::from_slice(&data.batch_labels(indices), &[n]),
-    )
-}
-
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let backend = MlxBackend::builder().seed(args.seed).build()?;
+fn main() -> Result<(), common::Error> {
+    let flags: EpochsFlags = common::flags::parse_flags("custom_op", ABOUT, &DEFAULTS);
+    let run = flags.load(&DEFAULTS)?;
+    let epochs = run.length;
+    let backend = MlxBackend::builder().seed(run.seed).build()?;
     println!("{}", SwishMlp::summary());
 
     // d swish / dx = s + x s (1 - s) with s = sigmoid(x), against MLX's vjp.
@@ -111,47 +83,32 @@ fn main() -> Result<(), Box<dyn Error>> {
         return Err(format!("swish's gradient is off by {worst}").into());
     }
 
-    let train = Mnist::load_train_10k(repo_dir())?;
-    let test = Mnist::load_test(repo_dir())?;
-    let (n_train, n_test) = (train.len(), if args.quick { QUICK.0 } else { test.len() });
-    let epochs = args.epochs.unwrap_or(if args.quick { 2 } else { 3 });
+    let (train, test) = (&run.train, &run.test);
+    let (n_train, n_test) = (train.len(), if run.quick { QUICK.0 } else { test.len() });
     let mut params = SwishMlp::init(&backend)?;
     let objective = Objective::new("logits", Loss::cross_entropy());
-    let mut trainer = Trainer::<SwishMlp, _>::new(&backend, &objective, Adam::new(args.lr))?;
+    let mut trainer = Trainer::<SwishMlp, _>::new(&backend, &objective, Adam::new(run.lr))?;
     let mut model = mithril::compile::<SwishMlp>(&backend);
-    let (test_inputs, test_labels) = batch(&test, &(0..n_test).collect::<Vec<_>>());
-    let mut test_accuracy = accuracy(&model.evaluate(&params, &test_inputs)?.logits, &test_labels)?;
+    let mut test_accuracy = accuracy(&mut model, &params, test, n_test, &[784])?;
     println!("untrained: test accuracy {:.2}%", 100.0 * test_accuracy);
+    // The digits in their stored order, every epoch.
+    let order = common::order::first(n_train);
     for epoch in 1..=epochs {
-        let mut losses = Vec::new();
-        for indices in (0..n_train).collect::<Vec<_>>().chunks(args.batch_size) {
-            let (inputs, labels) = batch(&train, indices);
-            losses.push(
-                trainer
-                    .step(&mut params, &inputs, &labels)?
-                    .loss
-                    .item_exact::<f32>(),
-            );
-        }
-        test_accuracy = accuracy(&model.evaluate(&params, &test_inputs)?.logits, &test_labels)?;
-        let mean = losses.iter().sum::<f32>() / losses.len() as f32;
+        let mean = common::train::epoch(&mut trainer, &mut params, &run, &order, &[784])?;
+        test_accuracy = accuracy(&mut model, &params, test, n_test, &[784])?;
         println!(
             "epoch {epoch}/{epochs}: mean loss {mean:.4}, test accuracy {:.2}%",
             100.0 * test_accuracy
         );
     }
 
-    if args.quick {
-        let ok = test_accuracy >= QUICK.1;
-        println!(
-            "quick check: swish gradient within 1e-5 of the analytic one (max error {worst:.1e}); test accuracy {:.2}% on {n_test} digits after {epochs} epoch(s) on {n_train} >= {:.0}%: {}",
+    common::report::quick_check(
+        run.quick,
+        test_accuracy >= QUICK.1,
+        &format!(
+            "swish gradient within 1e-5 of the analytic one (max error {worst:.1e}); test accuracy {:.2}% on {n_test} digits after {epochs} epoch(s) on {n_train} >= {:.0}%",
             100.0 * test_accuracy,
-            100.0 * QUICK.1,
-            if ok { "ok" } else { "FAILED" }
-        );
-        if !ok {
-            return Err("quick check failed".into());
-        }
-    }
-    Ok(())
+            100.0 * QUICK.1
+        ),
+    )
 }

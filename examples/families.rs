@@ -12,6 +12,8 @@
 //! cargo run --example families -- --quick       # CI: the same (it is quick)
 //! ```
 
+mod common;
+
 use std::error::Error;
 
 use clap::Parser;
@@ -48,7 +50,7 @@ fn row<M: Model>(published: Option<usize>) -> bool {
     let (trained, buffers) = (count(true), count(false));
     let buffers = match buffers {
         0 => String::new(),
-        n => format!(" (+{} in buffers)", group(n)),
+        n => format!(" (+{} in buffers)", common::report::thousands(n)),
     };
     let inputs: Vec<String> = graph
         .inputs
@@ -72,24 +74,11 @@ fn row<M: Model>(published: Option<usize>) -> bool {
         .unwrap_or("?");
     println!(
         "{name:<11} {:>13}{buffers:<22} {check:<12} {} -> {}",
-        group(trained),
+        common::report::thousands(trained),
         inputs.join(", "),
         outputs.join(", "),
     );
     published.is_none_or(|p| p == trained)
-}
-
-/// `124439808` -> `124,439,808`.
-fn group(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn main() -> Result<(), Box<dyn Error>> {

@@ -7,14 +7,17 @@
 //! cargo run --example half_precision -- --quick         # CI: 150 steps, asserts >= 85% for each dtype
 //! ```
 
-use std::error::Error;
+mod common;
 
 use clap::Parser;
-use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::mlx_rs::Dtype;
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
-use mithril::train::{Loss, Objective, Trainer, accuracy};
+use mithril::train::{Loss, Objective, Trainer};
+use mithril_datasets::Mnist;
+
+use common::flags::Defaults;
+use common::mnist::{MnistRun, StepsFlags, batch_as};
 
 mithril::model! {
     /// The guide's classifier.
@@ -25,35 +28,17 @@ mithril::model! {
     }
 }
 
-/// --quick: steps per dtype, and the test accuracy each mixed-precision run must reach.
-const QUICK: (usize, f32) = (150, 0.85);
+/// --quick: the test accuracy each mixed-precision run must reach.
+const MIN_ACCURACY: f64 = 0.85;
+
+/// --batch-size, --lr and --steps when not given.
+const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [300, 150]);
 
 /// f32, f16 and bf16 training of the guide's MLP on MNIST.
 #[derive(Parser)]
 struct Args {
-    /// Training steps per dtype [default: 300, or 150 with --quick]
-    #[arg(long, value_parser = at_least_one)]
-    steps: Option<usize>,
-    /// Digits per step
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
-    batch_size: usize,
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
-    /// Seed of the initial parameters
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// CI's short run: fewer steps, and fail unless every check holds
-    #[arg(long)]
-    quick: bool,
-}
-
-/// Counts and sizes: 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(0) => Err("must be at least 1".into()),
-        n => n.map_err(|e: std::num::ParseIntError| e.to_string()),
-    }
+    #[command(flatten)]
+    run: StepsFlags,
 }
 
 /// What one run gave.
@@ -63,7 +48,7 @@ struct Run {
     peak_loss: f32,
     /// Mean of the last 10 steps' losses.
     final_loss: f32,
-    accuracy: f32,
+    accuracy: f64,
     /// The parameters' dtype before and after training.
     param_dtypes: (Dtype, Dtype),
     logits_dtype: Dtype,
@@ -89,65 +74,49 @@ impl Run {
 }
 
 /// Trains a fresh MLP on `backend` and tests it on 1,000 digits.
-fn run(
+fn train_and_test(
     backend: &MlxBackend,
-    args: &Args,
+    flags: &MnistRun,
     steps: usize,
     train: &Mnist,
     test: &Mnist,
-) -> Result<Run, Box<dyn Error>> {
-    let dtype = backend.dtype().mlx();
+) -> Result<Run, common::Error> {
     // Pixels go in as the backend's dtype, as from a half-precision pipeline.
-    let batch = |data: &Mnist, indices: &[usize]| -> Result<(MlpInputs, Array), Box<dyn Error>> {
-        let n = indices.len() as i32;
-        let image = Array::from_slice(&data.batch_pixels(indices), &[n, 784]).as_dtype(dtype)?;
-        Ok((
-            MlpInputs { image },
-            Array::from_slice(&data.batch_labels(indices), &[n]),
-        ))
-    };
+    let dtype = backend.dtype();
     let mut params = Mlp::init(backend)?;
     let initial_dtype = params.fc1.weight.dtype();
     let objective = Objective::new("logits", Loss::cross_entropy());
-    let mut trainer = Trainer::<Mlp, _>::new(backend, &objective, Adam::new(args.lr))?;
+    let mut trainer = Trainer::<Mlp, _>::new(backend, &objective, Adam::new(flags.lr))?;
     let mut losses = Vec::new();
     for step in 0..steps {
-        let indices: Vec<usize> = (step * args.batch_size..(step + 1) * args.batch_size)
-            .map(|i| i % train.len())
-            .collect();
-        let (inputs, labels) = batch(train, &indices)?;
-        let loss = trainer
-            .step(&mut params, &inputs, &labels)?
-            .loss
-            .try_item_cast::<f32>()?;
-        losses.push(loss);
+        let indices = common::order::consecutive(step, flags.batch_size, train.len());
+        let batch = batch_as::<Mlp>(train, &indices, &[784], dtype)?;
+        losses.push(common::train::step(&mut trainer, &mut params, &batch)?);
     }
-    let (inputs, labels) = batch(test, &(0..1000).collect::<Vec<_>>())?;
-    let logits = mithril::compile::<Mlp>(backend)
-        .evaluate(&params, &inputs)?
-        .logits;
+    let mut model = mithril::compile::<Mlp>(backend);
+    let (inputs, _) = batch_as::<Mlp>(test, &[0], &[784], dtype)?;
+    let logits = model.evaluate(&params, &inputs)?.logits;
     let tail = &losses[steps.saturating_sub(10)..];
     Ok(Run {
         first_loss: losses[0],
         peak_loss: losses[1..].iter().copied().fold(f32::NAN, f32::max),
         final_loss: tail.iter().sum::<f32>() / tail.len() as f32,
-        accuracy: accuracy(&logits, &labels)?,
+        accuracy: common::mnist::accuracy_as(&mut model, &params, test, 1000, &[784], dtype)?,
         param_dtypes: (initial_dtype, params.fc1.weight.dtype()),
         logits_dtype: logits.dtype(),
     })
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let steps = args.steps.unwrap_or(if args.quick { QUICK.0 } else { 300 });
-    let (train, test) = (
-        Mnist::load_train_10k(repo_dir())?,
-        Mnist::load_test(repo_dir())?,
-    );
+fn main() -> Result<(), common::Error> {
+    let run = common::flags::parse::<Args>(&DEFAULTS)
+        .run
+        .load(&DEFAULTS)?;
+    let steps = run.length;
+    let (train, test) = (&run.train, &run.test);
     let mut ok = true;
     println!(
         "{steps} Adam steps per run (lr {}), accuracy on 1,000 test digits",
-        args.lr
+        run.lr
     );
     println!(
         "{:<26} {:>18} {:>9} {:>7} {:>7} {:>7} {:>9}",
@@ -158,27 +127,28 @@ fn main() -> Result<(), Box<dyn Error>> {
         // weights, cast to `dtype` on the way into the forward pass), and
         // softmax, log-softmax and the loss accumulate in f32.
         let backend = MlxBackend::builder()
-            .seed(args.seed)
+            .seed(run.seed)
             .dtype(dtype)
             .master_weights(DType::F32)
             .compute_precision(DType::F32)
             .build()?;
-        let r = run(&backend, &args, steps, &train, &test)?;
+        let r = train_and_test(&backend, &run, steps, train, test)?;
         match dtype {
             DType::F32 => r.print("f32 (the baseline)"),
             _ => r.print(&format!("{dtype}, f32 master weights")),
         }
         let f32 = Dtype::Float32;
-        ok &=
-            r.param_dtypes == (f32, f32) && r.logits_dtype == dtype.mlx() && r.accuracy >= QUICK.1;
+        ok &= r.param_dtypes == (f32, f32)
+            && r.logits_dtype == dtype.mlx()
+            && r.accuracy >= MIN_ACCURACY;
     }
 
     // Pure f16: parameters, gradients and Adam's moments in f16.
     let backend = MlxBackend::builder()
-        .seed(args.seed)
+        .seed(run.seed)
         .dtype(DType::F16)
         .build()?;
-    let r = run(&backend, &args, steps, &train, &test)?;
+    let r = train_and_test(&backend, &run, steps, train, test)?;
     r.print("f16, no master weights");
     if !r.final_loss.is_finite() || r.peak_loss > 4.0 * r.first_loss {
         println!(
@@ -198,15 +168,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         );
     }
 
-    if args.quick {
-        println!(
-            "quick check: f32/f16/bf16 with f32 master weights keep f32 parameters, give logits in their dtype, and reach >= {:.0}%: {}",
-            100.0 * QUICK.1,
-            if ok { "ok" } else { "FAILED" }
-        );
-        if !ok {
-            return Err("quick check failed".into());
-        }
-    }
-    Ok(())
+    common::report::quick_check(
+        run.quick,
+        ok,
+        &format!(
+            "f32/f16/bf16 with f32 master weights keep f32 parameters, give logits in their dtype, and reach >= {:.0}%",
+            100.0 * MIN_ACCURACY
+        ),
+    )
 }

@@ -8,14 +8,17 @@
 //! cargo run --example residual -- --quick               # CI: 200 steps, asserts >= 70% on 500 digits
 //! ```
 
-use std::error::Error;
+mod common;
+
 use std::time::Instant;
 
 use clap::Parser;
-use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
-use mithril::train::{Loss, Objective, Trainer, accuracy};
+use mithril::train::{Loss, Objective, Trainer};
+
+use common::flags::Defaults;
+use common::mnist::{StepsFlags, batch};
 
 mithril::model! {
     /// A basic residual block. It keeps its input's shape (`padding = same`
@@ -41,56 +44,31 @@ mithril::model! {
     }
 }
 
-/// --quick: steps, test digits and the accuracy to reach (chance is 10%).
-const QUICK: (usize, usize, f32) = (200, 500, 0.70);
+/// --quick: test digits and the accuracy to reach (chance is 10%).
+const QUICK: (usize, f64) = (500, 0.70);
+
+/// --batch-size, --lr and --steps when not given.
+const DEFAULTS: Defaults = Defaults::new("32", "2e-3", [600, 200]);
 
 /// Train a small residual network on MNIST.
 #[derive(Parser)]
 struct Args {
-    /// Training steps [default: 600, or 200 with --quick]
-    #[arg(long, value_parser = at_least_one)]
-    steps: Option<usize>,
-    /// Digits per step
-    #[arg(long, default_value_t = 32, value_parser = at_least_one)]
-    batch_size: usize,
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 2e-3)]
-    lr: f32,
-    /// Seed of the initial parameters
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// CI's short run: fewer steps, and fail unless the accuracy is reached
-    #[arg(long)]
-    quick: bool,
+    #[command(flatten)]
+    run: StepsFlags,
 }
 
-/// Counts and sizes: 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(0) => Err("must be at least 1".into()),
-        n => n.map_err(|e: std::num::ParseIntError| e.to_string()),
-    }
-}
-
-fn batch(data: &Mnist, indices: &[usize]) -> (ResNetInputs, Array) {
-    let n = indices.len() as i32;
-    let image = Array::from_slice(&data.batch_pixels(indices), &[n, 784]);
-    (
-        ResNetInputs { image },
-        Array::from_slice(&data.batch_labels(indices), &[n]),
-    )
-}
-
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let steps = args.steps.unwrap_or(if args.quick { QUICK.0 } else { 600 });
-    let n_test = if args.quick { QUICK.1 } else { 2_000 };
+fn main() -> Result<(), common::Error> {
+    let run = common::flags::parse::<Args>(&DEFAULTS)
+        .run
+        .load(&DEFAULTS)?;
+    let steps = run.length;
+    let n_test = if run.quick { QUICK.0 } else { 2_000 };
     // The repeated block is one row here; its parameters are named
     // `blocks.0.conv1.weight`, ..., `blocks.1.bn2.running_var` (safetensors,
     // mlx.nn) and typed as `params.blocks: Vec<BlockParams>` in Rust.
     println!("{}", ResNet::summary());
 
-    let backend = MlxBackend::builder().seed(args.seed).build()?;
+    let backend = MlxBackend::builder().seed(run.seed).build()?;
     let mut params = ResNet::init(&backend)?;
     println!(
         "params.blocks: {} x BlockParams; blocks[1].conv2.weight {:?}, blocks[1].bn2.running_var {:?}",
@@ -98,25 +76,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         params.blocks[1].conv2.weight.shape(),
         params.blocks[1].bn2.running_var.shape()
     );
-    let train = Mnist::load_train_10k(repo_dir())?;
-    let test = Mnist::load_test(repo_dir())?;
+    let (train, test) = (&run.train, &run.test);
     // Trainer steps run in training mode: batch norm normalises with the
     // batch's statistics and updates its running mean and variance.
     let objective = Objective::new("logits", Loss::cross_entropy());
-    let mut trainer = Trainer::<ResNet, _>::new(&backend, &objective, Adam::new(args.lr))?;
+    let mut trainer = Trainer::<ResNet, _>::new(&backend, &objective, Adam::new(run.lr))?;
     let started = Instant::now();
     let mut losses = Vec::new();
     for step in 0..steps {
-        let indices: Vec<usize> = (step * args.batch_size..(step + 1) * args.batch_size)
-            .map(|i| i % train.len())
-            .collect();
-        let (inputs, labels) = batch(&train, &indices);
-        losses.push(
-            trainer
-                .step(&mut params, &inputs, &labels)?
-                .loss
-                .item_exact::<f32>(),
-        );
+        let indices = common::order::consecutive(step, run.batch_size, train.len());
+        let batch = batch::<ResNet>(train, &indices, &[784])?;
+        losses.push(common::train::step(&mut trainer, &mut params, &batch)?);
         if (step + 1) % 50 == 0 || step + 1 == steps {
             let recent = &losses[losses.len().saturating_sub(50)..];
             println!(
@@ -131,24 +101,19 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // `evaluate` runs in inference mode: batch norm uses the running statistics.
     let mut model = mithril::compile::<ResNet>(&backend);
-    let (inputs, labels) = batch(&test, &(0..n_test).collect::<Vec<_>>());
-    let test_accuracy = accuracy(&model.evaluate(&params, &inputs)?.logits, &labels)?;
+    let test_accuracy = common::mnist::accuracy(&mut model, &params, test, n_test, &[784])?;
     println!(
         "test accuracy on {n_test} digits: {:.2}%",
         100.0 * test_accuracy
     );
 
-    if args.quick {
-        let ok = test_accuracy >= QUICK.2;
-        println!(
-            "quick check: test accuracy {:.2}% after {steps} steps >= {:.0}%: {}",
+    common::report::quick_check(
+        run.quick,
+        test_accuracy >= QUICK.1,
+        &format!(
+            "test accuracy {:.2}% after {steps} steps >= {:.0}%",
             100.0 * test_accuracy,
-            100.0 * QUICK.2,
-            if ok { "ok" } else { "FAILED" }
-        );
-        if !ok {
-            return Err("quick check failed".into());
-        }
-    }
-    Ok(())
+            100.0 * QUICK.1
+        ),
+    )
 }

@@ -9,15 +9,18 @@
 //! cargo run --example save_load -- --quick             # CI: asserts all of the above
 //! ```
 
-use std::error::Error;
+mod common;
+
 use std::path::PathBuf;
 
 use clap::Parser;
-use mithril::data::mnist::{Mnist, repo_dir};
 use mithril::io::{load_params, save_params};
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer};
+
+use common::flags::Defaults;
+use common::mnist::{MnistRun, StepsFlags, batch};
 
 mithril::model! {
     /// The guide's classifier.
@@ -35,58 +38,33 @@ mithril::model! {
     }
 }
 
+/// --batch-size, --lr and --steps when not given.
+const DEFAULTS: Defaults = Defaults::new("64", "1e-3", [100, 50]);
+
 /// Save, load, compare and resume a classifier's parameters.
 #[derive(Parser)]
 struct Args {
-    /// Training steps before saving, and again after loading (at least 10) [default: 100, or 50 with --quick]
-    #[arg(long, value_parser = at_least_one)]
-    steps: Option<usize>,
-    /// Digits per step
-    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
-    batch_size: usize,
-    /// Adam's learning rate
-    #[arg(long, default_value_t = 1e-3)]
-    lr: f32,
-    /// Seed of the initial parameters
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
     /// Directory for classifier.safetensors
     #[arg(long, default_value = "out")]
     out: PathBuf,
-    /// CI's short run: fewer steps, and fail unless every check holds
-    #[arg(long)]
-    quick: bool,
+    #[command(flatten)]
+    run: StepsFlags,
 }
 
-/// Counts and sizes: 1 or more.
-fn at_least_one(s: &str) -> Result<usize, String> {
-    match s.parse() {
-        Ok(0) => Err("must be at least 1".into()),
-        n => n.map_err(|e: std::num::ParseIntError| e.to_string()),
-    }
-}
-
-/// `steps` Adam steps on consecutive batches from `*next`; returns the losses.
+/// The run's steps (Adam's) on consecutive batches from batch `*next` on;
+/// returns the losses.
 fn train(
     trainer: &mut Trainer<Classifier, Adam>,
     params: &mut ClassifierParams,
-    data: &Mnist,
+    run: &MnistRun,
     next: &mut usize,
-    steps: usize,
-    batch: usize,
-) -> Result<Vec<f32>, Box<dyn Error>> {
+) -> Result<Vec<f32>, common::Error> {
     let mut losses = Vec::new();
-    for _ in 0..steps {
-        let indices: Vec<usize> = (*next..*next + batch).map(|i| i % data.len()).collect();
-        *next += batch;
-        let image = Array::from_slice(&data.batch_pixels(&indices), &[batch as i32, 784]);
-        let labels = Array::from_slice(&data.batch_labels(&indices), &[batch as i32]);
-        losses.push(
-            trainer
-                .step(params, &ClassifierInputs { image }, &labels)?
-                .loss
-                .item_exact::<f32>(),
-        );
+    for _ in 0..run.length {
+        let indices = common::order::consecutive(*next, run.batch_size, run.train.len());
+        *next += 1;
+        let batch = batch::<Classifier>(&run.train, &indices, &[784])?;
+        losses.push(common::train::step(trainer, params, &batch)?);
     }
     Ok(losses)
 }
@@ -97,27 +75,19 @@ fn first_and_last(losses: &[f32]) -> (f32, f32) {
     (mean(&losses[..10]), mean(&losses[losses.len() - 10..]))
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args = Args::parse();
-    let steps = args
-        .steps
-        .unwrap_or(if args.quick { 50 } else { 100 })
-        .max(10);
-    let data = Mnist::load_train_10k(repo_dir())?;
-    let backend = MlxBackend::builder().seed(args.seed).build()?;
+fn main() -> Result<(), common::Error> {
+    let args: Args = common::flags::parse(&DEFAULTS);
+    let mut run = args.run.load(&DEFAULTS)?;
+    // Ten losses at each end, to compare means.
+    run.length = run.length.max(10);
+    let steps = run.length;
+    let backend = MlxBackend::builder().seed(run.seed).build()?;
     let objective = Objective::new("logits", Loss::cross_entropy());
 
     let mut params = Classifier::init(&backend)?;
-    let mut trainer = Trainer::<Classifier, _>::new(&backend, &objective, Adam::new(args.lr))?;
+    let mut trainer = Trainer::<Classifier, _>::new(&backend, &objective, Adam::new(run.lr))?;
     let mut next = 0;
-    let losses = train(
-        &mut trainer,
-        &mut params,
-        &data,
-        &mut next,
-        steps,
-        args.batch_size,
-    )?;
+    let losses = train(&mut trainer, &mut params, &run, &mut next)?;
     let (start, before) = first_and_last(&losses);
     println!(
         "trained {steps} steps: mean loss of the first 10 {start:.4}, of the last 10 {before:.4}"
@@ -136,11 +106,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Every name, shape and dtype is checked against the model on loading.
     let loaded = load_params::<Classifier>(&path, DType::F32)?;
-    let test = Mnist::load_test(repo_dir())?;
-    let pixels = test.batch_pixels(&(0..500).collect::<Vec<_>>());
-    let inputs = ClassifierInputs {
-        image: Array::from_slice(&pixels, &[500, 784]),
-    };
+    let (inputs, _) = batch::<Classifier>(&run.test, &common::order::first(500), &[784])?;
     let mut model = mithril::compile::<Classifier>(&backend);
     let original = model.evaluate(&params, &inputs)?.logits;
     let reloaded = model.evaluate(&loaded, &inputs)?.logits;
@@ -149,16 +115,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Resuming: a new trainer (as a new process would make) on the loaded
     // parameters. The file holds parameters only: Adam's moments restart.
-    let mut resumed = Trainer::<Classifier, _>::new(&backend, &objective, Adam::new(args.lr))?;
+    let mut resumed = Trainer::<Classifier, _>::new(&backend, &objective, Adam::new(run.lr))?;
     let mut params = loaded;
-    let losses = train(
-        &mut resumed,
-        &mut params,
-        &data,
-        &mut next,
-        steps,
-        args.batch_size,
-    )?;
+    let losses = train(&mut resumed, &mut params, &run, &mut next)?;
     let (after, end) = first_and_last(&losses);
     println!(
         "resumed for {steps} more steps: mean loss of the first 10 {after:.4} (it goes on from \
@@ -175,18 +134,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         Ok(_) => false,
     };
 
-    if args.quick {
-        // Resuming from scratch would start near ln(10) = 2.3 again.
-        let resumed_ok = after < 0.5 * start;
-        let ok = identical && resumed_ok && mismatch;
-        println!(
-            "quick check: reloaded outputs identical ({identical}), resumed loss {after:.4} < half the starting loss {start:.4} ({resumed_ok}), \
-             mismatch reported ({mismatch}): {}",
-            if ok { "ok" } else { "FAILED" }
-        );
-        if !ok {
-            return Err("quick check failed".into());
-        }
-    }
-    Ok(())
+    // Resuming from scratch would start near ln(10) = 2.3 again.
+    let resumed_ok = after < 0.5 * start;
+    common::report::quick_check(
+        run.quick,
+        identical && resumed_ok && mismatch,
+        &format!(
+            "reloaded outputs identical ({identical}), resumed loss {after:.4} < half the starting loss {start:.4} ({resumed_ok}), \
+             mismatch reported ({mismatch})"
+        ),
+    )
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Kill-and-resume check of the main example, as a user would meet it: one
-# run is left alone, another is killed with SIGKILL at random moments and
-# continued with `--resume` each time; the final parameters must be
+# Kill-and-resume check of the MNIST training application
+# (examples/train_mnist), as a user would meet it: one run is left alone,
+# another is killed with SIGKILL at random moments and continued with
+# `--resume` each time; the final parameters must be
 # byte-identical and the per-epoch losses and accuracies the same.
 #
 #   scripts/kill_resume_mnist.sh [--release] [KILLS] [-- EXAMPLE FLAGS...]
@@ -27,8 +28,8 @@ kills="${1:-5}"
 flags=("$@")
 ((${#flags[@]})) || flags=(--quick --checkpoint-every 7)
 
-cargo build --quiet --locked "${build[@]}" --example mnist
-bin="target/$profile/examples/mnist"
+cargo build --quiet --locked "${build[@]}" --example train_mnist
+bin="target/$profile/examples/train_mnist"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -69,8 +69,6 @@ pub use mithril_mlx::{
     forward, gpu_available, init, runtime_info,
 };
 
-pub mod data;
-
 /// The mlx-rs crate, for MLX's arrays and operations (`mithril::mlx_rs::ops`).
 pub use mithril_mlx::mlx_rs;
 

@@ -5,10 +5,14 @@
 //! model, nested and repeated (`Block * 2`) inside the classifier, trained
 //! with the compiled train step on the repository's MNIST digits.
 
-use mithril::data::mnist::{Mnist, repo_dir};
+#[path = "common/mnist_dir.rs"]
+mod mnist_dir;
+
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer, accuracy};
+use mithril_datasets::Mnist;
+use mnist_dir::mnist_dir;
 
 mithril::model! {
     /// A basic residual block: two 3x3 convolutions with batch norms, the
@@ -100,8 +104,8 @@ fn resnet_shapes_and_parameters() {
 fn resnet_learns_mnist() {
     let backend = MlxBackend::builder().seed(5).build().unwrap();
     let mut params = ResNet::init(&backend).unwrap();
-    let train = Mnist::load_train_10k(repo_dir()).unwrap();
-    let test = Mnist::load_test(repo_dir()).unwrap();
+    let train = Mnist::load_train_10k(mnist_dir()).unwrap();
+    let test = Mnist::load_test(mnist_dir()).unwrap();
     let objective = Objective::new("logits", Loss::cross_entropy());
     let mut trainer = Trainer::<ResNet, _>::new(&backend, &objective, Adam::new(2e-3)).unwrap();
 

@@ -1,10 +1,14 @@
 //! Half precision: f16 and bf16 activations, f32 master weights and f32
 //! accumulation for softmax and the loss, training on real digits.
 
-use mithril::data::mnist::{Mnist, repo_dir};
+#[path = "common/mnist_dir.rs"]
+mod mnist_dir;
+
 use mithril::optimizers::Adam;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer, accuracy};
+use mithril_datasets::Mnist;
+use mnist_dir::mnist_dir;
 
 mithril::model! {
     Mlp {
@@ -23,7 +27,7 @@ fn train(dtype: DType) -> (f32, f32, MlpParams) {
         .build()
         .unwrap();
     let mut params = Mlp::init(&backend).unwrap();
-    let data = Mnist::load_train_10k(repo_dir()).unwrap();
+    let data = Mnist::load_train_10k(mnist_dir()).unwrap();
     let objective = Objective::new("logits", Loss::cross_entropy());
     let mut trainer = Trainer::<Mlp, _>::new(&backend, &objective, Adam::new(1e-3)).unwrap();
     let mut losses = Vec::new();
@@ -39,7 +43,7 @@ fn train(dtype: DType) -> (f32, f32, MlpParams) {
                 .item_exact::<f32>(),
         );
     }
-    let test = Mnist::load_test(repo_dir()).unwrap();
+    let test = Mnist::load_test(mnist_dir()).unwrap();
     let idx: Vec<usize> = (0..1000).collect();
     let x = Array::from_slice(&test.batch_pixels(&idx), &[1000, 784]);
     let y = Array::from_slice(&test.batch_labels(&idx), &[1000]);

@@ -2,11 +2,15 @@
 //! guide's two loops (manual SGD and Adam), and a classifier that learns
 //! real MNIST digits from the repository's copy.
 
-use mithril::data::mnist::{Mnist, repo_dir};
+#[path = "common/mnist_dir.rs"]
+mod mnist_dir;
+
 use mithril::mlx_rs::builder::Builder;
 use mithril::optimizers::{Adam, Sgd, SgdBuilder};
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Reduction, Scores, Trainer, accuracy, loss_value};
+use mithril_datasets::Mnist;
+use mnist_dir::mnist_dir;
 
 mithril::model! {
     /// The guide's classifier (logits only; softmax lives in the loss).
@@ -335,7 +339,7 @@ fn mithrils_kl_divergence_matches_its_reference_values() {
 fn penalties_add_to_the_loss_and_unknown_names_are_errors() {
     let backend = MlxBackend::builder().seed(4).build().unwrap();
     let params = Mlp::init(&backend).unwrap();
-    let data = Mnist::load_test(repo_dir()).unwrap();
+    let data = Mnist::load_test(mnist_dir()).unwrap();
     let (inputs, labels) = batch(&data, &[0, 1, 2, 3]);
     let plain = Objective::new("logits", Loss::cross_entropy());
     let l2 = plain.clone().l2(0.5, ["fc1.weight"]).l1(0.25, ["fc3."]);
@@ -386,7 +390,7 @@ fn run_steps(graph_mode: bool, steps: usize) -> (Vec<f32>, MlpParams) {
         .build()
         .unwrap();
     let mut params = Mlp::init(&backend).unwrap();
-    let data = Mnist::load_train_10k(repo_dir()).unwrap();
+    let data = Mnist::load_train_10k(mnist_dir()).unwrap();
     let objective = Objective::new("logits", Loss::cross_entropy());
     let sgd = SgdBuilder::new(0.05)
         .momentum(0.9)
@@ -428,7 +432,7 @@ fn compiled_and_eager_train_steps_agree() {
 fn a_new_batch_size_retraces_and_still_agrees() {
     let backend = MlxBackend::builder().seed(2).build().unwrap();
     let params = Mlp::init(&backend).unwrap();
-    let data = Mnist::load_test(repo_dir()).unwrap();
+    let data = Mnist::load_test(mnist_dir()).unwrap();
     let mut model = mithril::compile::<Mlp>(&backend);
     for n in [8usize, 3, 8] {
         let idx: Vec<usize> = (0..n).collect();
@@ -453,7 +457,7 @@ fn a_new_batch_size_retraces_and_still_agrees() {
 fn manual_sgd_loop_lowers_the_loss() {
     let backend = MlxBackend::builder().seed(11).build().unwrap();
     let mut params = Mlp::init(&backend).unwrap();
-    let data = Mnist::load_train_10k(repo_dir()).unwrap();
+    let data = Mnist::load_train_10k(mnist_dir()).unwrap();
     let (inputs, labels) = batch(&data, &(0..256).collect::<Vec<_>>());
     let mut trainer = Trainer::<Mlp, _>::new(
         &backend,
@@ -487,8 +491,8 @@ fn manual_sgd_loop_lowers_the_loss() {
 fn classifier_learns_mnist_with_adam() {
     let backend = MlxBackend::builder().seed(0).build().unwrap();
     let mut params = Mlp::init(&backend).unwrap();
-    let train = Mnist::load_train_10k(repo_dir()).unwrap();
-    let test = Mnist::load_test(repo_dir()).unwrap();
+    let train = Mnist::load_train_10k(mnist_dir()).unwrap();
+    let test = Mnist::load_test(mnist_dir()).unwrap();
     let objective = Objective::new("logits", Loss::cross_entropy());
     let mut trainer = Trainer::<Mlp, _>::new(&backend, &objective, Adam::new(1e-3)).unwrap();
     let (eval_inputs, eval_labels) = batch(&test, &(0..2000).collect::<Vec<_>>());

@@ -47,7 +47,7 @@ enum Command {
     /// does): each with MLX's distributed environment, output prefixed by
     /// rank, every rank stopped when one fails.
     ///
-    /// Example: cargo mithril launch -n 2 -- cargo run --release --example mnist
+    /// Example: cargo mithril launch -n 2 -- cargo run --release --example train_mnist
     Launch(LaunchArgs),
 }
 

@@ -34,4 +34,4 @@ done
 step "$bin/compare"
 step "$bin/throughput"
 step python3 scripts/gpu/torch_bench.py
-step "$bin/mnist" --gpu --out "$out" --epochs "${MNIST_EPOCHS:-5}"
+step "$bin/train_mnist" --gpu --out "$out" --epochs "${MNIST_EPOCHS:-5}"
