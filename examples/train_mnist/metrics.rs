@@ -6,8 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::chart::{TrainingCurves, render_png};
-use mithril::io::write_atomically;
 use crate::failure::{Context, Failure};
+use mithril::io::write_atomically;
 
 /// The training loop's own state, saved with every checkpoint: the epoch
 /// in progress (its running loss and time), the finished epochs, and each
