@@ -19,9 +19,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use mithril::optimizers::Adam;
 use mithril::prelude::*;
-use mithril::train::{Loss, Objective, Trainer};
 
 use common::flags::{Defaults, DeviceFlags};
 use common::mnist::{EpochsFlags, accuracy, batch};
