@@ -15,10 +15,7 @@ fn table() -> String {
         let args: Vec<String> = layer
             .args
             .iter()
-            .map(|a| match a.default {
-                Some(d) => format!("`{}` = `{d}`: {}", a.name, a.expects),
-                None => format!("`{}`: {}", a.name, a.expects),
-            })
+            .map(|a| format!("{}: {}", a.describe(), a.expects))
             .collect();
         let inputs = match layer.inputs {
             Arity::Exactly(n) => n.to_string(),

@@ -3,7 +3,7 @@
 
 use super::conv::{Sides, read_sides, window_output};
 use super::{LayerRule, Operand, ShapeError};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::shape::Shape;
 
 /// Arguments shared by the 2-D pools.
@@ -19,11 +19,15 @@ pub struct Pool2d {
 
 const POOL_ARGS: &[ArgDef] = &[
     ArgDef::required("kernel", "a positive integer or a pair of them"),
-    ArgDef::optional("stride", "a positive integer or a pair of them", "kernel"),
+    ArgDef::derived(
+        "stride",
+        "a positive integer or a pair of them",
+        "the kernel",
+    ),
     ArgDef::optional(
         "padding",
         "a non-negative integer, a pair `(h, w)` of them, or a pair per axis `((top, bottom), (left, right))`",
-        "0",
+        ArgValue::Int(0),
     ),
 ];
 
@@ -67,9 +71,9 @@ fn spatial_start(
 }
 
 impl Pool2d {
-    fn build(args: &Args<'_>) -> Result<Pool2d, ArgError> {
-        let kernel = args.pair("kernel", None)?.unwrap_or([1, 1]);
-        let stride = args.pair("stride", Some(kernel))?.unwrap_or(kernel);
+    fn from_args(args: &Args<'_>) -> Result<Pool2d, ArgError> {
+        let kernel = args.pair("kernel")?;
+        let stride = args.optional("stride", Args::pair)?.unwrap_or(kernel);
         let padding = read_sides(args, "padding", 2)?;
         padding_fits(args, &kernel, &padding)?;
         Ok(Pool2d {
@@ -108,8 +112,8 @@ macro_rules! pool {
             const ARGS: &'static [ArgDef] = POOL_ARGS;
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-                Pool2d::build(args).map($name)
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+                Pool2d::from_args(args).map($name)
             }
 
             fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
@@ -141,18 +145,18 @@ pub struct Pool1d {
 
 const POOL1D_ARGS: &[ArgDef] = &[
     ArgDef::required("kernel", "a positive integer"),
-    ArgDef::optional("stride", "a positive integer", "kernel"),
+    ArgDef::derived("stride", "a positive integer", "the kernel"),
     ArgDef::optional(
         "padding",
         "a non-negative integer or a pair `(before, after)` of them",
-        "0",
+        ArgValue::Int(0),
     ),
 ];
 
 impl Pool1d {
-    fn build(args: &Args<'_>) -> Result<Pool1d, ArgError> {
-        let kernel = args.positive("kernel", 1)?;
-        let stride = args.positive("stride", kernel)?;
+    fn from_args(args: &Args<'_>) -> Result<Pool1d, ArgError> {
+        let kernel = args.positive("kernel")?;
+        let stride = args.optional("stride", Args::positive)?.unwrap_or(kernel);
         let padding = read_sides(args, "padding", 1)?[0];
         padding_fits(args, &[kernel], &[padding])?;
         Ok(Pool1d {
@@ -181,8 +185,8 @@ macro_rules! pool1d {
             const ARGS: &'static [ArgDef] = POOL1D_ARGS;
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-                Pool1d::build(args).map($name)
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+                Pool1d::from_args(args).map($name)
             }
 
             fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {

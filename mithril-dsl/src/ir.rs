@@ -28,7 +28,7 @@ use crate::ast::{
 };
 
 /// A model's spec and the tokens behind each of its sites.
-pub struct Lowered {
+pub struct ModelIr {
     pub spec: ModelSpec,
     pub name: Ident,
     pub inputs: Vec<Ident>,
@@ -59,7 +59,7 @@ pub struct NodeTokens {
     pub function: Option<Path>,
 }
 
-impl Lowered {
+impl ModelIr {
     /// The tokens to underline for a site.
     pub fn tokens(&self, site: Site) -> TokenStream {
         let node = |i: usize| self.nodes.get(i);
@@ -85,6 +85,15 @@ impl Lowered {
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| self.name.to_token_stream())
     }
+}
+
+/// The model of the block a layer key names: `Block`, or `self::Block`.
+pub fn local_index(models: &[ModelIr], key: &str) -> Option<usize> {
+    let name = key.strip_prefix("self::").unwrap_or(key);
+    if name.contains("::") {
+        return None;
+    }
+    models.iter().position(|m| m.spec.name == name)
 }
 
 /// An identifier as the model sees it: `r#type` is `type`.
@@ -237,7 +246,7 @@ fn params(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> V
         .collect()
 }
 
-pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> Lowered {
+pub fn from_ast(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> ModelIr {
     let params = params(def, consts, errors);
     let scope = Scope {
         params: params
@@ -444,7 +453,7 @@ pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -
         }
     }
 
-    Lowered {
+    ModelIr {
         spec: ModelSpec {
             name: text(&def.name),
             params: params.into(),
