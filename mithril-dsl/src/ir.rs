@@ -7,6 +7,8 @@
 //! (`zoo::Block`, `ops::swish`; parentheses dropped), and literals are
 //! checked against the sizes MLX takes.
 
+mod operand;
+
 use std::borrow::Cow;
 
 use mithril_core::args::{ArgSpec, ArgValue};
@@ -504,6 +506,10 @@ fn operands(
             Operand::Value(v) => (ValueRef::Named(text(v)), v.to_token_stream()),
             Operand::Literal(n) => (ValueRef::Literal(Scalar::new(n.value)), n.tokens.clone()),
             Operand::Expr(e) => {
+                if let Some(mistake) = operand::mistake(e, scope) {
+                    errors.push(mistake);
+                    return (ValueRef::Literal(Scalar::new(0.0)), e.to_token_stream());
+                }
                 let value = match expression(e, scope) {
                     Ok(Folded::Value(ArgValue::Int(n))) => ValueRef::Literal(Scalar::new(n as f64)),
                     Ok(Folded::Value(ArgValue::Float(x))) => ValueRef::Literal(Scalar::new(x)),

@@ -4,6 +4,7 @@
 use super::conv::{Sides, read_sides, window_output};
 use super::{LayerRule, Operand, ShapeError};
 use crate::args::{ArgDef, ArgError, ArgValue, Args};
+use crate::dim::Dim;
 use crate::shape::Shape;
 
 /// Arguments shared by the 2-D pools.
@@ -50,6 +51,11 @@ fn padding_fits(args: &Args<'_>, kernel: &[usize], padding: &[Sides]) -> Result<
 
 /// The rank of a pool's input: batched (`spatial + 2` axes) or unbatched
 /// (`spatial + 1`), as Mithril's pools take both; the first spatial axis.
+///
+/// An unbatched input's first axis is pooled, so it must be a literal size:
+/// a symbol there (`B` of `[B, T]`) is a size known only when the model
+/// runs, most likely the batch, and reading the input as unbatched would
+/// pool across the batch.
 fn spatial_start(
     layer: &str,
     x: &Operand<'_>,
@@ -59,9 +65,19 @@ fn spatial_start(
 ) -> Result<usize, ShapeError> {
     match x.shape.rank() {
         r if r == spatial + 2 => Ok(1),
-        r if r == spatial + 1 => Ok(0),
+        r if r == spatial + 1 => match &x.shape.0[0] {
+            Dim::Lit(_) => Ok(0),
+            first => {
+                let mut with_channels = x.shape.clone();
+                with_channels.0.push(Dim::Lit(1));
+                Err(ShapeError::new(format!(
+                    "`{layer}` reads a rank-{r} input as unbatched {unbatched}, pooling its first axis, but {} has shape {} whose first axis `{first}` is a symbol, most likely the batch; if it is batched, give it a channel axis, `Unsqueeze({r})` or `Reshape({with_channels})`, making it {with_channels} ({layout}); if it is one unbatched input, `Unsqueeze(0)` makes it a batch of one",
+                    x.label, x.shape,
+                )))
+            }
+        },
         _ => Err(ShapeError::new(format!(
-            "`{layer}` expects a rank-{} input {layout} (or rank {} without the batch axis, {unbatched}), found {} with shape {}",
+            "`{layer}` expects a rank-{} input {layout} (or rank {} without the batch axis, {unbatched}, whose first axis is a literal size), found {} with shape {}",
             spatial + 2,
             spatial + 1,
             x.label,
@@ -125,11 +141,11 @@ macro_rules! pool {
 
 pool!(
     MaxPool2d,
-    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C]"
+    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] with H a literal size"
 );
 pool!(
     AvgPool2d,
-    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C]"
+    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] with H a literal size"
 );
 
 /// Arguments shared by the 1-D pools.
@@ -198,11 +214,11 @@ macro_rules! pool1d {
 
 pool1d!(
     MaxPool1d,
-    "1-D max pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C]"
+    "1-D max pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] with L a literal size"
 );
 pool1d!(
     AvgPool1d,
-    "1-D average pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C]"
+    "1-D average pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] with L a literal size"
 );
 
 /// This file's layers, in the catalogue's order (see `for_each_layer!`).

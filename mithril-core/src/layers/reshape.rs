@@ -110,7 +110,24 @@ impl LayerRule for Reshape {
             ))
         };
         if self.shape.iter().any(Option::is_none) {
-            let missing = total.exact_div(&known).ok_or_else(mismatch)?;
+            let missing = total.exact_div(&known).ok_or_else(|| {
+                let factors: Vec<String> =
+                    self.shape.iter().flatten().map(Dim::to_string).collect();
+                let product = match factors.len() {
+                    0 | 1 => known.to_string(),
+                    _ => format!("{} = {known}", factors.join(" * ")),
+                };
+                let divisible = match (total.as_lit(), known.as_lit()) {
+                    (Some(_), Some(_)) => "are not divisible",
+                    _ => "are not known to be divisible",
+                };
+                ShapeError::new(format!(
+                    "`Reshape` cannot infer the -1 of {}: the {total} elements of {} with shape {} {divisible} by {product}",
+                    target("-1"),
+                    x.label,
+                    x.shape,
+                ))
+            })?;
             Ok(Shape(
                 self.shape
                     .iter()
