@@ -159,11 +159,11 @@ impl ArgDef {
     }
 
     /// The parameter with its default, as docs and errors write it:
-    /// `` `units` ``, `` `bias` = `true` ``, `` `stride` (default: the kernel) ``.
+    /// `` `units` ``, `` `bias = true` ``, `` `stride` (default: the kernel) ``.
     pub fn describe(&self) -> String {
         match &self.default {
             ArgDefault::Required => format!("`{}`", self.name),
-            ArgDefault::Value(v) => format!("`{}` = `{v}`", self.name),
+            ArgDefault::Value(v) => format!("`{} = {v}`", self.name),
             ArgDefault::Derived(what) => format!("`{}` (default: {what})", self.name),
         }
     }

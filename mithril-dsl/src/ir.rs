@@ -134,6 +134,9 @@ pub fn path_key(path: &Path) -> String {
 pub struct Scope {
     params: Vec<(String, ParamKind)>,
     consts: Constants,
+    /// The model's value names (inputs, buffers, statements' results),
+    /// which expressions cannot read: only for explaining that.
+    values: Vec<String>,
 }
 
 /// The values of a block's `const` items, by name.
@@ -145,8 +148,8 @@ pub fn constants(defs: &[ConstDef], errors: &mut Vec<syn::Error>) -> Constants {
     let mut consts: Constants = Vec::new();
     for def in defs {
         let scope = Scope {
-            params: Vec::new(),
             consts: consts.clone(),
+            ..Scope::default()
         };
         let kind = ParamKind {
             item: def.kind,
@@ -209,8 +212,8 @@ impl Scope {
 /// A model's parameters, with their defaults read as values.
 fn params(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> Vec<ParamSpec> {
     let scope = Scope {
-        params: Vec::new(),
         consts: consts.clone(),
+        ..Scope::default()
     };
     def.params
         .iter()
@@ -256,6 +259,7 @@ pub fn from_ast(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>
             .map(|p| (p.name.to_string(), p.kind))
             .collect(),
         consts: consts.clone(),
+        values: operand::values(def),
     };
     let scope = &scope;
     let mut inputs = Vec::new();

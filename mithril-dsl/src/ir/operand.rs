@@ -9,6 +9,7 @@ use syn::Expr;
 use syn::ext::IdentExt;
 
 use super::Scope;
+use crate::ast::{Head, ModelDef, Stmt, Target};
 use mithril_core::family::Func;
 
 /// What operands are, for the messages.
@@ -34,10 +35,14 @@ fn find(expr: &Expr, top: &Expr, scope: &Scope) -> Option<syn::Error> {
                 _ => Some(called(c)),
             }
         }
+        // A name that is neither a parameter nor a value is reported by the
+        // expression's compiler (a misspelt parameter, a Rust constant).
         Expr::Path(p) if p.qself.is_none() => {
             let id = p.path.get_ident()?.unraw().to_string();
-            (scope.kind(&id).is_none() && scope.constant(&id).is_none())
-                .then(|| computed(top, &id, scope))
+            (scope.kind(&id).is_none()
+                && scope.constant(&id).is_none()
+                && scope.values.contains(&id))
+            .then(|| computed(top, &id))
         }
         Expr::Binary(b) => find(&b.left, top, scope).or_else(|| find(&b.right, top, scope)),
         Expr::Unary(u) => find(&u.expr, top, scope),
@@ -70,7 +75,7 @@ fn called(call: &syn::ExprCall) -> syn::Error {
 }
 
 /// `x + 1`: arithmetic on a value is a layer (`Add`, `Multiply`, ..).
-fn computed(top: &Expr, name: &str, scope: &Scope) -> syn::Error {
+fn computed(top: &Expr, name: &str) -> syn::Error {
     let layer = match top {
         Expr::Binary(b) => match b.op {
             syn::BinOp::Add(_) => Some("Add"),
@@ -83,14 +88,10 @@ fn computed(top: &Expr, name: &str, scope: &Scope) -> syn::Error {
         _ => None,
     };
     let statement = layer.unwrap_or_else(|| "such as `Add(x, 1) => v;`".to_string());
-    let params = match scope.names() {
-        n if n.is_empty() => "this model has no parameters".to_string(),
-        n => format!("this model's parameters are {n}"),
-    };
     syn::Error::new_spanned(
         top,
         format!(
-            "`{}` computes with `{name}`, which is no parameter or constant ({params}), but {OPERANDS}; to compute with a value, apply a layer in a statement of its own, {statement}, and use `v` here",
+            "`{}` computes with the value `{name}`, but {OPERANDS}; to compute with a value, apply a layer in a statement of its own, {statement}, and use `v` here",
             text_of(top)
         ),
     )
@@ -108,4 +109,28 @@ fn text_of(tokens: &impl ToTokens) -> String {
         .replace("( ", "(")
         .replace(" )", ")")
         .replace(" ,", ",")
+}
+
+/// The model's value names: its inputs, buffers and statements' results.
+pub fn values(def: &ModelDef) -> Vec<String> {
+    let mut names = Vec::new();
+    for stmt in &def.stmts {
+        match stmt {
+            Stmt::Input(decls) => names.extend(decls.iter().map(|d| d.name.unraw().to_string())),
+            Stmt::Buffer(decls) => names.extend(decls.iter().map(|d| d.name.unraw().to_string())),
+            Stmt::Flow(flow) => {
+                if let Head::Value(v) = &flow.head {
+                    names.push(v.unraw().to_string());
+                }
+                match &flow.target {
+                    Target::Name(n) => names.push(n.unraw().to_string()),
+                    Target::Outputs(outputs) => {
+                        names.extend(outputs.iter().map(|(_, v)| v.unraw().to_string()))
+                    }
+                }
+            }
+            Stmt::Output(..) | Stmt::Share(_) => {}
+        }
+    }
+    names
 }
