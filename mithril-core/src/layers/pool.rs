@@ -52,10 +52,11 @@ fn padding_fits(args: &Args<'_>, kernel: &[usize], padding: &[Sides]) -> Result<
 /// The rank of a pool's input: batched (`spatial + 2` axes) or unbatched
 /// (`spatial + 1`), as Mithril's pools take both; the first spatial axis.
 ///
-/// An unbatched input's first axis is pooled, so it must be a literal size:
-/// a symbol there (`B` of `[B, T]`) is a size known only when the model
-/// runs, most likely the batch, and reading the input as unbatched would
-/// pool across the batch.
+/// An unbatched input's first axis is pooled. A symbol there named like a
+/// batch ([`names_a_batch`]: `B` of `[B, T]`) says the input is batched but
+/// lacks its channel axis, and reading it as unbatched would pool across
+/// the batch: that is refused, saying what to write. Other sizes (`[L, 2]`,
+/// `[16, 4]`) are unbatched inputs.
 fn spatial_start(
     layer: &str,
     x: &Operand<'_>,
@@ -66,24 +67,33 @@ fn spatial_start(
     match x.shape.rank() {
         r if r == spatial + 2 => Ok(1),
         r if r == spatial + 1 => match &x.shape.0[0] {
-            Dim::Lit(_) => Ok(0),
-            first => {
+            Dim::Sym(first) if names_a_batch(first) => {
                 let mut with_channels = x.shape.clone();
                 with_channels.0.push(Dim::Lit(1));
                 Err(ShapeError::new(format!(
-                    "`{layer}` reads a rank-{r} input as unbatched {unbatched}, pooling its first axis, but {} has shape {} whose first axis `{first}` is a symbol, most likely the batch; if it is batched, give it a channel axis, `Unsqueeze({r})` or `Reshape({with_channels})`, making it {with_channels} ({layout}); if it is one unbatched input, `Unsqueeze(0)` makes it a batch of one",
+                    "`{layer}` reads a rank-{r} input as unbatched {unbatched}, pooling its first axis, but {} has shape {} whose first axis `{first}` names a batch; if it is a batch without a channel axis, add one, `Unsqueeze({r})` or `Reshape({with_channels})`, making it {with_channels} ({layout}); if `{first}` is a size to pool over, name it otherwise",
                     x.label, x.shape,
                 )))
             }
+            _ => Ok(0),
         },
         _ => Err(ShapeError::new(format!(
-            "`{layer}` expects a rank-{} input {layout} (or rank {} without the batch axis, {unbatched}, whose first axis is a literal size), found {} with shape {}",
+            "`{layer}` expects a rank-{} input {layout} (or rank {} without the batch axis, {unbatched}), found {} with shape {}",
             spatial + 2,
             spatial + 1,
             x.label,
             x.shape
         ))),
     }
+}
+
+/// Whether a symbolic size is named as batches conventionally are: `B`,
+/// `N`, or a name that starts with "batch" (any case).
+fn names_a_batch(symbol: &str) -> bool {
+    matches!(symbol, "B" | "N")
+        || symbol
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("batch"))
 }
 
 impl Pool2d {
@@ -141,11 +151,11 @@ macro_rules! pool {
 
 pool!(
     MaxPool2d,
-    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] with H a literal size"
+    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] unless H names a batch (`B`, `N`, `batch..`)"
 );
 pool!(
     AvgPool2d,
-    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] with H a literal size"
+    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] unless H names a batch (`B`, `N`, `batch..`)"
 );
 
 /// Arguments shared by the 1-D pools.
@@ -214,11 +224,11 @@ macro_rules! pool1d {
 
 pool1d!(
     MaxPool1d,
-    "1-D max pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] with L a literal size"
+    "1-D max pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] unless L names a batch (`B`, `N`, `batch..`)"
 );
 pool1d!(
     AvgPool1d,
-    "1-D average pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] with L a literal size"
+    "1-D average pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] unless L names a batch (`B`, `N`, `batch..`)"
 );
 
 /// This file's layers, in the catalogue's order (see `for_each_layer!`).
