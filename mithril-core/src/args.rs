@@ -92,15 +92,29 @@ pub struct ArgSpec {
     pub value: ArgValue,
 }
 
+/// What an argument is when a call leaves it out. The rule reads it from
+/// here (see [`Args`]'s readers), as do the docs and the errors, so the
+/// three cannot disagree.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgDefault {
+    /// Nothing: the argument is required.
+    Required,
+    /// This value, as if the call had written it.
+    Value(ArgValue),
+    /// No single value: the rule works it out from the other arguments or
+    /// the input. In words, for docs and errors: "the kernel".
+    Derived(&'static str),
+}
+
 /// A parameter a layer declares.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ArgDef {
     /// Its name, usable as `name = value`.
     pub name: &'static str,
     /// What it accepts, in words, for errors and docs: "a positive integer".
     pub expects: &'static str,
-    /// The default, in DSL syntax, or `None` when the argument is required.
-    pub default: Option<&'static str>,
+    /// What it is when left out.
+    pub default: ArgDefault,
 }
 
 impl ArgDef {
@@ -109,21 +123,56 @@ impl ArgDef {
         ArgDef {
             name,
             expects,
-            default: None,
+            default: ArgDefault::Required,
         }
     }
 
-    /// A parameter with a default.
-    pub const fn optional(
-        name: &'static str,
-        expects: &'static str,
-        default: &'static str,
-    ) -> ArgDef {
+    /// A parameter that is `default` when left out.
+    pub const fn optional(name: &'static str, expects: &'static str, default: ArgValue) -> ArgDef {
         ArgDef {
             name,
             expects,
-            default: Some(default),
+            default: ArgDefault::Value(default),
         }
+    }
+
+    /// A parameter whose default the rule works out (`what`, in words).
+    pub const fn derived(name: &'static str, expects: &'static str, what: &'static str) -> ArgDef {
+        ArgDef {
+            name,
+            expects,
+            default: ArgDefault::Derived(what),
+        }
+    }
+
+    /// Whether a call must give it.
+    pub fn is_required(&self) -> bool {
+        self.default == ArgDefault::Required
+    }
+
+    /// The value it has when left out, if that is one value.
+    pub fn default_value(&self) -> Option<&ArgValue> {
+        match &self.default {
+            ArgDefault::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The parameter with its default, as docs and errors write it:
+    /// `` `units` ``, `` `bias = true` ``, `` `stride` (default: the kernel) ``.
+    pub fn describe(&self) -> String {
+        match &self.default {
+            ArgDefault::Required => format!("`{}`", self.name),
+            ArgDefault::Value(v) => format!("`{} = {v}`", self.name),
+            ArgDefault::Derived(what) => format!("`{}` (default: {what})", self.name),
+        }
+    }
+}
+
+impl ArgValue {
+    /// A bare word, in a constant: `ArgValue::word("valid")`.
+    pub const fn word(word: &'static str) -> ArgValue {
+        ArgValue::Ident(Cow::Borrowed(word))
     }
 }
 
@@ -154,7 +203,12 @@ impl ArgError {
     }
 }
 
-/// Arguments bound to a layer's parameters, read by its builder.
+/// Arguments bound to a layer's parameters, read by its
+/// [`LayerRule::from_args`](crate::layers::LayerRule::from_args).
+///
+/// The readers take no default: an argument left out reads as its
+/// [`ArgDef`]'s declared [`ArgDefault`], so a rule cannot read a default
+/// other than the one its docs and errors show.
 pub struct Args<'a> {
     layer: &'static str,
     defs: &'static [ArgDef],
@@ -245,11 +299,7 @@ impl<'a> Args<'a> {
                     ),
                 ));
             }
-            if slot.is_none()
-                && def.default.is_none()
-                && !unplaced
-                && !suggested.contains(&def.name)
-            {
+            if slot.is_none() && def.is_required() && !unplaced && !suggested.contains(&def.name) {
                 errors.push(ArgError::at(
                     ArgSite::Call,
                     format!("`{layer}` needs argument `{}` ({})", def.name, def.expects),
@@ -263,7 +313,7 @@ impl<'a> Args<'a> {
         }
     }
 
-    fn slot(&self, name: &str) -> (usize, &ArgDef) {
+    fn slot(&self, name: &str) -> (usize, &'static ArgDef) {
         let slot = self
             .defs
             .iter()
@@ -272,10 +322,43 @@ impl<'a> Args<'a> {
         (slot, &self.defs[slot])
     }
 
-    /// The value given for `name`, with its site, or `None` when defaulted.
-    pub fn get(&self, name: &str) -> Option<(ArgSite, &'a ArgValue)> {
+    /// The value written for `name`, with its site; `None` when left out.
+    pub fn given(&self, name: &str) -> Option<(ArgSite, &'a ArgValue)> {
         let (slot, _) = self.slot(name);
         self.bound[slot].map(|(i, v)| (ArgSite::Arg(i), v))
+    }
+
+    /// The value of `name`: as written, or else its declared default value
+    /// (sited at the call). `None` when left out and the default is not
+    /// one value (required, or worked out by the rule).
+    pub fn value(&self, name: &str) -> Option<(ArgSite, &'a ArgValue)> {
+        let (_, def) = self.slot(name);
+        self.given(name)
+            .or_else(|| def.default_value().map(|v| (ArgSite::Call, v)))
+    }
+
+    /// [`Args::value`], or the error that it is missing.
+    pub(crate) fn present(&self, name: &str) -> Result<(ArgSite, &'a ArgValue), ArgError> {
+        self.value(name).ok_or_else(|| {
+            let (_, def) = self.slot(name);
+            ArgError::at(
+                ArgSite::Call,
+                format!("`{}` needs argument `{name}` ({})", self.layer, def.expects),
+            )
+        })
+    }
+
+    /// Reads `name` with `read` unless it was left out and its default is
+    /// worked out by the rule ([`ArgDefault::Derived`]): then `None`.
+    pub fn optional<T>(
+        &self,
+        name: &str,
+        read: impl FnOnce(&Self, &str) -> Result<T, ArgError>,
+    ) -> Result<Option<T>, ArgError> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(_) => read(self, name).map(Some),
+        }
     }
 
     pub(crate) fn invalid(&self, name: &str, value: &ArgValue, site: ArgSite) -> ArgError {
@@ -303,97 +386,76 @@ impl<'a> Args<'a> {
     }
 
     /// A positive integer.
-    pub fn positive(&self, name: &str, default: usize) -> Result<usize, ArgError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some((_, ArgValue::Int(n))) if *n > 0 => Ok(*n as usize),
-            Some((site, v)) => Err(self.not_literal(name, v, site, "128")),
+    pub fn positive(&self, name: &str) -> Result<usize, ArgError> {
+        match self.present(name)? {
+            (_, ArgValue::Int(n)) if *n > 0 => Ok(*n as usize),
+            (site, v) => Err(self.not_literal(name, v, site, "128")),
         }
     }
 
     /// A non-negative integer.
-    pub fn count(&self, name: &str, default: usize) -> Result<usize, ArgError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some((_, ArgValue::Int(n))) if *n >= 0 => Ok(*n as usize),
-            Some((site, v)) => Err(self.not_literal(name, v, site, "2")),
+    pub fn count(&self, name: &str) -> Result<usize, ArgError> {
+        match self.present(name)? {
+            (_, ArgValue::Int(n)) if *n >= 0 => Ok(*n as usize),
+            (site, v) => Err(self.not_literal(name, v, site, "2")),
         }
     }
 
     /// Any integer (an axis).
-    pub fn int(&self, name: &str, default: i64) -> Result<i64, ArgError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some((_, ArgValue::Int(n))) => Ok(*n),
-            Some((site, v)) => Err(self.not_literal(name, v, site, "-1")),
+    pub fn int(&self, name: &str) -> Result<i64, ArgError> {
+        match self.present(name)? {
+            (_, ArgValue::Int(n)) => Ok(*n),
+            (site, v) => Err(self.not_literal(name, v, site, "-1")),
         }
     }
 
     /// A number; integers are accepted.
-    pub fn float(&self, name: &str, default: f64) -> Result<f64, ArgError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some((_, ArgValue::Float(x))) => Ok(*x),
-            Some((_, ArgValue::Int(n))) => Ok(*n as f64),
-            Some((site, v)) => Err(self.not_literal(name, v, site, "0.1")),
+    pub fn float(&self, name: &str) -> Result<f64, ArgError> {
+        match self.present(name)? {
+            (_, ArgValue::Float(x)) => Ok(*x),
+            (_, ArgValue::Int(n)) => Ok(*n as f64),
+            (site, v) => Err(self.not_literal(name, v, site, "0.1")),
         }
     }
 
     /// `true` or `false`.
-    pub fn bool(&self, name: &str, default: bool) -> Result<bool, ArgError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some((_, ArgValue::Bool(b))) => Ok(*b),
-            Some((site, v)) => Err(self.not_literal(name, v, site, "true")),
+    pub fn bool(&self, name: &str) -> Result<bool, ArgError> {
+        match self.present(name)? {
+            (_, ArgValue::Bool(b)) => Ok(*b),
+            (site, v) => Err(self.not_literal(name, v, site, "true")),
         }
     }
 
     /// A positive integer or a pair of them: `3` or `(3, 5)`.
-    pub fn pair(
-        &self,
-        name: &str,
-        default: Option<[usize; 2]>,
-    ) -> Result<Option<[usize; 2]>, ArgError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some((_, ArgValue::Int(n))) if *n > 0 => Ok(Some([*n as usize; 2])),
-            Some((site, v @ ArgValue::Tuple(items))) => match &items[..] {
+    pub fn pair(&self, name: &str) -> Result<[usize; 2], ArgError> {
+        match self.present(name)? {
+            (_, ArgValue::Int(n)) if *n > 0 => Ok([*n as usize; 2]),
+            (site, v @ ArgValue::Tuple(items)) => match &items[..] {
                 [ArgValue::Int(a), ArgValue::Int(b)] if *a > 0 && *b > 0 => {
-                    Ok(Some([*a as usize, *b as usize]))
+                    Ok([*a as usize, *b as usize])
                 }
                 _ => Err(self.invalid(name, v, site)),
             },
-            Some((site, v)) => Err(self.not_literal(name, v, site, "3")),
+            (site, v) => Err(self.not_literal(name, v, site, "3")),
         }
     }
 
     /// One of the given words.
-    pub fn word(
-        &self,
-        name: &str,
-        choices: &[&'static str],
-    ) -> Result<Option<&'static str>, ArgError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some((site, v @ ArgValue::Ident(w))) => choices
+    pub fn word(&self, name: &str, choices: &[&'static str]) -> Result<&'static str, ArgError> {
+        match self.present(name)? {
+            (site, v @ ArgValue::Ident(w)) => choices
                 .iter()
                 .find(|c| **c == w)
                 .copied()
-                .map(Some)
                 .ok_or_else(|| self.invalid(name, v, site)),
-            Some((site, v)) => Err(self.invalid(name, v, site)),
+            (site, v) => Err(self.invalid(name, v, site)),
         }
     }
 
     /// A shape written as a list, `[B, 10]`; `-1` (at most once) stands for
     /// "whatever makes the sizes match".
     pub fn shape(&self, name: &str) -> Result<(Vec<Option<Dim>>, ArgSite), ArgError> {
-        let (site, value) = self.get(name).ok_or_else(|| {
-            ArgError::at(
-                ArgSite::Call,
-                format!("`{}` needs argument `{name}`", self.layer),
-            )
-        })?;
+        let (site, value) = self.present(name)?;
         let ArgValue::List(items) = value else {
             return Err(self.invalid(name, value, site));
         };
@@ -416,14 +478,11 @@ impl<'a> Args<'a> {
     }
 
     /// A declared shape (symbols and literals, no `-1`).
-    pub fn declared_shape(&self, name: &str) -> Result<Option<Shape>, ArgError> {
-        if self.get(name).is_none() {
-            return Ok(None);
-        }
+    pub fn declared_shape(&self, name: &str) -> Result<Shape, ArgError> {
         let (dims, site) = self.shape(name)?;
         let dims: Option<Vec<Dim>> = dims.into_iter().collect();
         match dims {
-            Some(d) => Ok(Some(Shape(d))),
+            Some(d) => Ok(Shape(d)),
             None => Err(ArgError::at(
                 site,
                 format!("`{name}` of `{}` cannot contain `-1`", self.layer),
@@ -433,7 +492,7 @@ impl<'a> Args<'a> {
 
     /// An error about argument `name` (or the call when it was defaulted).
     pub fn error(&self, name: &str, message: impl Into<String>) -> ArgError {
-        let site = self.get(name).map_or(ArgSite::Call, |(s, _)| s);
+        let site = self.given(name).map_or(ArgSite::Call, |(s, _)| s);
         ArgError::at(site, message)
     }
 }
@@ -449,7 +508,7 @@ fn describe_params(layer: &str, defs: &[ArgDef]) -> String {
     if defs.is_empty() {
         format!("; `{layer}` takes no arguments")
     } else {
-        let names: Vec<String> = defs.iter().map(|d| format!("`{}`", d.name)).collect();
+        let names: Vec<String> = defs.iter().map(ArgDef::describe).collect();
         format!("; it takes {}", names.join(", "))
     }
 }
@@ -461,7 +520,7 @@ mod tests {
 
     const DEFS: &[ArgDef] = &[
         ArgDef::required("units", "a positive integer"),
-        ArgDef::optional("slope", "a number", "0.1"),
+        ArgDef::optional("slope", "a number", ArgValue::Float(0.1)),
     ];
 
     fn bind(values: Vec<ArgValue>) -> Result<(), Vec<String>> {
@@ -471,8 +530,8 @@ mod tests {
             .collect();
         let args = Args::bind("Layer", DEFS, &specs)
             .map_err(|e| e.into_iter().map(|e| e.message).collect::<Vec<_>>())?;
-        args.positive("units", 1).map_err(|e| vec![e.message])?;
-        args.float("slope", 0.1).map_err(|e| vec![e.message])?;
+        args.positive("units").map_err(|e| vec![e.message])?;
+        args.float("slope").map_err(|e| vec![e.message])?;
         Ok(())
     }
 

@@ -13,8 +13,7 @@ use mithril_core::graph::{Graph, Nested, NodeOutline, OutlineKind, Site};
 use mithril_core::layers::{CATALOGUE, LAYER_ITSELF};
 use quote::ToTokens;
 
-use crate::link::Externals;
-use crate::lower::Lowered;
+use crate::ir::{ModelIr, local_index};
 use crate::names::{LayerName, LayerStructs, ModelLayers};
 
 /// What the check found out about each model of the block.
@@ -47,16 +46,19 @@ const PRELUDE_DERIVES: &[&str] = &[
     "PartialOrd",
 ];
 
-/// The model of the block a layer key names: `Block`, or `self::Block`.
-pub fn local_index(models: &[Lowered], key: &str) -> Option<usize> {
-    let name = key.strip_prefix("self::").unwrap_or(key);
-    if name.contains("::") {
-        return None;
-    }
-    models.iter().position(|m| m.spec.name == name)
-}
-
-pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Error>) -> Checked {
+/// Checks the block's models; `externals` are the models of other blocks
+/// they use, by key (read from their signatures by `link`).
+pub fn check(
+    models: &[ModelIr],
+    externals: &[(String, Nested)],
+    errors: &mut Vec<syn::Error>,
+) -> Checked {
+    let external = |key: &str| {
+        externals
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, n)| n.clone())
+    };
     for (i, m) in models.iter().enumerate() {
         let name = &*m.spec.name;
         if models[..i].iter().any(|other| other.spec.name == name) {
@@ -98,7 +100,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
     let mut ok = vec![false; models.len()];
     // What a family's instantiations look models up in: the block's
     // models built so far and the other blocks'.
-    let mut resolved: Vec<(String, Nested)> = externals.all();
+    let mut resolved: Vec<(String, Nested)> = externals.to_vec();
     // Build in dependency order: a model waits for the models it nests.
     loop {
         let mut progressed = false;
@@ -125,7 +127,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
                     (None, Some(g)) => Nested::Model(g),
                     (None, None) => Nested::Failed,
                 }),
-                None => externals.get(key),
+                None => external(key),
             };
             let report = |errors: &mut Vec<syn::Error>,
                           found: Vec<mithril_core::graph::BuildError>| {
@@ -215,7 +217,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
                         (None, Some(g)) => Nested::Model(Arc::clone(g)),
                         (None, None) => Nested::Failed,
                     }),
-                    None => externals.get(key),
+                    None => external(key),
                 };
                 match families[i].is_some() {
                     true => probe_outline(&model.spec, &lookup),
@@ -271,7 +273,7 @@ pub fn check(models: &[Lowered], externals: &Externals, errors: &mut Vec<syn::Er
 /// mistakes in the arguments at them and mistakes the instantiation
 /// exposes at the call, naming it.
 pub fn instance(
-    model: &Lowered,
+    model: &ModelIr,
     lookup: &dyn Fn(&str) -> Option<Nested>,
     errors: &mut Vec<syn::Error>,
 ) -> Option<Arc<Graph>> {
@@ -312,7 +314,7 @@ pub fn instance(
 /// Which models reach themselves through the models of the block they use:
 /// their items cannot name each other's parameters (the types would
 /// contain themselves).
-pub fn cyclic(models: &[Lowered]) -> Vec<bool> {
+pub fn cyclic(models: &[ModelIr]) -> Vec<bool> {
     let uses: Vec<Vec<usize>> = models
         .iter()
         .map(|model| {
@@ -344,7 +346,7 @@ pub fn cyclic(models: &[Lowered]) -> Vec<bool> {
 /// Models left unbuilt nest each other in a cycle: reports each cycle once,
 /// at the layer call that closes it.
 fn report_cycles(
-    models: &[Lowered],
+    models: &[ModelIr],
     graphs: &[Option<Option<Arc<Graph>>>],
     uses: &dyn Fn(usize) -> Vec<(usize, usize)>,
     errors: &mut Vec<syn::Error>,
@@ -394,7 +396,7 @@ fn report_cycles(
 /// Names the layer structs of every model and reports two layers (or a
 /// layer and a model) that would define the same struct.
 fn layer_structs(
-    models: &[Lowered],
+    models: &[ModelIr],
     graphs: &[Option<Arc<Graph>>],
     outlines: &[Option<Vec<NodeOutline>>],
     errors: &mut Vec<syn::Error>,
@@ -583,7 +585,7 @@ pub struct Origins {
 }
 
 impl Origins {
-    pub fn of(model: &Lowered) -> Origins {
+    pub fn of(model: &ModelIr) -> Origins {
         let family = !model.spec.params.is_empty() || !model.spec.loops.is_empty();
         Origins {
             names: family.then(|| mithril_core::graph::node_names(&model.spec)),
@@ -618,7 +620,7 @@ impl Origins {
 /// Where each layer of a model is in the source (`src/blocks.rs:12`), for
 /// errors about a family's instantiations, which are reported at the
 /// caller. Known only inside the compiler.
-pub fn locations(model: &Lowered) -> Arc<family::Locate> {
+pub fn locations(model: &ModelIr) -> Arc<family::Locate> {
     let places: Vec<Option<String>> = (0..model.spec.nodes.len())
         .map(|i| {
             let span = model.tokens(Site::Node(i)).into_iter().next()?.span();

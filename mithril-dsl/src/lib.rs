@@ -3,7 +3,7 @@
 //! expansion snapshot tests call it; so can a fuzzer).
 //!
 //! The pipeline follows the usual shape of a derive crate: `parse` reads
-//! the tokens into the `ast`, `lower` turns that into mithril-core's
+//! the tokens into the `ast`, `ir` turns that into mithril-core's
 //! `ModelSpec` while remembering spans, `check` builds every model with
 //! mithril-core (the same shape rules the runtime uses) and maps its errors
 //! to the user's tokens, and `expand` generates the typed items. Models of
@@ -20,8 +20,8 @@ extern crate proc_macro;
 mod ast;
 mod check;
 mod expand;
+mod ir;
 mod link;
-mod lower;
 mod names;
 mod nesting;
 mod parse;
@@ -38,10 +38,10 @@ pub fn expand(input: TokenStream) -> TokenStream {
     let mut errors = Vec::new();
     let invocation = link::split(input);
     let (defs, const_defs) = parse::models(invocation.body.clone(), &mut errors);
-    let consts = lower::constants(&const_defs, &mut errors);
-    let models: Vec<lower::Lowered> = defs
+    let consts = ir::constants(&const_defs, &mut errors);
+    let models: Vec<ir::ModelIr> = defs
         .iter()
-        .map(|d| lower::lower(d, &consts, &mut errors))
+        .map(|d| ir::from_ast(d, &consts, &mut errors))
         .collect();
 
     let mut out = TokenStream::new();
@@ -60,7 +60,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
             signatures => {
                 let externals =
                     link::Externals::read(signatures.unwrap_or_default(), &refs, &mut errors);
-                let checked = check::check(&models, &externals, &mut errors);
+                let checked = check::check(&models, &externals.all(), &mut errors);
                 out.extend(expand::constants(&const_defs, &consts, false));
                 out.extend(expand::block(&defs, &models, &checked, &externals));
             }

@@ -29,8 +29,7 @@ use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
 
 use crate::ast::ModelDef;
-use crate::check::local_index;
-use crate::lower::{self, Lowered};
+use crate::ir::{self, ModelIr, local_index};
 
 /// The word after `@` that starts the second expansion of a block.
 const CONTINUE: &str = "__mithril_continue";
@@ -102,7 +101,7 @@ pub struct Reference {
 /// The models of other blocks the block uses, each once, in order of first
 /// use: every layer that is no built-in layer, no model of the block, and
 /// no misspelt built-in (core reports that one, with a suggestion).
-pub fn references(models: &[Lowered]) -> Vec<Reference> {
+pub fn references(models: &[ModelIr]) -> Vec<Reference> {
     let mut out: Vec<Reference> = Vec::new();
     for model in models {
         for (node, tokens) in model.spec.nodes.iter().zip(&model.nodes) {
@@ -333,7 +332,7 @@ impl Signature {
         let mut errors = Vec::new();
         let const_defs = crate::parse::consts_of(consts.clone())
             .map_err(|e| format!("its constants do not parse here ({e})"))?;
-        let values = lower::constants(&const_defs, &mut errors);
+        let values = ir::constants(&const_defs, &mut errors);
         let params = crate::parse::params_of(header.clone(), &mut errors);
         let mut names: Vec<String> = params.iter().map(|p| p.name.unraw().to_string()).collect();
         names.extend(const_defs.iter().map(|c| c.name.unraw().to_string()));
@@ -359,7 +358,7 @@ impl Signature {
             body: body.clone(),
             stmts,
         };
-        let lowered = lower::lower(&def, &values, &mut errors);
+        let model = ir::from_ast(&def, &values, &mut errors);
         if let Some(e) = errors.first() {
             return Err(format!("its statements do not parse here ({e})"));
         }
@@ -373,21 +372,21 @@ impl Signature {
                 .find(|(k, _)| *k == key)
                 .map(|(_, g)| g.clone())
         };
-        if lowered.instance {
+        if model.instance {
             let mut errors = Vec::new();
-            let graph = crate::check::instance(&lowered, &lookup, &mut errors);
+            let graph = crate::check::instance(&model, &lookup, &mut errors);
             return match (graph, errors.first()) {
                 (Some(g), _) => Ok(Nested::Model(g)),
                 (None, Some(e)) => Err(format!("it does not check here ({e})")),
                 (None, None) => Ok(Nested::Failed),
             };
         }
-        if !lowered.spec.params.is_empty() || !lowered.spec.loops.is_empty() {
-            let locations = crate::check::locations(&lowered);
-            let template = Template::new(lowered.spec, Arc::new(lookup)).with_locations(locations);
+        if !model.spec.params.is_empty() || !model.spec.loops.is_empty() {
+            let locations = crate::check::locations(&model);
+            let template = Template::new(model.spec, Arc::new(lookup)).with_locations(locations);
             return Ok(Nested::Family(Arc::new(template)));
         }
-        match Graph::build(&lowered.spec, &lookup) {
+        match Graph::build(&model.spec, &lookup) {
             Ok(graph) => Ok(Nested::Model(Arc::new(graph))),
             Err(found) if found.is_empty() => Ok(Nested::Failed),
             Err(found) => Err(format!(
@@ -447,14 +446,6 @@ impl Externals {
             .collect()
     }
 
-    /// The model a key names.
-    pub fn get(&self, key: &str) -> Option<Nested> {
-        self.models
-            .iter()
-            .find(|(k, _, _)| k == key)
-            .map(|(_, n, _)| n.clone())
-    }
-
     /// Its signature, to pass on in the signatures of the block's models.
     pub fn signature(&self, key: &str) -> Option<&Signature> {
         self.models
@@ -468,14 +459,14 @@ impl Externals {
 /// the models it nests (the block's own, or other blocks' as received).
 pub fn signatures(
     defs: &[ModelDef],
-    models: &[Lowered],
+    models: &[ModelIr],
     ok: &[bool],
     externals: &Externals,
 ) -> Vec<Signature> {
     fn of(
         i: usize,
         defs: &[ModelDef],
-        models: &[Lowered],
+        models: &[ModelIr],
         graphs: &[bool],
         externals: &Externals,
         depth: usize,

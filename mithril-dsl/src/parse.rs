@@ -476,15 +476,7 @@ impl Parse for BufferDecl {
         let shape = tokens_between(shape_begin, input.cursor());
         let fill = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
-            Some(number(input).map_err(|e| {
-                syn::Error::new(
-                    e.span(),
-                    format!(
-                        "expected the initial value of buffer `{name}`, a number such as `0.5`, found `{}`",
-                        next_token(input)
-                    ),
-                )
-            })?)
+            Some(buffer_fill(input, &name)?)
         } else {
             None
         };
@@ -526,6 +518,37 @@ fn number(input: ParseStream) -> syn::Result<Number> {
             format!(
                 "the number `{}` is beyond the largest 64-bit float",
                 tokens.to_string().replace(' ', "")
+            ),
+        )),
+    }
+}
+
+/// A buffer's initial value: a number a 32-bit float holds (buffers are
+/// stored as f32), reported at the literal when it is beyond that.
+fn buffer_fill(input: ParseStream, name: &Ident) -> syn::Result<Number> {
+    let begin = input.cursor();
+    let beyond = |tokens: &TokenStream| {
+        syn::Error::new_spanned(
+            tokens,
+            format!(
+                "the initial value of buffer `{name}`, `{}`, is beyond the range of a 32-bit float, in which buffers are stored: from -{max:e} to {max:e}",
+                tokens.to_string().replace(' ', ""),
+                max = f32::MAX
+            ),
+        )
+    };
+    match number(input) {
+        Ok(n) if n.value.abs() <= f64::from(f32::MAX) => Ok(n),
+        Ok(n) => Err(beyond(&n.tokens)),
+        // A literal was read: it is beyond even a 64-bit float.
+        Err(_) if !tokens_between(begin, input.cursor()).is_empty() => {
+            Err(beyond(&tokens_between(begin, input.cursor())))
+        }
+        Err(e) => Err(syn::Error::new(
+            e.span(),
+            format!(
+                "expected the initial value of buffer `{name}`, a number such as `0.5`, found `{}`",
+                next_token(input)
             ),
         )),
     }

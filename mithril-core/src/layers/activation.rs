@@ -1,5 +1,5 @@
 use super::{LayerRule, Operand, ShapeError};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::shape::Shape;
 
 /// A function of one value, elementwise: same shape, no arguments.
@@ -14,7 +14,7 @@ macro_rules! elementwise {
             const ARGS: &'static [ArgDef] = &[];
             const SUMMARY: &'static str = $summary;
 
-            fn build(_: &Args<'_>) -> Result<Self, ArgError> {
+            fn from_args(_: &Args<'_>) -> Result<Self, ArgError> {
                 Ok($name)
             }
 
@@ -59,12 +59,16 @@ pub struct LeakyRelu {
 
 impl LayerRule for LeakyRelu {
     const NAME: &'static str = "LeakyRelu";
-    const ARGS: &'static [ArgDef] = &[ArgDef::optional("negative_slope", "a number", "0.01")];
+    const ARGS: &'static [ArgDef] = &[ArgDef::optional(
+        "negative_slope",
+        "a number",
+        ArgValue::Float(0.01),
+    )];
     const SUMMARY: &'static str = "max(x, negative_slope * x), elementwise";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(LeakyRelu {
-            negative_slope: args.float("negative_slope", 0.01)?,
+            negative_slope: args.float("negative_slope")?,
         })
     }
 
@@ -94,12 +98,13 @@ macro_rules! normalising {
 
         impl LayerRule for $name {
             const NAME: &'static str = stringify!($name);
-            const ARGS: &'static [ArgDef] = &[ArgDef::optional("axis", "an axis", "-1")];
+            const ARGS: &'static [ArgDef] =
+                &[ArgDef::optional("axis", "an axis", ArgValue::Int(-1))];
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
                 Ok($name {
-                    axis: args.int("axis", -1)?,
+                    axis: args.int("axis")?,
                 })
             }
 

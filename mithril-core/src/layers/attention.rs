@@ -2,7 +2,7 @@
 //! position embeddings (mlx.core.fast / mlx.nn semantics).
 
 use super::{Arity, Init, LayerRule, Operand, ShapeError, WeightSpec, known_size};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
@@ -56,13 +56,17 @@ pub struct ScaledDotProductAttention {
 
 impl LayerRule for ScaledDotProductAttention {
     const NAME: &'static str = "ScaledDotProductAttention";
-    const ARGS: &'static [ArgDef] = &[ArgDef::optional("causal", "`true` or `false`", "false")];
+    const ARGS: &'static [ArgDef] = &[ArgDef::optional(
+        "causal",
+        "`true` or `false`",
+        ArgValue::Bool(false),
+    )];
     const INPUTS: Arity = Arity::Exactly(3);
     const SUMMARY: &'static str = "softmax(q k^T / sqrt(D)) v: q [B, H, T, D], k [B, H, S, D], v [B, H, S, Dv] -> [B, H, T, Dv]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(ScaledDotProductAttention {
-            causal: args.bool("causal", false)?,
+            causal: args.bool("causal")?,
         })
     }
 
@@ -131,15 +135,15 @@ impl LayerRule for MultiHeadAttention {
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("dims", "a positive integer"),
         ArgDef::required("heads", "a positive integer dividing `dims`"),
-        ArgDef::optional("causal", "`true` or `false`", "false"),
-        ArgDef::optional("bias", "`true` or `false`", "false"),
+        ArgDef::optional("causal", "`true` or `false`", ArgValue::Bool(false)),
+        ArgDef::optional("bias", "`true` or `false`", ArgValue::Bool(false)),
     ];
     const INPUTS: Arity = Arity::AtLeast(1);
     const SUMMARY: &'static str = "mlx.nn.MultiHeadAttention: query [B, T, Eq], key [B, S, Ek], value [B, S, Ev] (or one input x for self-attention) -> [B, T, dims]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-        let dims = args.positive("dims", 0)?;
-        let heads = args.positive("heads", 0)?;
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+        let dims = args.positive("dims")?;
+        let heads = args.positive("heads")?;
         if dims % heads != 0 {
             return Err(args.error(
                 "heads",
@@ -151,8 +155,8 @@ impl LayerRule for MultiHeadAttention {
         Ok(MultiHeadAttention {
             dims,
             heads,
-            causal: args.bool("causal", false)?,
-            bias: args.bool("bias", false)?,
+            causal: args.bool("causal")?,
+            bias: args.bool("bias")?,
         })
     }
 
@@ -260,22 +264,22 @@ impl LayerRule for Rope {
     const NAME: &'static str = "Rope";
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("dims", "a positive even integer"),
-        ArgDef::optional("traditional", "`true` or `false`", "false"),
-        ArgDef::optional("base", "a positive number", "10000"),
-        ArgDef::optional("scale", "a number", "1.0"),
+        ArgDef::optional("traditional", "`true` or `false`", ArgValue::Bool(false)),
+        ArgDef::optional("base", "a positive number", ArgValue::Int(10000)),
+        ArgDef::optional("scale", "a number", ArgValue::Float(1.0)),
     ];
     const SUMMARY: &'static str =
         "rotary position embedding of the first dims features: [.., T, D] -> [.., T, D]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-        let dims = args.positive("dims", 0)?;
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+        let dims = args.positive("dims")?;
         if dims % 2 != 0 {
             return Err(args.error(
                 "dims",
                 format!("`dims` of `Rope` must be even, found {dims}"),
             ));
         }
-        let base = args.float("base", 10000.0)?;
+        let base = args.float("base")?;
         if base <= 0.0 {
             return Err(args.error(
                 "base",
@@ -284,9 +288,9 @@ impl LayerRule for Rope {
         }
         Ok(Rope {
             dims,
-            traditional: args.bool("traditional", false)?,
+            traditional: args.bool("traditional")?,
             base,
-            scale: args.float("scale", 1.0)?,
+            scale: args.float("scale")?,
         })
     }
 

@@ -2,7 +2,7 @@
 //! statement declares (`buffer centers: [8, 2];`).
 
 use super::{Arity, Init, LAYER_ITSELF, LayerRule, Operand, ShapeError, WeightSpec};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
@@ -23,12 +23,12 @@ impl LayerRule for Buffer {
     const NAME: &'static str = "Buffer";
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("shape", "a shape of sizes such as `[8, 2]`"),
-        ArgDef::optional("fill", "a number", "0"),
+        ArgDef::optional("fill", "a number", ArgValue::Int(0)),
     ];
     const INPUTS: Arity = Arity::Exactly(0);
     const SUMMARY: &'static str = "state the model owns but does not train (a `buffer` statement): saved with the parameters, no gradient";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         let (dims, _) = args.shape("shape")?;
         let mut shape = Vec::with_capacity(dims.len());
         for d in dims {
@@ -47,7 +47,7 @@ impl LayerRule for Buffer {
         }
         Ok(Buffer {
             shape,
-            fill: args.float("fill", 0.0)?,
+            fill: args.float("fill")?,
         })
     }
 

@@ -2,7 +2,7 @@
 //! broadcasting, matrix products and concatenation.
 
 use super::{Arity, LayerRule, Operand, ShapeError};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
@@ -68,7 +68,7 @@ macro_rules! binary {
             const INPUTS: Arity = Arity::Exactly(2);
             const SUMMARY: &'static str = $summary;
 
-            fn build(_: &Args<'_>) -> Result<Self, ArgError> {
+            fn from_args(_: &Args<'_>) -> Result<Self, ArgError> {
                 Ok($name)
             }
 
@@ -110,7 +110,7 @@ impl LayerRule for MatMul {
     const INPUTS: Arity = Arity::Exactly(2);
     const SUMMARY: &'static str = "a @ b: [.., n, k] x [.., k, m] -> [.., n, m]";
 
-    fn build(_: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(_: &Args<'_>) -> Result<Self, ArgError> {
         Ok(MatMul)
     }
 
@@ -161,13 +161,13 @@ pub struct Concat {
 
 impl LayerRule for Concat {
     const NAME: &'static str = "Concat";
-    const ARGS: &'static [ArgDef] = &[ArgDef::optional("axis", "an axis", "-1")];
+    const ARGS: &'static [ArgDef] = &[ArgDef::optional("axis", "an axis", ArgValue::Int(-1))];
     const INPUTS: Arity = Arity::AtLeast(2);
     const SUMMARY: &'static str = "joins inputs along an axis: [B, 3] ++ [B, 5] -> [B, 8]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Concat {
-            axis: args.int("axis", -1)?,
+            axis: args.int("axis")?,
         })
     }
 

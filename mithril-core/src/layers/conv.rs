@@ -21,11 +21,10 @@ pub enum Padding {
 impl Padding {
     /// Reads `same`, `valid` or an explicit padding (see [`read_sides`]).
     pub(crate) fn read(args: &Args<'_>, name: &str, axes: usize) -> Result<Padding, ArgError> {
-        Ok(match args.get(name) {
-            None => Padding::Valid,
+        Ok(match args.value(name) {
             Some((_, ArgValue::Ident(w))) if w == "same" => Padding::Same,
             Some((_, ArgValue::Ident(w))) if w == "valid" => Padding::Valid,
-            Some(_) => Padding::Explicit(read_sides(args, name, axes)?),
+            _ => Padding::Explicit(read_sides(args, name, axes)?),
         })
     }
 
@@ -49,9 +48,7 @@ impl Padding {
 /// `((1, 0), (2, 1))` is 1 above, 0 below, 2 left and 1 right. Unused axes
 /// are `(0, 0)`.
 pub(crate) fn read_sides(args: &Args<'_>, name: &str, axes: usize) -> Result<[Sides; 2], ArgError> {
-    let Some((site, value)) = args.get(name) else {
-        return Ok([(0, 0); 2]);
-    };
+    let (site, value) = args.present(name)?;
     let count = |v: &ArgValue| match v {
         ArgValue::Int(n) if *n >= 0 => Some(*n as usize),
         _ => None,
@@ -126,25 +123,33 @@ impl LayerRule for Conv2d {
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("filters", "a positive integer"),
         ArgDef::required("kernel", "a positive integer or a pair of them"),
-        ArgDef::optional("stride", "a positive integer or a pair of them", "1"),
+        ArgDef::optional(
+            "stride",
+            "a positive integer or a pair of them",
+            ArgValue::Int(1),
+        ),
         ArgDef::optional(
             "padding",
             "`same`, `valid`, a non-negative integer, a pair `(h, w)` of them, or a pair per axis `((top, bottom), (left, right))`",
-            "valid",
+            ArgValue::word("valid"),
         ),
-        ArgDef::optional("dilation", "a positive integer or a pair of them", "1"),
-        ArgDef::optional("bias", "`true` or `false`", "true"),
+        ArgDef::optional(
+            "dilation",
+            "a positive integer or a pair of them",
+            ArgValue::Int(1),
+        ),
+        ArgDef::optional("bias", "`true` or `false`", ArgValue::Bool(true)),
     ];
     const SUMMARY: &'static str = "2-D convolution, NHWC: [N, H, W, C] -> [N, H', W', filters]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         let conv = Conv2d {
-            filters: args.positive("filters", 0)?,
-            kernel: args.pair("kernel", None)?.unwrap_or([1, 1]),
-            stride: args.pair("stride", Some([1, 1]))?.unwrap_or([1, 1]),
+            filters: args.positive("filters")?,
+            kernel: args.pair("kernel")?,
+            stride: args.pair("stride")?,
             padding: Padding::read(args, "padding", 2)?,
-            dilation: args.pair("dilation", Some([1, 1]))?.unwrap_or([1, 1]),
-            bias: args.bool("bias", true)?,
+            dilation: args.pair("dilation")?,
+            bias: args.bool("bias")?,
         };
         if conv.padding == Padding::Same {
             let even = (0..2).any(|i| !(conv.dilation[i] * (conv.kernel[i] - 1)).is_multiple_of(2));
@@ -231,25 +236,25 @@ impl LayerRule for Conv1d {
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("filters", "a positive integer"),
         ArgDef::required("kernel", "a positive integer"),
-        ArgDef::optional("stride", "a positive integer", "1"),
+        ArgDef::optional("stride", "a positive integer", ArgValue::Int(1)),
         ArgDef::optional(
             "padding",
             "`same`, `valid`, a non-negative integer or a pair `(before, after)` of them",
-            "valid",
+            ArgValue::word("valid"),
         ),
-        ArgDef::optional("dilation", "a positive integer", "1"),
-        ArgDef::optional("bias", "`true` or `false`", "true"),
+        ArgDef::optional("dilation", "a positive integer", ArgValue::Int(1)),
+        ArgDef::optional("bias", "`true` or `false`", ArgValue::Bool(true)),
     ];
     const SUMMARY: &'static str = "1-D convolution, NLC: [N, L, C] -> [N, L', filters]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         let conv = Conv1d {
-            filters: args.positive("filters", 0)?,
-            kernel: args.positive("kernel", 1)?,
-            stride: args.positive("stride", 1)?,
+            filters: args.positive("filters")?,
+            kernel: args.positive("kernel")?,
+            stride: args.positive("stride")?,
             padding: Padding::read(args, "padding", 1)?,
-            dilation: args.positive("dilation", 1)?,
-            bias: args.bool("bias", true)?,
+            dilation: args.positive("dilation")?,
+            bias: args.bool("bias")?,
         };
         if conv.padding == Padding::Same
             && (!(conv.dilation * (conv.kernel - 1)).is_multiple_of(2) || conv.stride != 1)

@@ -61,13 +61,17 @@ impl LayerRule for Lambda {
             "function",
             "a path to a function `fn(&Array) -> Result<Array, Exception>`",
         ),
-        ArgDef::optional("shape", "`same` or a shape such as `[B, 10]`", "same"),
+        ArgDef::optional(
+            "shape",
+            "`same` or a shape such as `[B, 10]`",
+            ArgValue::word("same"),
+        ),
     ];
     const SUMMARY: &'static str = "a user function with a declared shape rule (custom op)";
     const FUNCTION_ARG: Option<&'static str> = Some("function");
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-        let path = match args.get("function") {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+        let path = match args.value("function") {
             Some((_, ArgValue::Path(p) | ArgValue::Ident(p))) => p.clone(),
             Some((site, v)) => return Err(args.invalid("function", v, site)),
             None => {
@@ -77,10 +81,9 @@ impl LayerRule for Lambda {
                 ));
             }
         };
-        let shape = match args.get("shape") {
-            None => LambdaShape::Same,
+        let shape = match args.value("shape") {
             Some((_, ArgValue::Ident(w))) if w == "same" => LambdaShape::Same,
-            Some(_) => LambdaShape::Fixed(args.declared_shape("shape")?.unwrap_or_default()),
+            _ => LambdaShape::Fixed(args.declared_shape("shape")?),
         };
         Ok(Lambda {
             function: CustomFunction { path, handle: None },

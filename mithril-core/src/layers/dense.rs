@@ -1,5 +1,5 @@
 use super::{Init, LayerRule, Operand, ShapeError, WeightSpec, known_size};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
@@ -16,14 +16,14 @@ impl LayerRule for Linear {
     const NAME: &'static str = "Linear";
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("units", "a positive integer"),
-        ArgDef::optional("bias", "`true` or `false`", "true"),
+        ArgDef::optional("bias", "`true` or `false`", ArgValue::Bool(true)),
     ];
     const SUMMARY: &'static str = "affine map of the last axis: [.., in] -> [.., units]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Linear {
-            units: args.positive("units", 0)?,
-            bias: args.bool("bias", true)?,
+            units: args.positive("units")?,
+            bias: args.bool("bias")?,
         })
     }
 
@@ -86,10 +86,10 @@ impl LayerRule for Embedding {
     ];
     const SUMMARY: &'static str = "rows of a table for integer indices: [..] -> [.., dims] (the input must be an integer array)";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Embedding {
-            vocab: args.positive("vocab", 1)?,
-            dims: args.positive("dims", 1)?,
+            vocab: args.positive("vocab")?,
+            dims: args.positive("dims")?,
         })
     }
 

@@ -46,10 +46,10 @@ impl LayerRule for Clip {
     const SUMMARY: &'static str =
         "min(max(x, min), max), elementwise (mx.clip); gradient 1 inside the bounds, 0 outside";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         let clip = Clip {
-            min: args.float("min", f64::NEG_INFINITY)?,
-            max: args.float("max", f64::INFINITY)?,
+            min: args.float("min")?,
+            max: args.float("max")?,
         };
         if clip.min > clip.max {
             return Err(args.error(
@@ -115,13 +115,13 @@ impl Threshold {
     }
 
     fn read(args: &Args<'_>) -> Result<Threshold, ArgError> {
-        match args.get("threshold") {
-            None => Ok(Threshold::Auto),
+        match args.value("threshold") {
             Some((_, ArgValue::Ident(w))) if w == "auto" => Ok(Threshold::Auto),
-            Some((site, value)) => match args.float("threshold", 0.0)? {
+            Some((site, value)) => match args.float("threshold")? {
                 t if t > 0.0 => Ok(Threshold::Given(t)),
                 _ => Err(args.invalid("threshold", value, site)),
             },
+            None => args.float("threshold").map(Threshold::Given),
         }
     }
 }
@@ -129,7 +129,7 @@ impl Threshold {
 const THRESHOLD: ArgDef = ArgDef::optional(
     "threshold",
     "`auto` (Mithril's constant for the dtype) or a positive number",
-    "auto",
+    ArgValue::word("auto"),
 );
 
 /// A robust operator of one value: its summary and its default cutoff.
@@ -152,7 +152,7 @@ macro_rules! robust {
             const ARGS: &'static [ArgDef] = &[THRESHOLD];
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
                 Ok($name {
                     threshold: Threshold::read(args)?,
                 })
@@ -199,7 +199,7 @@ impl LayerRule for RobustPower {
     const INPUTS: Arity = Arity::Exactly(2);
     const SUMMARY: &'static str = "|a| ** b with broadcasting, and |a| / t where |a| < t and b < 1 - log(t) / log|a| (so the value and the gradients stay finite at 0); exponent gradient 0 there (Mithril's robust_power)";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(RobustPower {
             threshold: Threshold::read(args)?,
         })

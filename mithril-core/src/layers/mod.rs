@@ -177,8 +177,8 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
     /// and the backend attaches the function to the graph.
     const FUNCTION_ARG: Option<&'static str> = None;
 
-    /// Builds the layer from bound arguments.
-    fn build(args: &Args<'_>) -> Result<Self, ArgError>;
+    /// Reads the layer from its bound arguments.
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError>;
 
     /// The output shape for these inputs, or why they do not fit.
     fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError>;
@@ -210,9 +210,9 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
     }
 }
 
-fn bind_and_build<L: LayerRule>(args: &[ArgSpec]) -> Result<L, Vec<ArgError>> {
+fn bind_and_read<L: LayerRule>(args: &[ArgSpec]) -> Result<L, Vec<ArgError>> {
     let bound = Args::bind(L::NAME, L::ARGS, args)?;
-    L::build(&bound).map_err(|e| vec![e])
+    L::from_args(&bound).map_err(|e| vec![e])
 }
 
 /// Facts about a catalogue entry, for docs, errors and suggestions.
@@ -253,10 +253,11 @@ macro_rules! catalogue {
         ];
 
         impl Layer {
-            /// Builds the layer called `name`; `None` when no built-in has that name.
-            pub fn build(name: &str, args: &[ArgSpec]) -> Option<Result<Layer, Vec<ArgError>>> {
+            /// Reads the layer called `name` from its arguments; `None` when no
+            /// built-in has that name.
+            pub fn from_args(name: &str, args: &[ArgSpec]) -> Option<Result<Layer, Vec<ArgError>>> {
                 match name {
-                    $(<$layer as LayerRule>::NAME => Some(bind_and_build::<$layer>(args).map(Layer::$layer)),)*
+                    $(<$layer as LayerRule>::NAME => Some(bind_and_read::<$layer>(args).map(Layer::$layer)),)*
                     _ => None,
                 }
             }
@@ -426,6 +427,11 @@ mod tests {
     /// Some arguments each layer accepts, found by trying common values for
     /// its required arguments (so a new layer needs no entry here).
     fn sample(info: &LayerInfo) -> Option<Layer> {
+        sample_args(info).map(|(layer, _)| layer)
+    }
+
+    /// [`sample`] with the arguments that built it.
+    fn sample_args(info: &LayerInfo) -> Option<(Layer, Vec<ArgSpec>)> {
         let candidates = [
             ArgValue::Int(4),
             ArgValue::Ident(Cow::Borrowed("f16")),
@@ -434,7 +440,7 @@ mod tests {
             ArgValue::List(Cow::Owned(vec![ArgValue::Int(2), ArgValue::Int(3)])),
             ArgValue::Path(Cow::Borrowed("ops::f")),
         ];
-        let required: Vec<&ArgDef> = info.args.iter().filter(|a| a.default.is_none()).collect();
+        let required: Vec<&ArgDef> = info.args.iter().filter(|a| a.is_required()).collect();
         let combinations = candidates.len().pow(required.len() as u32);
         (0..combinations).find_map(|mut k| {
             let args: Vec<ArgSpec> = required
@@ -448,7 +454,8 @@ mod tests {
                     }
                 })
                 .collect();
-            Layer::build(info.name, &args)?.ok()
+            let layer = Layer::from_args(info.name, &args)?.ok()?;
+            Some((layer, args))
         })
     }
 
@@ -471,6 +478,38 @@ mod tests {
         }
     }
 
+    /// A rule reads a left-out argument as its declared default: writing
+    /// the default gives the same layer as leaving it out, and the default
+    /// is a value the rule accepts.
+    #[test]
+    fn defaults_read_as_declared() {
+        let mut checked = 0;
+        for info in CATALOGUE {
+            let (left_out, args) = sample_args(info)
+                .unwrap_or_else(|| panic!("no sample arguments build `{}`", info.name));
+            for def in info.args {
+                let Some(default) = def.default_value() else {
+                    continue;
+                };
+                let mut written = args.clone();
+                written.push(ArgSpec {
+                    name: Some(Cow::Borrowed(def.name)),
+                    value: default.clone(),
+                });
+                let built = Layer::from_args(info.name, &written).unwrap();
+                assert_eq!(
+                    built.as_ref(),
+                    Ok(&left_out),
+                    "`{}`: `{}` written as its default `{default}` reads differently from left out",
+                    info.name,
+                    def.name
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 40, "only {checked} defaults checked");
+    }
+
     #[test]
     fn facts_live_on_the_rules() {
         let lambda = info("Lambda").unwrap();
@@ -483,7 +522,7 @@ mod tests {
                 == 1
         );
         let dropout = |p: f64| {
-            Layer::build(
+            Layer::from_args(
                 "Dropout",
                 &[ArgSpec {
                     name: None,

@@ -1,5 +1,5 @@
 use super::{Init, LayerRule, Operand, ShapeError, WeightSpec, known_size};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::shape::Shape;
 
 /// Batch normalisation over every axis but the last (mlx.nn.BatchNorm):
@@ -17,16 +17,16 @@ pub struct BatchNorm {
 impl LayerRule for BatchNorm {
     const NAME: &'static str = "BatchNorm";
     const ARGS: &'static [ArgDef] = &[
-        ArgDef::optional("eps", "a positive number", "1e-5"),
-        ArgDef::optional("momentum", "a number in [0, 1]", "0.1"),
-        ArgDef::optional("affine", "`true` or `false`", "true"),
+        ArgDef::optional("eps", "a positive number", ArgValue::Float(1e-5)),
+        ArgDef::optional("momentum", "a number in [0, 1]", ArgValue::Float(0.1)),
+        ArgDef::optional("affine", "`true` or `false`", ArgValue::Bool(true)),
     ];
     const SUMMARY: &'static str =
         "normalises each feature (last axis) over the batch; running statistics at inference";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-        let eps = args.float("eps", 1e-5)?;
-        let momentum = args.float("momentum", 0.1)?;
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+        let eps = args.float("eps")?;
+        let momentum = args.float("momentum")?;
         if eps <= 0.0 {
             return Err(args.error("eps", "`eps` of `BatchNorm` must be positive"));
         }
@@ -36,7 +36,7 @@ impl LayerRule for BatchNorm {
         Ok(BatchNorm {
             eps,
             momentum,
-            affine: args.bool("affine", true)?,
+            affine: args.bool("affine")?,
         })
     }
 
@@ -88,12 +88,16 @@ pub struct Dropout {
 
 impl LayerRule for Dropout {
     const NAME: &'static str = "Dropout";
-    const ARGS: &'static [ArgDef] = &[ArgDef::optional("p", "a probability in [0, 1)", "0.5")];
+    const ARGS: &'static [ArgDef] = &[ArgDef::optional(
+        "p",
+        "a probability in [0, 1)",
+        ArgValue::Float(0.5),
+    )];
     const SUMMARY: &'static str =
         "drops elements with probability p in training (seeded); identity at inference";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-        let p = args.float("p", 0.5)?;
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+        let p = args.float("p")?;
         if !(0.0..1.0).contains(&p) {
             return Err(args.error(
                 "p",
@@ -114,7 +118,7 @@ impl LayerRule for Dropout {
 
 /// Reads a positive `eps`.
 fn read_eps(args: &Args<'_>, layer: &str) -> Result<f64, ArgError> {
-    let eps = args.float("eps", 1e-5)?;
+    let eps = args.float("eps")?;
     if eps <= 0.0 {
         return Err(args.error(
             "eps",
@@ -162,18 +166,22 @@ pub struct LayerNorm {
 impl LayerRule for LayerNorm {
     const NAME: &'static str = "LayerNorm";
     const ARGS: &'static [ArgDef] = &[
-        ArgDef::optional("eps", "a positive number", "1e-5"),
-        ArgDef::optional("affine", "`true` or `false`", "true"),
-        ArgDef::optional("bias", "`true` or `false` (with `affine`)", "true"),
+        ArgDef::optional("eps", "a positive number", ArgValue::Float(1e-5)),
+        ArgDef::optional("affine", "`true` or `false`", ArgValue::Bool(true)),
+        ArgDef::optional(
+            "bias",
+            "`true` or `false` (with `affine`)",
+            ArgValue::Bool(true),
+        ),
     ];
     const SUMMARY: &'static str =
         "normalises the last axis to mean 0, variance 1, then scales and shifts; same shape";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(LayerNorm {
             eps: read_eps(args, Self::NAME)?,
-            affine: args.bool("affine", true)?,
-            bias: args.bool("bias", true)?,
+            affine: args.bool("affine")?,
+            bias: args.bool("bias")?,
         })
     }
 
@@ -206,11 +214,15 @@ pub struct RmsNorm {
 
 impl LayerRule for RmsNorm {
     const NAME: &'static str = "RmsNorm";
-    const ARGS: &'static [ArgDef] = &[ArgDef::optional("eps", "a positive number", "1e-5")];
+    const ARGS: &'static [ArgDef] = &[ArgDef::optional(
+        "eps",
+        "a positive number",
+        ArgValue::Float(1e-5),
+    )];
     const SUMMARY: &'static str =
         "divides the last axis by its root mean square, then scales (mlx.nn.RMSNorm); same shape";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(RmsNorm {
             eps: read_eps(args, Self::NAME)?,
         })
@@ -248,19 +260,23 @@ impl LayerRule for GroupNorm {
     const NAME: &'static str = "GroupNorm";
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("groups", "a positive integer dividing the feature count"),
-        ArgDef::optional("eps", "a positive number", "1e-5"),
-        ArgDef::optional("affine", "`true` or `false`", "true"),
-        ArgDef::optional("pytorch_compatible", "`true` or `false`", "false"),
+        ArgDef::optional("eps", "a positive number", ArgValue::Float(1e-5)),
+        ArgDef::optional("affine", "`true` or `false`", ArgValue::Bool(true)),
+        ArgDef::optional(
+            "pytorch_compatible",
+            "`true` or `false`",
+            ArgValue::Bool(false),
+        ),
     ];
     const SUMMARY: &'static str =
         "normalises groups of features (last axis) per sample: [N, .., C] -> same shape";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(GroupNorm {
-            groups: args.positive("groups", 1)?,
+            groups: args.positive("groups")?,
             eps: read_eps(args, Self::NAME)?,
-            affine: args.bool("affine", true)?,
-            pytorch_compatible: args.bool("pytorch_compatible", false)?,
+            affine: args.bool("affine")?,
+            pytorch_compatible: args.bool("pytorch_compatible")?,
         })
     }
 

@@ -3,7 +3,8 @@
 
 use super::conv::{Sides, read_sides, window_output};
 use super::{LayerRule, Operand, ShapeError};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
+use crate::dim::Dim;
 use crate::shape::Shape;
 
 /// Arguments shared by the 2-D pools.
@@ -19,11 +20,15 @@ pub struct Pool2d {
 
 const POOL_ARGS: &[ArgDef] = &[
     ArgDef::required("kernel", "a positive integer or a pair of them"),
-    ArgDef::optional("stride", "a positive integer or a pair of them", "kernel"),
+    ArgDef::derived(
+        "stride",
+        "a positive integer or a pair of them",
+        "the kernel",
+    ),
     ArgDef::optional(
         "padding",
         "a non-negative integer, a pair `(h, w)` of them, or a pair per axis `((top, bottom), (left, right))`",
-        "0",
+        ArgValue::Int(0),
     ),
 ];
 
@@ -46,6 +51,12 @@ fn padding_fits(args: &Args<'_>, kernel: &[usize], padding: &[Sides]) -> Result<
 
 /// The rank of a pool's input: batched (`spatial + 2` axes) or unbatched
 /// (`spatial + 1`), as Mithril's pools take both; the first spatial axis.
+///
+/// An unbatched input's first axis is pooled. A symbol there named like a
+/// batch ([`names_a_batch`]: `B` of `[B, T]`) says the input is batched but
+/// lacks its channel axis, and reading it as unbatched would pool across
+/// the batch: that is refused, saying what to write. Other sizes (`[L, 2]`,
+/// `[16, 4]`) are unbatched inputs.
 fn spatial_start(
     layer: &str,
     x: &Operand<'_>,
@@ -55,7 +66,17 @@ fn spatial_start(
 ) -> Result<usize, ShapeError> {
     match x.shape.rank() {
         r if r == spatial + 2 => Ok(1),
-        r if r == spatial + 1 => Ok(0),
+        r if r == spatial + 1 => match &x.shape.0[0] {
+            Dim::Sym(first) if names_a_batch(first) => {
+                let mut with_channels = x.shape.clone();
+                with_channels.0.push(Dim::Lit(1));
+                Err(ShapeError::new(format!(
+                    "`{layer}` reads a rank-{r} input as unbatched {unbatched}, pooling its first axis, but {} has shape {} whose first axis `{first}` names a batch; if it is a batch without a channel axis, add one, `Unsqueeze({r})` or `Reshape({with_channels})`, making it {with_channels} ({layout}); if `{first}` is a size to pool over, name it otherwise",
+                    x.label, x.shape,
+                )))
+            }
+            _ => Ok(0),
+        },
         _ => Err(ShapeError::new(format!(
             "`{layer}` expects a rank-{} input {layout} (or rank {} without the batch axis, {unbatched}), found {} with shape {}",
             spatial + 2,
@@ -66,10 +87,19 @@ fn spatial_start(
     }
 }
 
+/// Whether a symbolic size is named as batches conventionally are: `B`,
+/// `N`, or a name that starts with "batch" (any case).
+fn names_a_batch(symbol: &str) -> bool {
+    matches!(symbol, "B" | "N")
+        || symbol
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case("batch"))
+}
+
 impl Pool2d {
-    fn build(args: &Args<'_>) -> Result<Pool2d, ArgError> {
-        let kernel = args.pair("kernel", None)?.unwrap_or([1, 1]);
-        let stride = args.pair("stride", Some(kernel))?.unwrap_or(kernel);
+    fn from_args(args: &Args<'_>) -> Result<Pool2d, ArgError> {
+        let kernel = args.pair("kernel")?;
+        let stride = args.optional("stride", Args::pair)?.unwrap_or(kernel);
         let padding = read_sides(args, "padding", 2)?;
         padding_fits(args, &kernel, &padding)?;
         Ok(Pool2d {
@@ -108,8 +138,8 @@ macro_rules! pool {
             const ARGS: &'static [ArgDef] = POOL_ARGS;
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-                Pool2d::build(args).map($name)
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+                Pool2d::from_args(args).map($name)
             }
 
             fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
@@ -121,11 +151,11 @@ macro_rules! pool {
 
 pool!(
     MaxPool2d,
-    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C]"
+    "2-D max pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] unless H names a batch (`B`, `N`, `batch..`)"
 );
 pool!(
     AvgPool2d,
-    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C]"
+    "2-D average pooling, NHWC: [N, H, W, C] -> [N, H', W', C], or unbatched [H, W, C] -> [H', W', C] unless H names a batch (`B`, `N`, `batch..`)"
 );
 
 /// Arguments shared by the 1-D pools.
@@ -141,18 +171,18 @@ pub struct Pool1d {
 
 const POOL1D_ARGS: &[ArgDef] = &[
     ArgDef::required("kernel", "a positive integer"),
-    ArgDef::optional("stride", "a positive integer", "kernel"),
+    ArgDef::derived("stride", "a positive integer", "the kernel"),
     ArgDef::optional(
         "padding",
         "a non-negative integer or a pair `(before, after)` of them",
-        "0",
+        ArgValue::Int(0),
     ),
 ];
 
 impl Pool1d {
-    fn build(args: &Args<'_>) -> Result<Pool1d, ArgError> {
-        let kernel = args.positive("kernel", 1)?;
-        let stride = args.positive("stride", kernel)?;
+    fn from_args(args: &Args<'_>) -> Result<Pool1d, ArgError> {
+        let kernel = args.positive("kernel")?;
+        let stride = args.optional("stride", Args::positive)?.unwrap_or(kernel);
         let padding = read_sides(args, "padding", 1)?[0];
         padding_fits(args, &[kernel], &[padding])?;
         Ok(Pool1d {
@@ -181,8 +211,8 @@ macro_rules! pool1d {
             const ARGS: &'static [ArgDef] = POOL1D_ARGS;
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-                Pool1d::build(args).map($name)
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+                Pool1d::from_args(args).map($name)
             }
 
             fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
@@ -194,11 +224,11 @@ macro_rules! pool1d {
 
 pool1d!(
     MaxPool1d,
-    "1-D max pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C]"
+    "1-D max pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] unless L names a batch (`B`, `N`, `batch..`)"
 );
 pool1d!(
     AvgPool1d,
-    "1-D average pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C]"
+    "1-D average pooling, NLC: [N, L, C] -> [N, L', C], or unbatched [L, C] -> [L', C] unless L names a batch (`B`, `N`, `batch..`)"
 );
 
 /// This file's layers, in the catalogue's order (see `for_each_layer!`).

@@ -2,7 +2,7 @@
 //! returning the hidden state of every step.
 
 use super::{Init, LayerRule, Operand, ShapeError, WeightSpec, known_size};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
@@ -42,15 +42,15 @@ impl LayerRule for Lstm {
     const NAME: &'static str = "Lstm";
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("hidden", "a positive integer"),
-        ArgDef::optional("bias", "`true` or `false`", "true"),
+        ArgDef::optional("bias", "`true` or `false`", ArgValue::Bool(true)),
     ];
     const SUMMARY: &'static str =
         "mlx.nn.LSTM, every step's hidden state: [B, T, F] -> [B, T, hidden]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Lstm {
-            hidden: args.positive("hidden", 0)?,
-            bias: args.bool("bias", true)?,
+            hidden: args.positive("hidden")?,
+            bias: args.bool("bias")?,
         })
     }
 
@@ -89,15 +89,15 @@ impl LayerRule for Gru {
     const NAME: &'static str = "Gru";
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("hidden", "a positive integer"),
-        ArgDef::optional("bias", "`true` or `false`", "true"),
+        ArgDef::optional("bias", "`true` or `false`", ArgValue::Bool(true)),
     ];
     const SUMMARY: &'static str =
         "mlx.nn.GRU, every step's hidden state: [B, T, F] -> [B, T, hidden]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Gru {
-            hidden: args.positive("hidden", 0)?,
-            bias: args.bool("bias", true)?,
+            hidden: args.positive("hidden")?,
+            bias: args.bool("bias")?,
         })
     }
 

@@ -16,16 +16,19 @@ pub struct Reduction {
     pub keepdims: bool,
 }
 
-const REDUCE_ARGS: &[ArgDef] = &[
-    ArgDef::optional("axes", "an axis or a list of axes such as `[1, 2]`", "all"),
-    ArgDef::optional("keepdims", "`true` or `false`", "false"),
-];
+const AXES: ArgDef = ArgDef::derived(
+    "axes",
+    "an axis or a list of axes such as `[1, 2]`",
+    "every axis",
+);
+const KEEPDIMS: ArgDef = ArgDef::optional("keepdims", "`true` or `false`", ArgValue::Bool(false));
+const REDUCE_ARGS: &[ArgDef] = &[AXES, KEEPDIMS];
 
 impl Reduction {
-    fn build(layer: &str, args: &Args<'_>) -> Result<Reduction, ArgError> {
+    fn from_args(layer: &str, args: &Args<'_>) -> Result<Reduction, ArgError> {
         Ok(Reduction {
-            axes: int_list(args, layer, "axes", REDUCE_ARGS[0].expects, true)?,
-            keepdims: args.bool("keepdims", false)?,
+            axes: int_list(args, layer, "axes", AXES.expects, true)?,
+            keepdims: args.bool("keepdims")?,
         })
     }
 
@@ -75,8 +78,8 @@ macro_rules! reduction {
             const ARGS: &'static [ArgDef] = REDUCE_ARGS;
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-                Reduction::build(Self::NAME, args).map($name)
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+                Reduction::from_args(Self::NAME, args).map($name)
             }
 
             fn infer(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {
@@ -106,12 +109,12 @@ reduction!(
 );
 
 const SPREAD_ARGS: &[ArgDef] = &[
-    REDUCE_ARGS[0],
-    REDUCE_ARGS[1],
+    AXES,
+    KEEPDIMS,
     ArgDef::optional(
         "ddof",
         "a non-negative integer (the divisor is N - ddof)",
-        "0",
+        ArgValue::Int(0),
     ),
 ];
 
@@ -133,10 +136,10 @@ macro_rules! spread {
             const ARGS: &'static [ArgDef] = SPREAD_ARGS;
             const SUMMARY: &'static str = $summary;
 
-            fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+            fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
                 Ok($name {
-                    reduction: Reduction::build(Self::NAME, args)?,
-                    ddof: args.count("ddof", 0)?,
+                    reduction: Reduction::from_args(Self::NAME, args)?,
+                    ddof: args.count("ddof")?,
                 })
             }
 
@@ -169,20 +172,23 @@ pub struct ArgMax {
 impl LayerRule for ArgMax {
     const NAME: &'static str = "ArgMax";
     const ARGS: &'static [ArgDef] = &[
-        ArgDef::optional("axis", "an axis", "all"),
-        ArgDef::optional("keepdims", "`true` or `false`", "false"),
+        ArgDef::optional(
+            "axis",
+            "an axis, or `all` for the flattened input",
+            ArgValue::word("all"),
+        ),
+        ArgDef::optional("keepdims", "`true` or `false`", ArgValue::Bool(false)),
     ];
     const SUMMARY: &'static str = "index of the maximum along an axis (of the flattened input by default), uint32, no gradient: [B, C] -> ArgMax(axis = 1) -> [B]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
-        let axis = match args.get("axis") {
-            None => None,
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
+        let axis = match args.value("axis") {
             Some((_, ArgValue::Ident(w))) if w == "all" => None,
-            Some(_) => Some(args.int("axis", -1)?),
+            _ => Some(args.int("axis")?),
         };
         Ok(ArgMax {
             axis,
-            keepdims: args.bool("keepdims", false)?,
+            keepdims: args.bool("keepdims")?,
         })
     }
 

@@ -1,5 +1,5 @@
 use super::{LayerRule, Operand, ShapeError};
-use crate::args::{ArgDef, ArgError, Args};
+use crate::args::{ArgDef, ArgError, ArgValue, Args};
 use crate::dim::Dim;
 use crate::shape::Shape;
 
@@ -15,15 +15,15 @@ pub struct Flatten {
 impl LayerRule for Flatten {
     const NAME: &'static str = "Flatten";
     const ARGS: &'static [ArgDef] = &[
-        ArgDef::optional("start", "an axis", "1"),
-        ArgDef::optional("end", "an axis", "-1"),
+        ArgDef::optional("start", "an axis", ArgValue::Int(1)),
+        ArgDef::optional("end", "an axis", ArgValue::Int(-1)),
     ];
     const SUMMARY: &'static str = "merges axes start..=end: [N, H, W, C] -> [N, H*W*C]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Flatten {
-            start: args.int("start", 1)?,
-            end: args.int("end", -1)?,
+            start: args.int("start")?,
+            end: args.int("end")?,
         })
     }
 
@@ -66,7 +66,7 @@ impl LayerRule for Reshape {
     )];
     const SUMMARY: &'static str = "same elements, new shape: [B, 784] -> Reshape([B, 28, 28, 1])";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Reshape {
             shape: args.shape("shape")?.0,
         })
@@ -110,7 +110,24 @@ impl LayerRule for Reshape {
             ))
         };
         if self.shape.iter().any(Option::is_none) {
-            let missing = total.exact_div(&known).ok_or_else(mismatch)?;
+            let missing = total.exact_div(&known).ok_or_else(|| {
+                let factors: Vec<String> =
+                    self.shape.iter().flatten().map(Dim::to_string).collect();
+                let product = match factors.len() {
+                    0 | 1 => known.to_string(),
+                    _ => format!("{} = {known}", factors.join(" * ")),
+                };
+                let divisible = match (total.as_lit(), known.as_lit()) {
+                    (Some(_), Some(_)) => "are not divisible",
+                    _ => "are not known to be divisible",
+                };
+                ShapeError::new(format!(
+                    "`Reshape` cannot infer the -1 of {}: the {total} elements of {} with shape {} {divisible} by {product}",
+                    target("-1"),
+                    x.label,
+                    x.shape,
+                ))
+            })?;
             Ok(Shape(
                 self.shape
                     .iter()

@@ -28,7 +28,7 @@ impl LayerRule for Where {
     const INPUTS: Arity = Arity::Exactly(3);
     const SUMMARY: &'static str = "Where(cond, a, b): a where cond holds, else b, elementwise with broadcasting of all three (mx.where); gradients flow to the chosen side";
 
-    fn build(_: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(_: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Where)
     }
 

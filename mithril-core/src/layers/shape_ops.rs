@@ -15,7 +15,7 @@ pub(crate) fn int_list(
     expects: &str,
     single: bool,
 ) -> Result<Option<Vec<i64>>, ArgError> {
-    let Some((_, value)) = args.get(name) else {
+    let Some((_, value)) = args.value(name) else {
         return Ok(None);
     };
     let bad = || {
@@ -115,7 +115,7 @@ impl LayerRule for Permute {
     const SUMMARY: &'static str =
         "reorders axes (mx.transpose): [N, L, C] -> Permute([0, 2, 1]) -> [N, C, L]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         let axes = int_list(args, Self::NAME, "axes", Self::ARGS[0].expects, false)?;
         Ok(Permute {
             axes: axes.unwrap_or_default(),
@@ -162,10 +162,10 @@ impl LayerRule for Transpose {
     ];
     const SUMMARY: &'static str = "swaps two axes: [B, T, H, D] -> Transpose(1, 2) -> [B, H, T, D]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Transpose {
-            a: args.int("a", 0)?,
-            b: args.int("b", 0)?,
+            a: args.int("a")?,
+            b: args.int("b")?,
         })
     }
 
@@ -198,9 +198,9 @@ impl LayerRule for Squeeze {
     const SUMMARY: &'static str =
         "removes an axis of literal size 1: [B, 1, 8] -> Squeeze(1) -> [B, 8]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Squeeze {
-            axis: args.int("axis", 0)?,
+            axis: args.int("axis")?,
         })
     }
 
@@ -241,9 +241,9 @@ impl LayerRule for Unsqueeze {
     const SUMMARY: &'static str =
         "inserts an axis of size 1 (mx.expand_dims): [B, 8] -> Unsqueeze(1) -> [B, 1, 8]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Unsqueeze {
-            axis: args.int("axis", 0)?,
+            axis: args.int("axis")?,
         })
     }
 
@@ -315,25 +315,22 @@ impl LayerRule for Slice {
     const ARGS: &'static [ArgDef] = &[
         ArgDef::required("axis", "an axis"),
         ArgDef::required("start", "an index (negative counts from the end)"),
-        ArgDef::optional(
+        ArgDef::derived(
             "end",
             "an index (negative counts from the end)",
-            "axis size",
+            "the axis size",
         ),
-        ArgDef::optional("step", "a positive integer", "1"),
+        ArgDef::optional("step", "a positive integer", ArgValue::Int(1)),
     ];
     const SUMMARY: &'static str =
         "x[.., start:end:step] along one axis: [B, 10] -> Slice(1, 2, -2) -> [B, 6]";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         Ok(Slice {
-            axis: args.int("axis", 0)?,
-            start: args.int("start", 0)?,
-            end: match args.get("end") {
-                None => None,
-                Some(_) => Some(args.int("end", 0)?),
-            },
-            step: args.positive("step", 1)?,
+            axis: args.int("axis")?,
+            start: args.int("start")?,
+            end: args.optional("end", Args::int)?,
+            step: args.positive("step")?,
         })
     }
 
@@ -423,10 +420,10 @@ impl LayerRule for Cast {
     const ARGS: &'static [ArgDef] = &[ArgDef::required("dtype", "`f32`, `f16` or `bf16`")];
     const SUMMARY: &'static str = "converts the element type (f32, f16, bf16); same shape";
 
-    fn build(args: &Args<'_>) -> Result<Self, ArgError> {
+    fn from_args(args: &Args<'_>) -> Result<Self, ArgError> {
         let dtype = match args.word("dtype", &["f32", "f16", "bf16"])? {
-            Some("f16") => CastDtype::F16,
-            Some("bf16") => CastDtype::Bf16,
+            "f16" => CastDtype::F16,
+            "bf16" => CastDtype::Bf16,
             _ => CastDtype::F32,
         };
         Ok(Cast { dtype })
@@ -469,7 +466,7 @@ mod tests {
 
     /// The output shape (or error) of `layer(args)` on `x` of `dims`.
     fn infer(layer: &str, args: &[ArgSpec], dims: Vec<Dim>) -> Result<String, String> {
-        let layer = Layer::build(layer, args).unwrap().unwrap();
+        let layer = Layer::from_args(layer, args).unwrap().unwrap();
         let shape = Shape(dims);
         layer
             .infer(&[Operand {

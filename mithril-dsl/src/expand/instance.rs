@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::ast::ModelDef;
-use crate::lower::Lowered;
+use crate::ir::ModelIr;
 
 /// A definition with `def`'s name and attributes and nothing else, for
 /// fallback items.
@@ -27,12 +27,12 @@ pub fn stand_in(def: &ModelDef) -> ModelDef {
 
 /// The instance's items; with no graph (it failed), the same items with
 /// placeholder consts and a `graph()` that cannot run.
-pub fn render(def: &ModelDef, model: &Lowered, graph: Option<&Graph>) -> TokenStream {
+pub fn render(def: &ModelDef, model: &ModelIr, graph: Option<&Graph>) -> TokenStream {
     let p = quote!(::mithril::__private);
     let name = &def.name;
     let vis = &def.vis;
     let attrs = &def.attrs;
-    let name_str = crate::lower::text(name).to_string();
+    let name_str = crate::ir::text(name).to_string();
     let (Some(node), Some(tokens)) = (model.spec.nodes.first(), model.nodes.first()) else {
         return TokenStream::new();
     };

@@ -195,7 +195,7 @@ pub fn model_items(
     (input_shapes, output_shapes): (TokenStream, TokenStream),
 ) -> TokenStream {
     let p = quote!(::mithril::__private);
-    let name_str = crate::lower::text(name).to_string();
+    let name_str = crate::ir::text(name).to_string();
     let ModelTypes {
         params,
         inputs,
@@ -268,7 +268,7 @@ pub fn render(
     let params = names::item(name, "Params");
     let inputs_ty = names::item(name, "Inputs");
     let outputs_ty = names::item(name, "Outputs");
-    let name_str = crate::lower::text(name).to_string();
+    let name_str = crate::ir::text(name).to_string();
     let p = quote!(::mithril::__private);
 
     let layer_structs = layout.layer_structs.iter().map(|s| {
@@ -487,7 +487,7 @@ fn config(def: &ModelDef, params: &[mithril_core::family::ParamSpec]) -> TokenSt
     }
     let name = &def.name;
     let vis = &def.vis;
-    let name_str = crate::lower::text(name).to_string();
+    let name_str = crate::ir::text(name).to_string();
     let config = names::item(name, "Config");
     let item_ty = |t: ParamType| match t {
         ParamType::Usize => quote!(usize),

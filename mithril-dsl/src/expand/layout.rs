@@ -9,7 +9,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::check::Origins;
-use crate::lower::Lowered;
+use crate::ir::ModelIr;
 use crate::names::{self, LayerStructs};
 
 use super::items::Count;
@@ -41,8 +41,8 @@ pub struct ParamField {
 
 /// A node's count of applications: a family's repeat that is an expression
 /// varies with the instantiation.
-fn count(lowered: &Lowered, source: usize, repeat: usize) -> Count {
-    match lowered
+fn count(ir: &ModelIr, source: usize, repeat: usize) -> Count {
+    match ir
         .spec
         .nodes
         .get(source)
@@ -80,11 +80,11 @@ fn nested_params(path: &syn::Path) -> TokenStream {
 }
 
 /// The layout of a model that checked.
-pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerStructs) -> Layout {
-    let name = &lowered.spec.name;
+pub fn of_graph(model: usize, ir: &ModelIr, graph: &Graph, structs: &LayerStructs) -> Layout {
+    let name = &ir.spec.name;
     let mut params = Vec::new();
     let mut layer_structs = Vec::new();
-    let origins = Origins::of(lowered);
+    let origins = Origins::of(ir);
     for node in &graph.nodes {
         if node.weights.is_empty() || Origins::is_later_application(&node.name) {
             continue;
@@ -92,7 +92,7 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
         let (source, field) = origins.get(node.source, &node.name);
         let looped = Origins::in_loop(&node.name);
         let ty = match &node.op {
-            Op::Model(_) => nested_params(&lowered.nodes[source].layer),
+            Op::Model(_) => nested_params(&ir.nodes[source].layer),
             Op::Layer(_) if graph.weight_is_node(node) => TokenStream::new(),
             Op::Layer(layer) => {
                 let Some(ident) = structs.get(model, source).cloned() else {
@@ -107,7 +107,7 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
                         .and_then(|p| p.strip_prefix('.'))
                         .unwrap_or(path);
                     // `mix.0.bias` -> `bias` for a repeated layer.
-                    if count(lowered, source, node.repeat).is_vec() {
+                    if count(ir, source, node.repeat).is_vec() {
                         local
                             .split_once('.')
                             .map_or(local, |(_, rest)| rest)
@@ -154,7 +154,7 @@ pub fn of_graph(model: usize, lowered: &Lowered, graph: &Graph, structs: &LayerS
             ty,
             repeat: match looped {
                 true => Count::Dynamic,
-                false => count(lowered, source, node.repeat),
+                false => count(ir, source, node.repeat),
             },
         });
     }
@@ -199,19 +199,19 @@ pub enum Paths {
 /// would have, without shapes.
 pub fn of_outline(
     model: usize,
-    lowered: &Lowered,
+    ir: &ModelIr,
     outline: &[NodeOutline],
     structs: &LayerStructs,
     paths: Paths,
 ) -> Layout {
-    let name = &lowered.spec.name;
+    let name = &ir.spec.name;
     let mut params = Vec::new();
     let mut layer_structs = Vec::new();
-    let origins = Origins::of(lowered);
+    let origins = Origins::of(ir);
     for node in outline {
         let (source, field) = origins.get(node.source, &node.name);
         let looped = Origins::in_loop(&node.name);
-        let Some(spec) = lowered.spec.nodes.get(source) else {
+        let Some(spec) = ir.spec.nodes.get(source) else {
             continue;
         };
         // A layer name used twice is reported already; one field is enough.
@@ -244,7 +244,7 @@ pub fn of_outline(
                 if !has_weights || paths == Paths::Own {
                     continue;
                 }
-                nested_params(&lowered.nodes[source].layer)
+                nested_params(&ir.nodes[source].layer)
             }
             _ => continue,
         };
@@ -255,7 +255,7 @@ pub fn of_outline(
             ty,
             repeat: match looped {
                 true => Count::Dynamic,
-                false => count(lowered, source, spec.repeat),
+                false => count(ir, source, spec.repeat),
             },
         });
     }
@@ -265,7 +265,7 @@ pub fn of_outline(
         let mut seen: Vec<String> = Vec::new();
         let mut out = Vec::new();
         for n in names {
-            let text = crate::lower::text(n).to_string();
+            let text = crate::ir::text(n).to_string();
             if !seen.contains(&text) {
                 out.push(ValueField {
                     ident: names::field(&text),
@@ -280,7 +280,7 @@ pub fn of_outline(
     Layout {
         params,
         layer_structs,
-        inputs: unique(&lowered.inputs),
-        outputs: unique(&lowered.outputs),
+        inputs: unique(&ir.inputs),
+        outputs: unique(&ir.outputs),
     }
 }

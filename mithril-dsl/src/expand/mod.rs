@@ -14,16 +14,16 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 
 use crate::ast::ModelDef;
-use crate::check::{Checked, local_index};
+use crate::check::Checked;
+use crate::ir::{ModelIr, local_index, path_key};
 use crate::link::{self, Externals};
-use crate::lower::{Lowered, path_key};
 use crate::names::{self, LayerName, LayerStructs, ModelLayers};
 
 use layout::Paths;
 
 /// Whether model `i` is the first of its name (a second definition is an
 /// error; only the first expands).
-fn first_of_name(models: &[Lowered], i: usize) -> bool {
+fn first_of_name(models: &[ModelIr], i: usize) -> bool {
     !models[..i]
         .iter()
         .any(|m| m.spec.name == models[i].spec.name)
@@ -32,7 +32,7 @@ fn first_of_name(models: &[Lowered], i: usize) -> bool {
 /// The items and signature macros of every model of the block, after the check.
 pub fn block(
     defs: &[ModelDef],
-    models: &[Lowered],
+    models: &[ModelIr],
     checked: &Checked,
     externals: &Externals,
 ) -> TokenStream {
@@ -83,7 +83,7 @@ pub fn block(
 
 /// Items for every model of a block that failed to parse: no shapes, no
 /// signatures (another block using one of its models finds none).
-pub fn unchecked(defs: &[ModelDef], models: &[Lowered]) -> TokenStream {
+pub fn unchecked(defs: &[ModelDef], models: &[ModelIr]) -> TokenStream {
     stand_ins(defs, models, false)
 }
 
@@ -91,11 +91,11 @@ pub fn unchecked(defs: &[ModelDef], models: &[Lowered]) -> TokenStream {
 /// items for each model, in a hidden module whose glob import the real
 /// items of the second step shadow. They name nothing of the user's, so
 /// they compile whatever the paths in the block refer to.
-pub fn pending(defs: &[ModelDef], models: &[Lowered]) -> TokenStream {
+pub fn pending(defs: &[ModelDef], models: &[ModelIr]) -> TokenStream {
     stand_ins(defs, models, true)
 }
 
-fn stand_ins(defs: &[ModelDef], models: &[Lowered], hidden_module: bool) -> TokenStream {
+fn stand_ins(defs: &[ModelDef], models: &[ModelIr], hidden_module: bool) -> TokenStream {
     let cyclic = crate::check::cyclic(models);
     let lookup = |key: &str| match local_index(models, key) {
         Some(m) if !cyclic[m] => Some(Nested::Failed),
@@ -186,7 +186,7 @@ fn hide(hidden_module: bool, def: &ModelDef, items: TokenStream) -> TokenStream 
 
 /// The body of a family's `template()`: its spec as static data, the
 /// tables of what its layers name.
-fn template_tokens(model: &Lowered) -> TokenStream {
+fn template_tokens(model: &ModelIr) -> TokenStream {
     let p = quote!(::mithril::__private);
     let spec = spec::tokens(&model.spec);
     let (nested, customs) = tables(
@@ -207,7 +207,7 @@ fn template_tokens(model: &Lowered) -> TokenStream {
 /// The tables of nested models (by key) and custom ops (by path) of the
 /// nodes given as (source index, whether it nests a model).
 fn tables(
-    model: &Lowered,
+    model: &ModelIr,
     nodes: impl Iterator<Item = (usize, bool)>,
 ) -> (Vec<TokenStream>, Vec<TokenStream>) {
     let p = quote!(::mithril::__private);
@@ -243,7 +243,7 @@ fn tables(
 
 /// The consts and the `graph()` of a family with defaults for every
 /// parameter: its default instantiation.
-fn default_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
+fn default_parts(model: &ModelIr, graph: &Arc<Graph>) -> items::Checked {
     let p = quote!(::mithril::__private);
     let mut parts = checked_parts(model, graph);
     parts.graph = quote! {
@@ -254,7 +254,7 @@ fn default_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
 }
 
 /// The consts and the `graph()` of a model that checked.
-fn checked_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
+fn checked_parts(model: &ModelIr, graph: &Arc<Graph>) -> items::Checked {
     let p = quote!(::mithril::__private);
     let spec = spec::tokens(&model.spec);
     let (nested, customs) = tables(
@@ -289,12 +289,12 @@ fn checked_parts(model: &Lowered, graph: &Arc<Graph>) -> items::Checked {
 /// module that the second step's items shadow.
 pub fn constants(
     defs: &[crate::ast::ConstDef],
-    values: &crate::lower::Constants,
+    values: &crate::ir::Constants,
     hidden_module: bool,
 ) -> TokenStream {
     use mithril_core::args::ArgValue;
     let items = defs.iter().filter_map(|def| {
-        let name = crate::lower::text(&def.name);
+        let name = crate::ir::text(&def.name);
         let value = values.iter().find(|(n, _)| **n == *name).map(|(_, v)| v)?;
         let literal = match value {
             ArgValue::Int(n) => {

@@ -313,10 +313,14 @@ pub fn arg_value(rng: &mut Rng) -> String {
         .to_string(),
         9 => {
             let layer = &CATALOGUE[rng.usize(..CATALOGUE.len())];
-            let defaults: Vec<&str> = layer.args.iter().filter_map(|a| a.default).collect();
+            let defaults: Vec<String> = layer
+                .args
+                .iter()
+                .filter_map(|a| a.default_value().map(ToString::to_string))
+                .collect();
             match defaults.as_slice() {
                 [] => "1".into(),
-                d => d[rng.usize(..d.len())].to_string(),
+                d => d[rng.usize(..d.len())].clone(),
             }
         }
         10 => format!("({}, {})", arg_value(rng), arg_value(rng)),

@@ -37,7 +37,7 @@ pub(super) fn op_of(
 ) -> Option<Op> {
     // Built-in layers are named by a bare word; a path is always a model.
     if !node.layer.contains("::")
-        && let Some(built) = Layer::build(&node.layer, &node.args)
+        && let Some(built) = Layer::from_args(&node.layer, &node.args)
     {
         return match built {
             Ok(layer) => Some(Op::Layer(layer)),

@@ -64,13 +64,18 @@ pub(super) fn apply(
                 "`{}` belongs to a repeated layer; share into a layer applied once",
                 tw.path
             ))
-        } else if owner.is_some_and(|n| weights[n.weights.clone()].iter().any(|w| !w.trainable))
-            || !sw.trainable
+        } else if let Some((why, site)) = buffered(&weights, t)
+            .map(|w| (w, Site::ShareTarget(i)))
+            .or_else(|| buffered(&weights, s).map(|w| (w, Site::ShareSource(i))))
         {
-            Some(format!(
-                "`{}` and `{}`: only trainable parameters are shared, in layers without buffers (such as BatchNorm's running statistics)",
-                tw.path, sw.path
-            ))
+            errors.push(
+                site,
+                format!(
+                    "`{}` cannot share `{}`: neither side of a `share` may be a buffer or belong to a layer with buffers (such as BatchNorm's running statistics), and {why}",
+                    tw.path, sw.path
+                ),
+            );
+            continue;
         } else if tw.shape != sw.shape {
             Some(format!(
                 "`{}` is {} but `{}` is {}: shared parameters need the same shape",
@@ -119,6 +124,25 @@ pub(super) fn apply(
         .filter(|&(i, _)| !removed(i))
         .map(|(_, w)| w)
         .collect()
+}
+
+/// Why weight `w` cannot be either side of a `share`: it is a buffer, or
+/// its layer (the weights of its path's prefix, `bn` of `bn.weight`) has
+/// one. Both sides are held to this, so the rule reads the same either way.
+fn buffered(weights: &[Weight], w: usize) -> Option<String> {
+    let weight = &weights[w];
+    if !weight.trainable {
+        return Some(format!("`{}` is a buffer", weight.path));
+    }
+    let layer = |path: &str| path.rsplit_once('.').map(|(layer, _)| layer.to_string());
+    let own = layer(&weight.path)?;
+    let buffer = weights
+        .iter()
+        .find(|o| !o.trainable && layer(&o.path).as_deref() == Some(&own))?;
+    Some(format!(
+        "`{}` belongs to layer `{own}`, which has the buffer `{}`",
+        weight.path, buffer.path
+    ))
 }
 
 #[cfg(test)]
@@ -199,5 +223,43 @@ mod tests {
         );
         let e = errors(&[("head.weight", "nowhere.weight")]);
         assert_eq!(e[0].0, Site::ShareSource(0));
+    }
+
+    /// A `share` with a layer that has buffers is refused whichever side
+    /// that layer is on, at that side.
+    #[test]
+    fn buffers_are_refused_on_either_side() {
+        let errors = |target: &str, source: &str| {
+            let mut s = spec(
+                &[input("x", "B 8")],
+                vec![
+                    named("bn", node("BatchNorm", &[], &["x"], Some("a"))),
+                    named("ln", node("LayerNorm", &[], &["a"], Some("b"))),
+                    named("ln2", node("LayerNorm", &[], &["b"], Some("y"))),
+                ],
+                &["y"],
+            );
+            s.shares = vec![ShareSpec {
+                target: Cow::Owned(target.to_string()),
+                source: Cow::Owned(source.to_string()),
+            }]
+            .into();
+            Graph::build(&s, &|_| None).err().unwrap_or_default()
+        };
+        for (target, source, site) in [
+            ("bn.weight", "ln.weight", Site::ShareTarget(0)),
+            ("ln.weight", "bn.weight", Site::ShareSource(0)),
+            ("ln.bias", "bn.running_mean", Site::ShareSource(0)),
+        ] {
+            let e = errors(target, source);
+            assert_eq!(e.len(), 1, "{target} = {source}: {e:?}");
+            assert_eq!(e[0].site, site, "{target} = {source}");
+            assert!(
+                e[0].message
+                    .contains("neither side of a `share` may be a buffer"),
+                "{e:?}"
+            );
+        }
+        assert!(errors("ln2.weight", "ln.weight").is_empty());
     }
 }

@@ -359,7 +359,7 @@ fn args(rng: &mut Rng, layer: &mithril_core::layers::LayerInfo) -> String {
     let mut out = Vec::new();
     let mut named = false;
     for arg in layer.args {
-        let include = if arg.default.is_none() {
+        let include = if arg.is_required() {
             rng.usize(..10) != 0
         } else {
             rng.usize(..3) == 0
@@ -370,8 +370,8 @@ fn args(rng: &mut Rng, layer: &mithril_core::layers::LayerInfo) -> String {
         }
         let value = match rng.usize(..3) {
             0 => arg
-                .default
-                .map(str::to_string)
+                .default_value()
+                .map(ToString::to_string)
                 .unwrap_or_else(|| sensible(rng)),
             1 => sensible(rng),
             _ => vocab::arg_value(rng),

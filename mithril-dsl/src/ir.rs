@@ -7,6 +7,8 @@
 //! (`zoo::Block`, `ops::swish`; parentheses dropped), and literals are
 //! checked against the sizes MLX takes.
 
+mod operand;
+
 use std::borrow::Cow;
 
 use mithril_core::args::{ArgSpec, ArgValue};
@@ -28,7 +30,7 @@ use crate::ast::{
 };
 
 /// A model's spec and the tokens behind each of its sites.
-pub struct Lowered {
+pub struct ModelIr {
     pub spec: ModelSpec,
     pub name: Ident,
     pub inputs: Vec<Ident>,
@@ -59,7 +61,7 @@ pub struct NodeTokens {
     pub function: Option<Path>,
 }
 
-impl Lowered {
+impl ModelIr {
     /// The tokens to underline for a site.
     pub fn tokens(&self, site: Site) -> TokenStream {
         let node = |i: usize| self.nodes.get(i);
@@ -85,6 +87,15 @@ impl Lowered {
             .filter(|t| !t.is_empty())
             .unwrap_or_else(|| self.name.to_token_stream())
     }
+}
+
+/// The model of the block a layer key names: `Block`, or `self::Block`.
+pub fn local_index(models: &[ModelIr], key: &str) -> Option<usize> {
+    let name = key.strip_prefix("self::").unwrap_or(key);
+    if name.contains("::") {
+        return None;
+    }
+    models.iter().position(|m| m.spec.name == name)
 }
 
 /// An identifier as the model sees it: `r#type` is `type`.
@@ -123,6 +134,9 @@ pub fn path_key(path: &Path) -> String {
 pub struct Scope {
     params: Vec<(String, ParamKind)>,
     consts: Constants,
+    /// The model's value names (inputs, buffers, statements' results),
+    /// which expressions cannot read: only for explaining that.
+    values: Vec<String>,
 }
 
 /// The values of a block's `const` items, by name.
@@ -134,8 +148,8 @@ pub fn constants(defs: &[ConstDef], errors: &mut Vec<syn::Error>) -> Constants {
     let mut consts: Constants = Vec::new();
     for def in defs {
         let scope = Scope {
-            params: Vec::new(),
             consts: consts.clone(),
+            ..Scope::default()
         };
         let kind = ParamKind {
             item: def.kind,
@@ -198,8 +212,8 @@ impl Scope {
 /// A model's parameters, with their defaults read as values.
 fn params(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> Vec<ParamSpec> {
     let scope = Scope {
-        params: Vec::new(),
         consts: consts.clone(),
+        ..Scope::default()
     };
     def.params
         .iter()
@@ -237,7 +251,7 @@ fn params(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> V
         .collect()
 }
 
-pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> Lowered {
+pub fn from_ast(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -> ModelIr {
     let params = params(def, consts, errors);
     let scope = Scope {
         params: params
@@ -245,6 +259,7 @@ pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -
             .map(|p| (p.name.to_string(), p.kind))
             .collect(),
         consts: consts.clone(),
+        values: operand::values(def),
     };
     let scope = &scope;
     let mut inputs = Vec::new();
@@ -444,7 +459,7 @@ pub fn lower(def: &ModelDef, consts: &Constants, errors: &mut Vec<syn::Error>) -
         }
     }
 
-    Lowered {
+    ModelIr {
         spec: ModelSpec {
             name: text(&def.name),
             params: params.into(),
@@ -495,6 +510,10 @@ fn operands(
             Operand::Value(v) => (ValueRef::Named(text(v)), v.to_token_stream()),
             Operand::Literal(n) => (ValueRef::Literal(Scalar::new(n.value)), n.tokens.clone()),
             Operand::Expr(e) => {
+                if let Some(mistake) = operand::mistake(e, scope) {
+                    errors.push(mistake);
+                    return (ValueRef::Literal(Scalar::new(0.0)), e.to_token_stream());
+                }
                 let value = match expression(e, scope) {
                     Ok(Folded::Value(ArgValue::Int(n))) => ValueRef::Literal(Scalar::new(n as f64)),
                     Ok(Folded::Value(ArgValue::Float(x))) => ValueRef::Literal(Scalar::new(x)),
