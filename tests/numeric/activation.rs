@@ -36,7 +36,7 @@ pub const CORE_FIXTURES: &[Case] = cases! { check_fixture:
     "log_softmax" => LogSoftmaxCase: F64_EXP,
 };
 
-/// Fixture cases of `cases_a.json`.
+/// Fixture cases of `cases_sequence_blocks.json`.
 pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "softplus" => SoftplusCase: F64_EXP,
     "silu" => SiluCase: F64_EXP,

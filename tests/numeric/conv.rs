@@ -42,7 +42,7 @@ pub const CORE_FIXTURES: &[Case] = cases! { check_fixture:
     "conv2d_nobias_kernel_pair" => Conv2dNobiasKernelPairCase: F32_AFFINE,
 };
 
-/// Fixture cases of `cases_a.json`.
+/// Fixture cases of `cases_sequence_blocks.json`.
 pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "conv1d" => Conv1dCase: F32_AFFINE,
     "conv1d_same_dilation2" => Conv1dSameCase: F32_AFFINE,
@@ -61,7 +61,7 @@ const CORE_VARIANTS: &[Case] = cases! { check_fd_only:
     "conv2d_same_dilation2" => Conv2dSameDilatedCase: F32_AFFINE,
 };
 
-/// Variants under the suite of `cases_a.json`.
+/// Variants under the suite of `cases_sequence_blocks.json`.
 const TYPED_VARIANTS: &[Case] = cases! { check_fd_only:
     "conv1d_stride2_pad2_dilation2" => Conv1dDilatedCase: F32_AFFINE,
     "conv1d_same_kernel5" => Conv1dSameK5Case: F32_AFFINE,

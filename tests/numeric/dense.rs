@@ -24,7 +24,7 @@ pub const CORE_FIXTURES: &[Case] = cases! { check_fixture:
     "mithril_linear_reference" => ReferenceCase: F64,
 };
 
-/// Fixture cases of `cases_a.json`.
+/// Fixture cases of `cases_sequence_blocks.json`.
 pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "embedding" => EmbeddingCase: F64,
 };

@@ -3,7 +3,7 @@
 //!
 //! 1. Against Python MLX: each case of the fixture indexes of
 //!    `tests/fixtures/layers/` (made with MLX 0.32.2:
-//!    `cases.json` and `cases_a.json` by
+//!    `cases.json` and `cases_sequence_blocks.json` by
 //!    `scripts/fixtures/make_layer_fixtures.py`, `cases_sequence.json` by
 //!    `scripts/fixtures/make_sequence_fixtures.py` from the mlx.nn modules
 //!    with their weights swapped in, `cases_math.json` by
@@ -79,7 +79,7 @@ mod index {
     }
 
     #[test]
-    fn cases_a_json() {
+    fn cases_sequence_blocks_json() {
         let tables = [
             conv::TYPED_FIXTURES,
             pool::TYPED_FIXTURES,

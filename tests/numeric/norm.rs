@@ -40,7 +40,7 @@ const F64_FAST_NORM_SMALL: Fd = Fd {
     stencil: Stencil::ThreePoint,
 };
 
-// The fixture cases: the layer calls of cases_a.json, the fixtures' input shapes.
+// The fixture cases: the layer calls of cases_sequence_blocks.json, the fixtures' input shapes.
 layer_model!(LayerNormCase, x: [B, 3, 6], LayerNorm);
 layer_model!(LayerNormNoAffineCase, x: [B, 5], LayerNorm(affine = false));
 layer_model!(LayerNormNoBiasCase, x: [B, 5], LayerNorm(eps = 0.001, bias = false));
@@ -57,7 +57,7 @@ layer_model!(GroupNorm4dCase, x: [2, 2, 3, 8], GroupNorm(groups = 4, eps = 0.001
 layer_model!(GroupNormPytorchPlainCase, x: [2, 4, 6],
     GroupNorm(groups = 3, affine = false, pytorch_compatible = true));
 
-/// Fixture cases of `cases_a.json`.
+/// Fixture cases of `cases_sequence_blocks.json`.
 pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "layer_norm" => LayerNormCase: F64_FAST_NORM,
     "layer_norm_noaffine" => LayerNormNoAffineCase: F64_FAST_NORM,
@@ -68,7 +68,7 @@ pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "group_norm_noaffine_rank2" => GroupNormRank2Case: F64,
 };
 
-/// Variants under the suite of `cases_a.json`.
+/// Variants under the suite of `cases_sequence_blocks.json`.
 const TYPED_VARIANTS: &[Case] = cases! { check_fd_only:
     "layer_norm_rank1" => LayerNormRank1Case: F64_FAST_NORM,
     "rms_norm_eps" => RmsNormEpsCase: F64_FAST_NORM,

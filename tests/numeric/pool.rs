@@ -37,7 +37,7 @@ pub const CORE_FIXTURES: &[Case] = cases! { check_fixture:
     "avgpool2d_k3_s1" => AvgPool2dK3S1Case: F64,
 };
 
-/// Fixture cases of `cases_a.json`.
+/// Fixture cases of `cases_sequence_blocks.json`.
 pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "maxpool1d" => MaxPool1dCase: F64,
     "maxpool1d_k3_s2_p1" => MaxPool1dPaddedCase: F64,
@@ -61,7 +61,7 @@ const CORE_VARIANTS: &[Case] = cases! { check_fd_only:
     "avgpool2d_padded_pairs" => AvgPool2dPairsCase: F64,
 };
 
-/// Variants under the suite of `cases_a.json`.
+/// Variants under the suite of `cases_sequence_blocks.json`.
 const TYPED_VARIANTS: &[Case] = cases! { check_fd_only:
     "maxpool1d_overlapping" => MaxPool1dOverlapCase: F64,
     "avgpool1d_k4_s3_p2" => AvgPool1dStrideCase: F64,

@@ -24,7 +24,7 @@ layer_model!(MeanKeepdimsCase, x: [2, 3], Mean(keepdims = true));
 layer_model!(SumAllCase, x: [2, 3], Sum);
 layer_model!(MaxPairCase, x: [2, 3, 4], Max(axes = [0, 2]));
 
-/// Fixture cases of `cases_a.json`.
+/// Fixture cases of `cases_sequence_blocks.json`.
 pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "mean" => MeanCase: F64,
     "mean_all" => MeanAllCase: F64,
@@ -42,7 +42,7 @@ pub const MATH_FIXTURES: &[Case] = cases! { check_fixture:
     "var_all" => VarAllCase: F64,
 };
 
-/// Variants under the suite of `cases_a.json`.
+/// Variants under the suite of `cases_sequence_blocks.json`.
 const TYPED_VARIANTS: &[Case] = cases! { check_fd_only:
     "mean_keepdims_all" => MeanKeepdimsCase: F64,
     "sum_all" => SumAllCase: F64,

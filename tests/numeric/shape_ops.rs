@@ -26,7 +26,7 @@ const CAST_FD: Fd = Fd {
     stencil: Stencil::ThreePoint,
 };
 
-// The fixture cases: the layer calls of cases_a.json, the fixtures' input shapes.
+// The fixture cases: the layer calls of cases_sequence_blocks.json, the fixtures' input shapes.
 layer_model!(PermuteCase, x: [B, 3, 4], Permute([0, 2, 1]));
 layer_model!(Permute4dCase, x: [2, 3, 4, 5], Permute([2, 0, -1, 1]));
 layer_model!(TransposeCase, x: [B, 3, 4, 5], Transpose(1, 2));
@@ -48,7 +48,7 @@ layer_model!(CastF16ExactCase, x: [3, 4], Cast(f16));
 layer_model!(CastBf16ExactCase, x: [3, 4], Cast(bf16));
 layer_model!(CastF32ExactCase, x: [3, 4], Cast(f32));
 
-/// Fixture cases of `cases_a.json`.
+/// Fixture cases of `cases_sequence_blocks.json`.
 pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "permute" => PermuteCase: F64,
     "permute_4d" => Permute4dCase: F64,
@@ -62,7 +62,7 @@ pub const TYPED_FIXTURES: &[Case] = cases! { check_fixture:
     "cast_f32" => CastF32Case: CAST_FD,
 };
 
-/// Variants under the suite of `cases_a.json`.
+/// Variants under the suite of `cases_sequence_blocks.json`.
 const TYPED_VARIANTS: &[Case] = cases! { check_fd_only:
     "permute_negative" => PermuteNegativeCase: F64,
     "transpose_negative" => TransposeNegativeCase: F64,

@@ -24,13 +24,13 @@ pub const CORE: Suite = Suite {
     columns: (32, 72),
 };
 
-/// `cases_a.json` (`scripts/fixtures/make_layer_fixtures.py`): the building
+/// `cases_sequence_blocks.json` (`scripts/fixtures/make_layer_fixtures.py`): the building
 /// blocks of sequence models (`Conv1d`, the 1-D pools, `Embedding`, the
 /// norms, `Softplus`, `Silu`, `GeluApprox`, `GeluFast`, the shape
 /// operations, `Mean`, `Sum`, `Max`) and `Cast`. `Cast` changes dtypes, so
 /// comparisons check them.
 pub const TYPED: Suite = Suite {
-    index: "cases_a.json",
+    index: "cases_sequence_blocks.json",
     cases: 33,
     fixture_tol: FIXTURE_TOL,
     modes_tol: MODES_TOL,
