@@ -264,7 +264,7 @@ impl From<Exception> for Error {
 }
 
 /// An [`Error`] returned inside an MLX closure or a custom op's function
-/// (`fn(&Array) -> Result<Array, Exception>`): [`raise`]d, so it converts
+/// (`fn(&Array) -> Result<Array, Exception>`): kept aside, so it converts
 /// back into the typed error once the closure returns.
 impl From<Error> for Exception {
     fn from(e: Error) -> Exception {
