@@ -205,6 +205,67 @@ pub mod distributed {
     pub use mithril_mlx::distributed::*;
 }
 
+/// Custom GPU kernels (MLX's `mx.fast.cuda_kernel`; `mx.fast.metal_kernel`
+/// on macOS), custom VJPs, and fused transformer operations
+/// (`layer_norm`, `add_layer_norm`, `bias_gelu`). A [`KernelOp`](kernel::KernelOp)
+/// runs its kernel where the kernel's backend runs and its fallback in MLX
+/// operations elsewhere (the CPU, CI), so a `Lambda` layer can use one:
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use mithril::kernel::{Kernel, KernelOp, Launch};
+/// use mithril::mlx_rs::{Array, error::Exception};
+/// use mithril::prelude::*;
+///
+/// /// y = x * x, one thread per element.
+/// static SQUARE_KERNEL: LazyLock<Kernel> = LazyLock::new(|| {
+///     Kernel::cuda(
+///         "square",
+///         &["x"],
+///         &["y"],
+///         "const size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+///          if (i < X_SIZE) { y[i] = x[i] * x[i]; }",
+///     )
+/// });
+///
+/// static SQUARE: LazyLock<KernelOp> = LazyLock::new(|| {
+///     KernelOp::cuda(
+///         |x| {
+///             let launch = Launch::new([x[0].size(), 1, 1], [256, 1, 1])
+///                 .output(x[0].shape(), x[0].dtype())
+///                 .template("X_SIZE", x[0].size() as i32);
+///             SQUARE_KERNEL.apply(&[&x[0]], &launch)
+///         },
+///         // The same function in MLX operations, for devices without CUDA.
+///         |x| Ok(vec![x[0].square()?]),
+///     )
+///     // The kernel's gradient, 2 x dy, in MLX operations.
+///     .backward(|v| Ok(vec![v.cotangents[0].multiply(v.primals[0].multiply(Array::from_f32(2.0))?)?]))
+/// });
+///
+/// fn square(x: &Array) -> Result<Array, Exception> {
+///     Ok(SQUARE.apply(&[x])?.remove(0))
+/// }
+///
+/// mithril::model! {
+///     Squared {
+///         input x: [B, 3];
+///         x -> fc: Linear(3) -> Lambda(square, shape = same) => y;
+///         output y;
+///     }
+/// }
+///
+/// let backend = MlxBackend::builder().seed(0).build()?;
+/// let params = Squared::init(&backend)?;
+/// let out = mithril::compile::<Squared>(&backend)
+///     .evaluate(&params, &SquaredInputs { x: Array::ones::<f32>(&[2, 3])? })?;
+/// assert_eq!(out.y.shape(), &[2, 3]);
+/// # Ok::<(), mithril::Error>(())
+/// ```
+pub mod kernel {
+    pub use mithril_mlx::kernel::*;
+}
+
 /// Saving and loading parameters (safetensors, readable by Python MLX), and
 /// the atomic file write that every save goes through.
 ///

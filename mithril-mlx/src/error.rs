@@ -213,6 +213,9 @@ pub enum Error {
     /// A broken invariant of mithril itself, never the caller's input.
     #[error("internal error: {0} (a bug in mithril: please report it)")]
     Internal(&'static str),
+    /// A custom kernel or custom VJP that cannot run as asked.
+    #[error(transparent)]
+    Kernel(#[from] crate::kernel::KernelError),
     /// An error raised by MLX: its message, without the place in our
     /// sources it passed through.
     #[error("MLX: {}", mlx_message(.0.what()))]
@@ -256,6 +259,18 @@ impl From<Exception> for Error {
         match RAISED.with(|raised| raised.borrow_mut().take()) {
             Some((message, error)) if message == e.what() => error,
             _ => Error::Mlx(e),
+        }
+    }
+}
+
+/// An [`Error`] returned inside an MLX closure or a custom op's function
+/// (`fn(&Array) -> Result<Array, Exception>`): kept aside, so it converts
+/// back into the typed error once the closure returns.
+impl From<Error> for Exception {
+    fn from(e: Error) -> Exception {
+        match e {
+            Error::Mlx(e) => e,
+            e => raise(e),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod distributed;
 mod error;
 pub mod instance;
 pub mod io;
+pub mod kernel;
 mod lower;
 pub mod mapping;
 mod model;

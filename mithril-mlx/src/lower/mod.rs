@@ -162,6 +162,7 @@ macro_rules! dispatch {
 
 mithril_core::for_each_layer!(dispatch);
 
+pub(crate) use activation::gelu_approx;
 pub(crate) use math::robust_log;
 
 /// A lowering's refusal to run on what it was given: `reason` says what is

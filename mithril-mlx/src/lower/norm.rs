@@ -6,6 +6,7 @@ use mlx_rs::error::Exception;
 use mlx_rs::{Array, fast, ops};
 
 use super::{Call, Lower, scalar};
+use crate::kernel::{self, Route};
 
 /// mlx.nn.BatchNorm: statistics over every axis but the last. In training,
 /// normalises with the batch's mean and (biased) variance and records the
@@ -51,12 +52,19 @@ impl Lower for BatchNorm {
     }
 }
 
-/// mlx.nn.LayerNorm: `mx.fast.layer_norm(x, weight, bias, eps)`.
+/// mlx.nn.LayerNorm: `mx.fast.layer_norm(x, weight, bias, eps)`; on MLX's
+/// CUDA build on the GPU, the fused kernels of `kernel::layer_norm`.
 impl Lower for LayerNorm {
     fn lower(&self, call: &mut Call<'_>) -> Result<Array, Exception> {
         let weight = self.affine.then(|| &call.weights[0]);
         let bias = (self.affine && self.bias).then(|| &call.weights[1]);
-        fast::layer_norm(call.x(), weight, bias, self.eps as f32)
+        Ok(kernel::layer_norm(
+            call.x(),
+            weight,
+            bias,
+            self.eps as f32,
+            Route::Auto,
+        )?)
     }
 }
 
