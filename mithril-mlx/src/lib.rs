@@ -15,6 +15,7 @@ pub mod io;
 mod lower;
 pub mod mapping;
 mod model;
+mod recompute;
 mod run;
 mod sys;
 pub mod tensor;
