@@ -177,7 +177,12 @@ fn dropout_draws_the_same_masks(graph_mode: bool) {
         noisy_gradients::<PlainNoisy, _>(11, graph_mode, &plain_inputs, &targets);
     let (marked_loss, marked) =
         noisy_gradients::<MarkedNoisy, _>(11, graph_mode, &MarkedNoisyInputs { x }, &targets);
-    assert_same("loss", std::slice::from_ref(&plain_loss), &[marked_loss], 1e-6);
+    assert_same(
+        "loss",
+        std::slice::from_ref(&plain_loss),
+        &[marked_loss],
+        1e-6,
+    );
     assert_same("gradients", &plain, &marked, 1e-6);
     // Dropout was active: other keys give another loss.
     let (other_loss, _) = noisy_gradients::<PlainNoisy, _>(12, graph_mode, &plain_inputs, &targets);
