@@ -1,6 +1,5 @@
 //! A model of the block nested and repeated (the repeat recomputed in the
-//! backward pass), a custom op by path, a
-//! private model.
+//! backward pass), a custom op by path, a private model.
 #[derive(
     ::std::clone::Clone,
     ::std::marker::Copy,
