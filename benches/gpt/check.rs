@@ -270,6 +270,26 @@ fn check_variants(adamw: AdamWSettings) -> CheckResult {
             format!("after one step, compiled loss {compiled} but eager loss {eager}").into(),
         );
     }
+    // Its blocks recomputed in the backward pass, the DSL's model takes the
+    // same step.
+    let recomputed = Variant::named("dsl-f32")
+        .and_then(Variant::checkpointed)
+        .ok_or("no `dsl-f32` variant")?;
+    let m = measure(&recomputed, &tiny_run(2, adamw))
+        .map_err(|e| format!("variant dsl-f32+checkpoint: {e}"))?;
+    println!(
+        "variant dsl-f32+checkpoint: losses {:?}, {:.2} ms/step",
+        m.losses, m.median_ms
+    );
+    if let Some(plain) = second("dsl-f32")
+        && (m.losses[1] - plain).abs() > 1e-6 * plain.abs()
+    {
+        return Err(format!(
+            "after one step, dsl-f32+checkpoint's loss {} but dsl-f32's {plain}",
+            m.losses[1]
+        )
+        .into());
+    }
     // The DSL's model from the same weights takes the same step (in f32 to
     // rounding; bf16 rounds differently along the two computations).
     for (dsl, hand, tolerance) in [("dsl-f32", "mlx-f32", 1e-5), ("dsl", "mlx", 2e-2)] {

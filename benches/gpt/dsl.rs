@@ -3,7 +3,9 @@
 //! by `mithril::train::Trainer` with the same AdamW, in bf16 with f32 master
 //! weights and f32 loss (`MlxBackend`'s `master_weights` and
 //! `compute_precision`). Its parameters start as the hand-written model's
-//! (mapped by path), so both variants compute the same steps.
+//! (mapped by path), so both variants compute the same steps. With
+//! `--checkpoint` the models are the zoo's `Gpt2Checkpointed` instances,
+//! whose blocks are recomputed in the backward pass.
 
 use mithril::mlx_rs::builder::Builder;
 use mithril::mlx_rs::error::Exception;
@@ -13,7 +15,10 @@ use mithril::mlx_rs::optimizers::{AdamW, AdamWBuilder};
 use mithril::mlx_rs::{Array, Dtype};
 use mithril::train::{Loss, Objective, Trainer};
 use mithril::{DType, MlxBackend, Model, Params, Values};
-use mithril_zoo::gpt::{Gpt2SmallPadded as Gpt2Small, GptSmall, GptTiny};
+use mithril_zoo::gpt::{
+    Gpt2SmallPadded as Gpt2Small, Gpt2SmallPaddedCheckpointed as Gpt2SmallCheckpointed, GptSmall,
+    GptSmallCheckpointed, GptTiny, GptTinyCheckpointed,
+};
 
 use crate::model::{Config, Gpt, Numerics};
 use crate::variants::{AdamWSettings, BETAS, EPS, StepRunner};
@@ -36,26 +41,29 @@ impl<M: Model> StepRunner for DslRunner<M> {
     }
 }
 
-/// The runner for the zoo model of `config`'s size.
+/// The runner for the zoo model of `config`'s size, its blocks recomputed
+/// in the backward pass with `checkpoint`.
 pub fn runner(
     config: Config,
     seed: u64,
     numerics: Numerics,
+    checkpoint: bool,
     adamw: AdamWSettings,
     tokens: &Array,
     targets: &Array,
 ) -> Result<Box<dyn StepRunner>, Exception> {
     let hand = Gpt::init(config, seed)?;
-    if config == Config::GPT2_SMALL {
-        boxed::<Gpt2Small>(&hand, numerics, adamw, tokens, targets)
-    } else if config == Config::SMALL {
-        boxed::<GptSmall>(&hand, numerics, adamw, tokens, targets)
-    } else if config == Config::TINY {
-        boxed::<GptTiny>(&hand, numerics, adamw, tokens, targets)
-    } else {
-        Err(Exception::custom(
+    let (h, n, a, x, y) = (&hand, numerics, adamw, tokens, targets);
+    match (checkpoint, config) {
+        (false, Config::GPT2_SMALL) => boxed::<Gpt2Small>(h, n, a, x, y),
+        (false, Config::SMALL) => boxed::<GptSmall>(h, n, a, x, y),
+        (false, Config::TINY) => boxed::<GptTiny>(h, n, a, x, y),
+        (true, Config::GPT2_SMALL) => boxed::<Gpt2SmallCheckpointed>(h, n, a, x, y),
+        (true, Config::SMALL) => boxed::<GptSmallCheckpointed>(h, n, a, x, y),
+        (true, Config::TINY) => boxed::<GptTinyCheckpointed>(h, n, a, x, y),
+        _ => Err(Exception::custom(
             "the DSL variant has the zoo's three sizes only",
-        ))
+        )),
     }
 }
 

@@ -7,6 +7,7 @@
 //! ```sh
 //! cargo bench --bench gpt -- --size gpt2-small --variant mlx,mlx-forward
 //! cargo bench --bench gpt -- --size tiny --steps 40     # on the CPU
+//! cargo bench --bench gpt -- --variant dsl --checkpoint  # blocks recomputed
 //! cargo bench --bench gpt -- --list                     # the variants
 //! cargo test --bench gpt                                # the check (below)
 //! ```
@@ -147,6 +148,11 @@ struct Args {
     /// (matrix products, attention, layer norm, cross-entropy, AdamW).
     #[arg(long)]
     kernels: bool,
+    /// Recompute the blocks in the backward pass (the zoo's
+    /// `Gpt2Checkpointed`): less memory for one more forward of the blocks.
+    /// The dsl variants only; their rows are named `<variant>+checkpoint`.
+    #[arg(long)]
+    checkpoint: bool,
     /// Check the model on the CPU at the tiny size (see the module docs).
     #[arg(long)]
     check: bool,
@@ -182,17 +188,26 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         .variants
         .iter()
         .map(|name| {
-            Variant::named(name)
-                .map(|v| (name.as_str(), v))
-                .ok_or_else(|| {
-                    let known: Vec<&str> = Variant::ALL.iter().map(|(n, _)| *n).collect();
-                    format!(
-                        "--variant: unknown variant `{name}`; expected one of {}",
-                        known.join(", ")
-                    )
-                })
+            let variant = Variant::named(name).ok_or_else(|| {
+                let known: Vec<&str> = Variant::ALL.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "--variant: unknown variant `{name}`; expected one of {}",
+                    known.join(", ")
+                )
+            })?;
+            match args.checkpoint {
+                false => Ok((name.clone(), variant)),
+                true => variant
+                    .checkpointed()
+                    .map(|v| (format!("{name}+checkpoint"), v))
+                    .ok_or_else(|| {
+                        format!(
+                            "--checkpoint: variant `{name}` is the hand-written model; --checkpoint applies to the dsl variants (dsl, dsl-f32)"
+                        )
+                    }),
+            }
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, String>>()?;
     let adamw = AdamWSettings {
         lr: args.lr,
         weight_decay: args.weight_decay,
@@ -278,7 +293,14 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 let pass = variant.pass();
                 println!(
                     "{}",
-                    row(name, pass, &run, m.median_ms, Some(m.peak_bytes), &m.losses)
+                    row(
+                        &name,
+                        pass,
+                        &run,
+                        m.median_ms,
+                        Some(m.peak_bytes),
+                        &m.losses
+                    )
                 );
                 if let Some((ms, last)) = m.pipelined {
                     let losses = [m.losses[0], last];

@@ -82,7 +82,20 @@ pub enum Variant {
     Hand(Hand),
     /// The zoo's `model!` GPT through `Trainer` (training, compiled), in
     /// this precision (fused attention).
-    Dsl(Numerics),
+    Dsl {
+        /// Compute precision.
+        numerics: Numerics,
+        /// Whether its blocks are recomputed in the backward pass (the
+        /// zoo's `Gpt2Checkpointed`; `--checkpoint`).
+        checkpoint: bool,
+    },
+}
+
+const fn dsl(numerics: Numerics) -> Variant {
+    Variant::Dsl {
+        numerics,
+        checkpoint: false,
+    }
 }
 
 const fn hand(pass: Pass, compiled: bool, numerics: Numerics) -> Variant {
@@ -98,7 +111,7 @@ impl Variant {
     /// the diagnostic rows.
     pub const ALL: &[(&str, Variant)] = &[
         ("mlx", hand(Pass::Train, true, Numerics::BF16)),
-        ("dsl", Variant::Dsl(Numerics::BF16)),
+        ("dsl", dsl(Numerics::BF16)),
         (
             "mlx-unfused-attention",
             hand(
@@ -111,7 +124,7 @@ impl Variant {
             ),
         ),
         ("mlx-f32", hand(Pass::Train, true, Numerics::F32)),
-        ("dsl-f32", Variant::Dsl(Numerics::F32)),
+        ("dsl-f32", dsl(Numerics::F32)),
         ("mlx-eager", hand(Pass::Train, false, Numerics::BF16)),
         ("mlx-fwd-bwd", hand(Pass::Gradients, true, Numerics::BF16)),
         ("mlx-forward", hand(Pass::Forward, true, Numerics::BF16)),
@@ -138,10 +151,31 @@ impl Variant {
                     Attention::Unfused => "unfused",
                 }
             ),
-            Variant::Dsl(n) => format!(
-                "model! (mithril_zoo::gpt) through Trainer, train, compiled, {:?} compute, fused attention",
-                n.compute
+            Variant::Dsl {
+                numerics,
+                checkpoint,
+            } => format!(
+                "model! (mithril_zoo::gpt) through Trainer, train, compiled, {:?} compute, fused attention{}",
+                numerics.compute,
+                if *checkpoint {
+                    ", blocks recomputed in the backward pass"
+                } else {
+                    ""
+                }
             ),
+        }
+    }
+
+    /// The variant with its model's blocks recomputed in the backward pass
+    /// (`--checkpoint`); `None` for the hand-written model, which has no
+    /// such form.
+    pub fn checkpointed(self) -> Option<Variant> {
+        match self {
+            Variant::Dsl { numerics, .. } => Some(Variant::Dsl {
+                numerics,
+                checkpoint: true,
+            }),
+            Variant::Hand(_) => None,
         }
     }
 
@@ -149,7 +183,7 @@ impl Variant {
     pub fn pass(&self) -> Pass {
         match self {
             Variant::Hand(h) => h.pass,
-            Variant::Dsl(_) => Pass::Train,
+            Variant::Dsl { .. } => Pass::Train,
         }
     }
 
@@ -165,7 +199,10 @@ impl Variant {
     ) -> Result<Box<dyn StepRunner>, Exception> {
         match *self {
             Variant::Hand(h) => hand_runner(h, Gpt::init(config, seed)?, adamw, tokens, targets),
-            Variant::Dsl(n) => crate::dsl::runner(config, seed, n, adamw, tokens, targets),
+            Variant::Dsl {
+                numerics,
+                checkpoint,
+            } => crate::dsl::runner(config, seed, numerics, checkpoint, adamw, tokens, targets),
         }
     }
 }

@@ -160,6 +160,9 @@ pub enum Head {
 
 /// `[name:] Layer[(args)] [* N]`, with inputs when it heads a flow.
 pub struct Call {
+    /// `checkpoint`, written before the call: each application's forward is
+    /// recomputed in the backward pass rather than its intermediates kept.
+    pub checkpoint: Option<Ident>,
     /// The call as written, `fc1: Linear(128)` or `Add(x, h)` (without the
     /// repeat), with the user's spans: errors about the layer point here.
     pub tokens: TokenStream,

@@ -705,6 +705,7 @@ fn push_buffer(
         bindings: Cow::Borrowed(&[]),
         repeat: 1,
         repeat_expr: None,
+        checkpoint: false,
     });
     tokens.push(NodeTokens {
         call: decl.tokens.clone(),
@@ -917,6 +918,7 @@ pub fn push_node(
         bindings: Cow::Borrowed(&[]),
         repeat,
         repeat_expr,
+        checkpoint: call.checkpoint.is_some(),
     });
     tokens.push(NodeTokens {
         call: call.tokens.clone(),

@@ -618,6 +618,7 @@ impl Parse for DimTok {
 fn parse_flow(input: ParseStream, params: &[String]) -> syn::Result<Flow> {
     {
         let head = if input.peek(Ident)
+            && !marks_checkpoint(input)
             && !input.peek2(Token![:])
             && !input.peek2(syn::token::Paren)
             && !input.peek2(Token![::])
@@ -801,11 +802,22 @@ fn tokens_between(mut from: Cursor<'_>, to: Cursor<'_>) -> TokenStream {
 /// `[name:] Layer[(args)][(inputs)] [* N]`. At the head of a flow the call
 /// takes its inputs in parentheses: `Add(x, h)` or `Concat(axis = 1)(a, b)`.
 fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<Call> {
+    let checkpoint = match marks_checkpoint(input) {
+        true => Some(input.parse::<Ident>()?),
+        false => None,
+    };
     let begin = input.cursor();
     let mut name = None;
     if input.peek(Ident) && input.peek2(Token![:]) && !input.peek2(Token![::]) {
         let n: Ident = input.parse()?;
         input.parse::<Token![:]>()?;
+        if marks_checkpoint(input) {
+            let keyword: Ident = input.parse()?;
+            return Err(syn::Error::new_spanned(
+                &keyword,
+                format!("`checkpoint` goes before the layer's name: `checkpoint {n}: ..`"),
+            ));
+        }
         name = Some(n);
     }
     let layer: syn::Path = input.parse().map_err(|e| {
@@ -871,6 +883,18 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
         .last()
         .map(|s| s.ident.unraw().to_string())
         .unwrap_or_default();
+    // Two words in a row: a misspelt `checkpoint` before a layer.
+    if let Some(word) = layer.get_ident()
+        && input.peek(Ident)
+        && mithril_core::closest(&word.to_string(), &[CHECKPOINT]).is_some()
+    {
+        return Err(syn::Error::new_spanned(
+            word,
+            format!(
+                "unknown word `{word}` before a layer; did you mean `{CHECKPOINT}` (the layer recomputed in the backward pass)?"
+            ),
+        ));
+    }
     // Only a bare word names a built-in layer; a path names a model.
     let info = match layer.get_ident() {
         Some(_) => mithril_core::layers::info(&layer_name),
@@ -888,6 +912,7 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
                 let group = groups.remove(0);
                 return match numbers_of(group, params) {
                     Some(numbers) => Ok(Call {
+                        checkpoint,
                         tokens,
                         name,
                         layer,
@@ -937,6 +962,7 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
         }
     };
     Ok(Call {
+        checkpoint,
         tokens,
         name,
         layer,
@@ -945,6 +971,19 @@ fn parse_call(input: ParseStream, head: bool, params: &[String]) -> syn::Result<
         inputs: inputs.unwrap_or_default(),
         repeat,
     })
+}
+
+/// The word that marks a call as recomputed in the backward pass.
+const CHECKPOINT: &str = "checkpoint";
+
+/// Whether the next tokens are `checkpoint` and a layer: the word alone, or
+/// followed by `:`, `::` or `(`, is a name or a layer like any other.
+fn marks_checkpoint(input: ParseStream) -> bool {
+    input.peek2(Ident)
+        && input
+            .fork()
+            .parse::<Ident>()
+            .is_ok_and(|word| word == CHECKPOINT)
 }
 
 /// The error for a single-input layer at the head of a flow.

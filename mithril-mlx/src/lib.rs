@@ -16,6 +16,7 @@ pub mod kernel;
 mod lower;
 pub mod mapping;
 mod model;
+mod recompute;
 mod run;
 mod sys;
 pub mod tensor;

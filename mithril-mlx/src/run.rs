@@ -11,6 +11,8 @@ use crate::decode::CacheSlots;
 use crate::error::{Error, Result, mlx_message, raise};
 use crate::lower::{LowerCtx, RunOptions, lower};
 use crate::model::{Family, Model, Params, Values};
+use crate::recompute;
+use std::sync::Arc;
 
 /// Runs `graph` on `inputs` with its flat `weights`; returns its outputs.
 ///
@@ -111,7 +113,7 @@ pub fn run_graph_training(
 /// repeated applications; what [`first_non_finite`] looks through.
 type Trace = Vec<(String, Array)>;
 
-fn run(
+pub(crate) fn run(
     graph: &Graph,
     weights: &[Array],
     inputs: &[Array],
@@ -142,7 +144,11 @@ fn run(
     let mut values: Vec<Array> = Vec::with_capacity(graph.nodes.len());
     // Every output of a nested model whose outputs are bound by name.
     let mut parts: Vec<Vec<Array>> = Vec::with_capacity(graph.nodes.len());
+    // Nodes marked `checkpoint` run inside MLX's checkpoint, except while
+    // decoding (no backward pass) or tracing values for diagnosis.
+    let recompute = ctx.cache.is_none() && trace.is_none();
     for node in &graph.nodes {
+        let recomputed = (recompute && node.checkpoint).then(|| Arc::new(node.clone()));
         let array = |v: &ValueId| match *v {
             ValueId::Input(i) => Some(&inputs[i]),
             ValueId::Node(i) => Some(&values[i]),
@@ -180,8 +186,22 @@ fn run(
                 None => args.clone(),
             };
             let offset = weight_offset + node.weights.start + first;
-            let y = match &node.op {
-                Op::Layer(layer) => {
+            let y = match (&node.op, &recomputed) {
+                (op, Some(node)) => {
+                    let shape = match (op, &out_shape) {
+                        (Op::Model(_), _) => Vec::new(),
+                        (Op::Layer(_), Some(s)) => s.clone(),
+                        (Op::Layer(_), None) => concrete_shape(node, &current, &bindings)?,
+                    };
+                    let mut outputs =
+                        recompute::application(node, &current, w, shape, offset, ctx)?;
+                    let first = outputs.remove(0);
+                    if !node.parts.is_empty() {
+                        all = std::iter::once(first.clone()).chain(outputs).collect();
+                    }
+                    first
+                }
+                (Op::Layer(layer), None) => {
                     let shape = match &out_shape {
                         Some(s) => s.clone(),
                         None => concrete_shape(node, &current, &bindings)?,
@@ -189,7 +209,7 @@ fn run(
                     ctx.weight_offset = offset;
                     lower(layer, &current, w, &shape, ctx).map_err(|e| in_layer(node, e))?
                 }
-                Op::Model(sub) => {
+                (Op::Model(sub), None) => {
                     let sub_inputs: Vec<Array> = current.iter().map(|a| (*a).clone()).collect();
                     let prefix = trace
                         .as_ref()
@@ -357,7 +377,7 @@ fn layer_error(node: &mithril_core::graph::Node, reason: String) -> Exception {
 
 /// A lowering's failure as [`Error::Layer`] naming `node`: the lowering's
 /// own message, or MLX's. A typed error raised inside it is kept as is.
-fn in_layer(node: &mithril_core::graph::Node, e: Exception) -> Exception {
+pub(crate) fn in_layer(node: &mithril_core::graph::Node, e: Exception) -> Exception {
     match Error::from(e) {
         Error::Mlx(e) => layer_error(node, mlx_message(e.what()).to_string()),
         typed => raise(typed),

@@ -1,9 +1,10 @@
 //! The MLX calls mlx-rs 0.33 has no safe API for, wrapped safely: the error
 //! handler that lets raw calls report MLX's messages, and the slice update
 //! whose start is an array (what a KV cache writes through, so a compiled
-//! decoding step is traced once for every position). `distributed` uses
-//! the same error handler for MLX's collectives; `kernel` the custom GPU
-//! kernels, the closures and the custom VJPs below.
+//! decoding step is traced once for every position), MLX's `checkpoint` (a
+//! function whose backward pass recomputes its forward), and the closures,
+//! custom VJPs and custom GPU kernels that `kernel` builds on.
+//! `distributed` uses the same error handler for MLX's collectives.
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char, c_void};
@@ -342,6 +343,38 @@ impl Closure {
         }
         out.to_vec()
     }
+}
+
+/// `mx.checkpoint(fun)(*inputs)`: the outputs of `fun` on `inputs`, whose
+/// gradient MLX computes by running `fun` again in the backward pass
+/// instead of keeping the intermediate values of the forward pass.
+///
+/// MLX keeps `fun` for that second run, after this call returns (while the
+/// outputs' graph lives), so it owns what it reads: every array it computes
+/// with must come in `inputs`, never be captured. Its error comes back as
+/// this call's (a typed one through [`crate::error::raise`]).
+pub(crate) fn checkpoint<F>(inputs: &[Array], fun: F) -> Result<Vec<Array>, Exception>
+where
+    F: Fn(&[Array]) -> Result<Vec<Array>, Exception> + Send + Sync + 'static,
+{
+    install_error_handler();
+    let function = Closure::new(std::sync::Arc::new(move |args: &[Array]| {
+        fun(args).map_err(|e| e.what().to_string())
+    }));
+    // SAFETY: a fresh handle, which MLX sets in place and `Closure` frees.
+    let recomputed = unsafe {
+        let mut res = mlx_sys::mlx_closure_new();
+        let status = mlx_sys::mlx_checkpoint(&mut res, function.0);
+        let res = Closure(res);
+        if status != 0 {
+            return Err(Exception::custom(format!(
+                "checkpoint: {}",
+                last_error(status)
+            )));
+        }
+        res
+    };
+    recomputed.apply(&inputs.iter().collect::<Vec<_>>())
 }
 
 /// A compile-time argument of a custom kernel, as MLX's C API takes it.

@@ -528,6 +528,7 @@ fn concrete(
         // Kept: a count that varies with the instantiation numbers its
         // applications even when it is 1 (`h.0.weight`).
         repeat_expr: node.repeat_expr.clone(),
+        checkpoint: node.checkpoint,
     }
 }
 

@@ -60,6 +60,25 @@ pub enum Op {
 }
 
 impl Op {
+    /// Whether running it in training mode updates buffers (a `BatchNorm`'s
+    /// running statistics), here or in a nested model: such an op cannot be
+    /// recomputed in the backward pass, which would update them again.
+    pub fn updates_buffers(&self) -> bool {
+        match self {
+            Op::Layer(l) => l.updates_buffers(),
+            Op::Model(g) => g.nodes.iter().any(|n| n.op.updates_buffers()),
+        }
+    }
+
+    /// Whether running it in training mode draws random numbers (dropout),
+    /// here or in a nested model.
+    pub fn draws_random_numbers(&self) -> bool {
+        match self {
+            Op::Layer(l) => l.draws_random_numbers(),
+            Op::Model(g) => g.nodes.iter().any(|n| n.op.draws_random_numbers()),
+        }
+    }
+
     /// The name users write.
     pub fn name(&self) -> &str {
         match self {
@@ -126,6 +145,9 @@ pub struct Node {
     pub call: String,
     /// Its index in the [`ModelSpec`].
     pub source: usize,
+    /// Whether each application's forward is recomputed in the backward
+    /// pass rather than its intermediate values kept (`checkpoint Block`).
+    pub checkpoint: bool,
 }
 
 impl Node {

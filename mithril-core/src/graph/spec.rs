@@ -120,6 +120,10 @@ pub struct NodeSpec {
     /// The repeat count as an expression of the model's parameters
     /// (`Block * layers`), in a family's template.
     pub repeat_expr: Option<Expr>,
+    /// Whether each application's forward is recomputed in the backward
+    /// pass instead of keeping its intermediate values (`checkpoint Block`):
+    /// less memory for more compute.
+    pub checkpoint: bool,
 }
 
 impl NodeSpec {
@@ -149,6 +153,9 @@ impl NodeSpec {
         }
         if self.repeat != 1 || self.repeat_expr.is_some() {
             text = format!("{text} * {}", self.repeat);
+        }
+        if self.checkpoint {
+            text = format!("checkpoint {text}");
         }
         text
     }
@@ -271,6 +278,7 @@ mod tests {
             bindings: Cow::Borrowed(&[]),
             repeat: 2,
             repeat_expr: None,
+            checkpoint: false,
         };
         assert_eq!(node.kind(), "TransformerBlock");
         assert_eq!(node.call_text(), "zoo::blocks::TransformerBlock * 2");
@@ -291,5 +299,10 @@ mod tests {
         };
         assert_eq!(linear.kind(), "Linear");
         assert_eq!(linear.call_text(), "Linear(8, bias = false)");
+        let recomputed = NodeSpec {
+            checkpoint: true,
+            ..linear
+        };
+        assert_eq!(recomputed.call_text(), "checkpoint Linear(8, bias = false)");
     }
 }

@@ -208,6 +208,12 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
     fn draws_random_numbers(&self) -> bool {
         false
     }
+
+    /// Whether running it in training mode updates its buffers (batch
+    /// statistics), which the backend returns beside the outputs.
+    fn updates_buffers(&self) -> bool {
+        false
+    }
 }
 
 fn bind_and_read<L: LayerRule>(args: &[ArgSpec]) -> Result<L, Vec<ArgError>> {
@@ -308,6 +314,13 @@ macro_rules! catalogue {
             pub fn draws_random_numbers(&self) -> bool {
                 match self {
                     $(Layer::$layer(l) => l.draws_random_numbers(),)*
+                }
+            }
+
+            /// Whether it updates its buffers in training mode.
+            pub fn updates_buffers(&self) -> bool {
+                match self {
+                    $(Layer::$layer(l) => l.updates_buffers(),)*
                 }
             }
         }

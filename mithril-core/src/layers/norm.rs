@@ -76,6 +76,10 @@ impl LayerRule for BatchNorm {
         ));
         w
     }
+
+    fn updates_buffers(&self) -> bool {
+        true
+    }
 }
 
 /// Zeroes elements with probability `p` and scales the rest by `1 / (1 - p)`

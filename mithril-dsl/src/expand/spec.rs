@@ -165,7 +165,8 @@ pub fn tokens(spec: &ModelSpec) -> TokenStream {
         }));
         let repeat = n.repeat;
         let repeat_expr = option_expr(&n.repeat_expr);
-        quote!(#p::NodeSpec { name: #name, layer: #layer, choice: #choice, args: #args, inputs: #inputs, output: #output, bindings: #bindings, repeat: #repeat, repeat_expr: #repeat_expr })
+        let checkpoint = n.checkpoint;
+        quote!(#p::NodeSpec { name: #name, layer: #layer, choice: #choice, args: #args, inputs: #inputs, output: #output, bindings: #bindings, repeat: #repeat, repeat_expr: #repeat_expr, checkpoint: #checkpoint })
     }));
     let params = list_tokens(spec.params.iter().map(|param| {
         let name = str_tokens(&param.name);

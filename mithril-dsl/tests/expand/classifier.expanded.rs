@@ -66,6 +66,7 @@ impl ::mithril::Model for Classifier {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -79,6 +80,7 @@ impl ::mithril::Model for Classifier {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -101,6 +103,7 @@ impl ::mithril::Model for Classifier {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -120,6 +123,7 @@ impl ::mithril::Model for Classifier {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                 ],
             ),

@@ -170,6 +170,7 @@ impl ::mithril::__private::Nestable for Block {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::Some(
@@ -206,6 +207,7 @@ impl ::mithril::__private::Nestable for Block {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::None,
@@ -227,6 +229,7 @@ impl ::mithril::__private::Nestable for Block {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::Some(
@@ -259,6 +262,7 @@ impl ::mithril::__private::Nestable for Block {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                 ],
                             ),
@@ -623,6 +627,7 @@ impl ::mithril::__private::Nestable for Stack {
                                                 ],
                                             ),
                                         ),
+                                        checkpoint: false,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::None,
@@ -643,6 +648,7 @@ impl ::mithril::__private::Nestable for Stack {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                 ],
                             ),

@@ -81,6 +81,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -115,6 +116,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -141,6 +143,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -167,6 +170,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -187,6 +191,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -200,6 +205,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -222,6 +228,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -242,6 +249,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -262,6 +270,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -277,6 +286,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -297,6 +307,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -321,6 +332,7 @@ impl ::mithril::Model for RbfNetwork {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                 ],
             ),

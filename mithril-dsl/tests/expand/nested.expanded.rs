@@ -1,5 +1,5 @@
-//! A model of the block nested and repeated, a custom op by path, a
-//! private model.
+//! A model of the block nested and repeated (the repeat recomputed in the
+//! backward pass), a custom op by path, a private model.
 #[derive(
     ::std::clone::Clone,
     ::std::marker::Copy,
@@ -66,6 +66,7 @@ impl ::mithril::Model for Block {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -90,6 +91,7 @@ impl ::mithril::Model for Block {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                 ],
             ),
@@ -291,6 +293,7 @@ impl ::mithril::Model for Net {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -308,6 +311,7 @@ impl ::mithril::Model for Net {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 2usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: true,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -342,6 +346,7 @@ impl ::mithril::Model for Net {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                 ],
             ),
@@ -402,7 +407,7 @@ impl Net {
 pub(crate) struct NetParams {
     /// `block_0`: `Block`.
     pub block_0: <Block as ::mithril::Family>::Params,
-    /// `blocks`: `Block * 2`.
+    /// `blocks`: `checkpoint Block * 2`.
     pub blocks: ::std::vec::Vec<<Block as ::mithril::Family>::Params>,
     /// `head`: `Linear(4, bias = false)`.
     pub head: NetHeadParams,
@@ -499,15 +504,15 @@ impl ::mithril::Values for NetOutputs {
 /// The signature of model `Net`, for `model!` blocks that use it (hidden).
 #[doc(hidden)]
 #[allow(clippy::crate_in_macro_def)]
-macro_rules! __mithril_model_Net_65f57b68dcbb9cc8 {
+macro_rules! __mithril_model_Net_5ee68ec3ab39efb8 {
     ({ $($next:tt)* } $($rest:tt)*) => {
         $($next)* ! { $($rest)* { "mithril-dsl 0.1.0 signature 3" ok Net() [] { input x :
-        [B, 16]; x -> Block -> blocks : Block * 2 => features; features -> head :
-        Linear(4, bias = false) => logits; output logits; } "Block" { ok Block() [] {
-        input x : [B, 16]; x -> fc : Linear(16) -> Lambda(ops::swish) => y; output y; } }
-        } }
+        [B, 16]; x -> Block -> checkpoint blocks : Block * 2 => features; features ->
+        head : Linear(4, bias = false) => logits; output logits; } "Block" { ok Block()
+        [] { input x : [B, 16]; x -> fc : Linear(16) -> Lambda(ops::swish) => y; output
+        y; } } } }
     };
 }
 #[doc(hidden)]
 #[allow(unused_imports)]
-pub(crate) use __mithril_model_Net_65f57b68dcbb9cc8 as Net;
+pub(crate) use __mithril_model_Net_5ee68ec3ab39efb8 as Net;

@@ -1,5 +1,5 @@
-//! A model of the block nested and repeated, a custom op by path, a
-//! private model.
+//! A model of the block nested and repeated (the repeat recomputed in the
+//! backward pass), a custom op by path, a private model.
 
 mithril::model! {
     Block {
@@ -10,7 +10,7 @@ mithril::model! {
 
     pub(crate) Net {
         input x: [B, 16];
-        x -> Block -> blocks: Block * 2 => features;
+        x -> Block -> checkpoint blocks: Block * 2 => features;
         features -> head: Linear(4, bias = false) => logits;
         output logits;
     }

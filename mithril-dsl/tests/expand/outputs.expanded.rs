@@ -73,6 +73,7 @@ impl ::mithril::Model for Cell {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -95,6 +96,7 @@ impl ::mithril::Model for Cell {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -110,6 +112,7 @@ impl ::mithril::Model for Cell {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -129,6 +132,7 @@ impl ::mithril::Model for Cell {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                 ],
             ),
@@ -414,6 +418,7 @@ impl ::mithril::__private::Nestable for Stack {
                                         ),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::None,
@@ -434,6 +439,7 @@ impl ::mithril::__private::Nestable for Stack {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::Some(
@@ -468,6 +474,7 @@ impl ::mithril::__private::Nestable for Stack {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                     ::mithril::__private::NodeSpec {
                                         name: ::std::option::Option::None,
@@ -483,6 +490,7 @@ impl ::mithril::__private::Nestable for Stack {
                                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                                         repeat: 1usize,
                                         repeat_expr: ::std::option::Option::None,
+                                        checkpoint: false,
                                     },
                                 ],
                             ),

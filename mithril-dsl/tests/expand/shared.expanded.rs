@@ -71,6 +71,7 @@ impl ::mithril::Model for TiedLm {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::None,
@@ -84,6 +85,7 @@ impl ::mithril::Model for TiedLm {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                     ::mithril::__private::NodeSpec {
                         name: ::std::option::Option::Some(
@@ -114,6 +116,7 @@ impl ::mithril::Model for TiedLm {
                         bindings: ::std::borrow::Cow::Borrowed(&[]),
                         repeat: 1usize,
                         repeat_expr: ::std::option::Option::None,
+                        checkpoint: false,
                     },
                 ],
             ),

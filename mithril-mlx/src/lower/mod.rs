@@ -64,6 +64,8 @@ pub struct LowerCtx {
     /// How the graph runs.
     pub options: RunOptions,
     key: Option<Array>,
+    /// How many keys [`LowerCtx::next_key`] has drawn.
+    draws: usize,
     /// New buffer values, by index into the graph's weights.
     pub updates: Vec<(usize, Array)>,
     /// Index of the current layer's first weight in the graph's weights.
@@ -79,6 +81,7 @@ impl LowerCtx {
         LowerCtx {
             options,
             key,
+            draws: 0,
             updates: Vec::new(),
             weight_offset: 0,
             cache: None,
@@ -105,7 +108,28 @@ impl LowerCtx {
         })?;
         let (next, sub) = mlx_rs::random::split(key, 2)?;
         self.key = Some(next);
+        self.draws += 1;
         Ok(sub)
+    }
+
+    /// The run's current key, from which the next layer's is split.
+    pub(crate) fn key(&self) -> Option<&Array> {
+        self.key.as_ref()
+    }
+
+    /// How many keys the run has drawn.
+    pub(crate) fn draws(&self) -> usize {
+        self.draws
+    }
+
+    /// Advances the key as `n` draws would: a block recomputed in the
+    /// backward pass draws from a copy of the key, and the layers after it
+    /// go on from where its draws left it.
+    pub(crate) fn skip_draws(&mut self, n: usize) -> Result<(), Exception> {
+        for _ in 0..n {
+            self.next_key()?;
+        }
+        Ok(())
     }
 
     /// Records a new value for the current layer's weight `local` (a buffer).

@@ -10,8 +10,11 @@
 //! padded to 50,304, a multiple of 64, as nanoGPT does: the GPU
 //! benchmark's model), [`GptSmall`] (4 blocks of 256, context 256: a
 //! launch-bound size) and [`GptTiny`] (2 blocks of 64, vocabulary 512,
-//! context 64: CPU tests). Parameter paths follow GPT-2's names where
-//! mlx.nn allows: `wte.weight`, `h.3.attn.query_proj.weight`, `ln_f.bias`.
+//! context 64: CPU tests). [`Gpt2Checkpointed`] is the same family with its
+//! blocks recomputed in the backward pass (less memory for more compute),
+//! with the same instances (`Gpt2SmallPaddedCheckpointed`, ...). Parameter
+//! paths follow GPT-2's names where mlx.nn allows: `wte.weight`,
+//! `h.3.attn.query_proj.weight`, `ln_f.bias`.
 //!
 //! ```
 //! use mithril_zoo::gpt::{Gpt2Medium, Gpt2Small};
@@ -46,6 +49,20 @@ mithril::model! {
         output logits;
     }
 
+    /// [`Gpt2`] with every block recomputed in the backward pass
+    /// (`checkpoint`): the same parameters, outputs and gradients, with
+    /// only the blocks' inputs kept for the backward pass instead of all
+    /// their activations, for one more forward of the blocks per step.
+    pub Gpt2Checkpointed(vocab: usize = 50257, context: usize = 1024, d: usize, heads: usize, layers: usize) {
+        input tokens: [B, T], positions: [B, T];
+        tokens -> wte: Embedding(vocab, d) => token_vectors;
+        positions -> wpe: Embedding(context, d) => position_vectors;
+        Add(token_vectors, position_vectors) -> checkpoint h: Block(d, heads) * layers
+            -> ln_f: LayerNorm -> lm_head: Linear(vocab, bias = false) => logits;
+        share lm_head.weight = wte.weight;
+        output logits;
+    }
+
     /// GPT-2 small: 12 blocks of 768, 12 heads (124,439,808 parameters).
     pub Gpt2Small = Gpt2(d = 768, heads = 12, layers = 12);
     /// GPT-2 medium: 24 blocks of 1,024, 16 heads (354,823,168 parameters).
@@ -61,6 +78,17 @@ mithril::model! {
     pub GptSmall = Gpt2(vocab = 50304, context = 256, d = 256, heads = 4, layers = 4);
     /// 2 blocks of 64, vocabulary 512, context 64: the same design at CPU size.
     pub GptTiny = Gpt2(vocab = 512, context = 64, d = 64, heads = 2, layers = 2);
+    /// [`Gpt2Small`] with its blocks recomputed in the backward pass.
+    pub Gpt2SmallCheckpointed = Gpt2Checkpointed(d = 768, heads = 12, layers = 12);
+    /// [`Gpt2SmallPadded`] with its blocks recomputed in the backward pass.
+    pub Gpt2SmallPaddedCheckpointed =
+        Gpt2Checkpointed(vocab = 50304, d = 768, heads = 12, layers = 12);
+    /// [`GptSmall`] with its blocks recomputed in the backward pass.
+    pub GptSmallCheckpointed =
+        Gpt2Checkpointed(vocab = 50304, context = 256, d = 256, heads = 4, layers = 4);
+    /// [`GptTiny`] with its blocks recomputed in the backward pass.
+    pub GptTinyCheckpointed =
+        Gpt2Checkpointed(vocab = 512, context = 64, d = 64, heads = 2, layers = 2);
 }
 
 /// Hugging Face's `GPT2LMHeadModel` checkpoint names (`transformer.h.3.attn.c_attn.weight`)

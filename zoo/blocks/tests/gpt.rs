@@ -6,7 +6,8 @@ use mithril::optimizers::AdamWBuilder;
 use mithril::prelude::*;
 use mithril::train::{Loss, Objective, Trainer};
 use mithril_zoo::gpt::{
-    Gpt2Inputs, Gpt2Large, Gpt2Medium, Gpt2Small, Gpt2SmallPadded, Gpt2Xl, GptSmall, GptTiny,
+    Gpt2CheckpointedInputs, Gpt2Inputs, Gpt2Large, Gpt2Medium, Gpt2Small, Gpt2SmallCheckpointed,
+    Gpt2SmallPadded, Gpt2Xl, GptSmall, GptTiny, GptTinyCheckpointed,
 };
 
 /// Token `t` of a sequence that repeats with period 7: easy to learn.
@@ -83,6 +84,44 @@ fn the_tiny_gpt_learns_in_bf16_with_f32_master_weights() -> Result<(), mithril::
     assert!((losses[0] - 512f32.ln()).abs() < 1.5, "{losses:?}");
     assert!(losses[39] < losses[0] / 3.0, "{losses:?}");
     assert_eq!(params.wte.weight.dtype(), mithril::mlx_rs::Dtype::Float32);
+    Ok(())
+}
+
+#[test]
+fn checkpointed_gpt_steps_as_the_plain_one() -> Result<(), mithril::Error> {
+    assert_eq!(
+        Gpt2SmallCheckpointed::PARAMETER_COUNT,
+        Gpt2Small::PARAMETER_COUNT
+    );
+    let (t, b) = (16, 4);
+    let (tokens, targets) = batch(b, t);
+    let row: Vec<i32> = (0..t).collect();
+    let positions = Array::from_slice(&row.repeat(b as usize), &[b, t]);
+    let objective = Objective::new("logits", Loss::cross_entropy());
+    let backend = MlxBackend::builder().seed(3).build()?;
+    let mut plain = GptTiny::init(&backend)?;
+    let mut marked = GptTinyCheckpointed::init(&backend)?;
+    let mut plain_trainer = Trainer::<GptTiny, _>::new(&backend, &objective, Sgd::new(0.1))?;
+    let mut marked_trainer =
+        Trainer::<GptTinyCheckpointed, _>::new(&backend, &objective, Sgd::new(0.1))?;
+    let plain_inputs = Gpt2Inputs {
+        tokens: tokens.clone(),
+        positions: positions.clone(),
+    };
+    let marked_inputs = Gpt2CheckpointedInputs { tokens, positions };
+    for _ in 0..2 {
+        let a = plain_trainer
+            .step(&mut plain, &plain_inputs, &targets)?
+            .loss;
+        let b = marked_trainer
+            .step(&mut marked, &marked_inputs, &targets)?
+            .loss;
+        assert!((a.item_exact::<f32>() - b.item_exact::<f32>()).abs() < 1e-6);
+    }
+    for (p, m) in plain.to_arrays().iter().zip(marked.to_arrays()) {
+        let worst = p.subtract(&m)?.abs()?.max(None)?.item_exact::<f32>();
+        assert!(worst < 1e-6, "parameters differ by {worst}");
+    }
     Ok(())
 }
 

@@ -22,8 +22,10 @@ pub(super) fn resolve(
         .enumerate()
         .map(|(i, node)| {
             let op = op_of(i, node, models, errors)?;
-            (check_inputs(i, node, &op, errors) && check_bindings(i, node, &op, errors))
-                .then_some(op)
+            (check_inputs(i, node, &op, errors)
+                && check_bindings(i, node, &op, errors)
+                && check_checkpoint(i, node, &op, errors))
+            .then_some(op)
         })
         .collect()
 }
@@ -195,6 +197,27 @@ fn check_bindings(i: usize, node: &NodeSpec, op: &Op, errors: &mut Errors) -> bo
     fits
 }
 
+/// A node marked `checkpoint` must be one whose forward can run again in
+/// the backward pass: not one that updates buffers in training (a second
+/// run would update them twice); `false` after reporting.
+fn check_checkpoint(i: usize, node: &NodeSpec, op: &Op, errors: &mut Errors) -> bool {
+    if !node.checkpoint || !op.updates_buffers() {
+        return true;
+    }
+    let what = match op {
+        Op::Layer(l) => format!("`{}`", l.name()),
+        Op::Model(g) => format!("model `{}` has a layer that", g.name),
+    };
+    errors.push(
+        Site::Node(i),
+        format!(
+            "`checkpoint` cannot recompute `{}`: {what} updates buffers in training (such as BatchNorm's running statistics), and recomputing it in the backward pass would update them again; mark the layers around it instead",
+            node.kind()
+        ),
+    );
+    false
+}
+
 /// The error for a repeat count outside `1..=MAX_REPEAT`, given as written.
 pub fn repeat_out_of_range(found: &str) -> String {
     format!("a layer is repeated from 1 to {MAX_REPEAT} times, found `* {found}`")
@@ -263,6 +286,46 @@ mod tests {
                 "Node(5): `Add` takes 2 inputs, found 1; give them at the start of a statement, as in `Add(a, b) => c;` (a pipeline stage gets only the previous value)",
                 "Node(6): unknown layer `Linaer`; did you mean `Linear`?",
                 "NodeArg { node: 7, arg: 0 }: nested model `Block` takes no arguments; its inputs go in the pipeline",
+            ]
+        );
+    }
+
+    #[test]
+    fn checkpoint_refuses_layers_that_update_buffers() {
+        let inner = spec(
+            &[input("x", "B 4")],
+            vec![node("BatchNorm", &[], &["x"], Some("y"))],
+            &["y"],
+        );
+        let inner = Arc::new(crate::graph::Graph::build(&inner, &|_| None).unwrap());
+        let marked = |layer: &str, output: &str| {
+            let mut n = node(layer, &[], &["x"], Some(output));
+            n.checkpoint = true;
+            n
+        };
+        let s = spec(
+            &[input("x", "B 4")],
+            vec![
+                marked("Relu", "a"),
+                marked("BatchNorm", "b"),
+                marked("Normed", "c"),
+                node("BatchNorm", &[], &["x"], Some("d")),
+            ],
+            &["a"],
+        );
+        let lookup = |name: &str| match name {
+            "Normed" => Some(Nested::Model(Arc::clone(&inner))),
+            _ => None,
+        };
+        let mut errors = Errors::default();
+        let ops = resolve(&s, &lookup, &mut errors);
+        let resolved: Vec<Option<&str>> = ops.iter().map(|o| o.as_ref().map(Op::name)).collect();
+        assert_eq!(resolved, [Some("Relu"), None, None, Some("BatchNorm")]);
+        assert_eq!(
+            messages(&errors),
+            [
+                "Node(1): `checkpoint` cannot recompute `BatchNorm`: `BatchNorm` updates buffers in training (such as BatchNorm's running statistics), and recomputing it in the backward pass would update them again; mark the layers around it instead",
+                "Node(2): `checkpoint` cannot recompute `Normed`: model `Test` has a layer that updates buffers in training (such as BatchNorm's running statistics), and recomputing it in the backward pass would update them again; mark the layers around it instead",
             ]
         );
     }

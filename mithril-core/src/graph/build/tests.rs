@@ -55,6 +55,7 @@ pub(crate) fn node(layer: &str, args: &[&str], inputs: &[&str], output: Option<&
         bindings: Cow::Borrowed(&[]),
         repeat: 1,
         repeat_expr: None,
+        checkpoint: false,
     }
 }
 

@@ -72,6 +72,7 @@ pub(super) fn assign(
             shared: Vec::new(),
             call: node.call_text(),
             source: s.source,
+            checkpoint: node.checkpoint,
         });
     }
     (nodes, weights)
