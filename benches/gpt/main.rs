@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 use mithril::mlx_rs;
 
-use measure::{HEADER, Run, formula, measure, row};
+use measure::{HEADER, HOST_HEADER, Run, formula, host_row, measure, row};
 use model::Config;
 use variants::{AdamWSettings, Variant};
 
@@ -140,6 +140,12 @@ struct Args {
     /// Print the size's FLOP formula and the table header, run nothing.
     #[arg(long)]
     formula: bool,
+    /// After the table, a table of each variant's host time until the step
+    /// is queued, and for the DSL variants `Trainer::step`'s phases
+    /// (prepare, compiled call, queue, finish), medians in ms.
+    #[arg(long, env = "GPT_HOST_TIME", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    host_time: bool,
     /// List the variants and exit.
     #[arg(long)]
     list: bool,
@@ -268,6 +274,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         }
     }
     let mut failed = Vec::new();
+    let mut host_rows = Vec::new();
     for (name, variant) in variants {
         match measure(&variant, &run) {
             Ok(m) => {
@@ -275,6 +282,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                     "{name} at {}: issuing a step takes {:.3} ms (median) of its {:.3} ms",
                     run.size, m.host_ms, m.median_ms
                 );
+                host_rows.push(host_row(name, &run, &m));
                 let pass = variant.pass();
                 println!(
                     "{}",
@@ -299,6 +307,14 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 eprintln!("{name} at {}: {e}", run.size);
                 failed.push(name);
             }
+        }
+    }
+    if args.host_time {
+        println!(
+            "\nHost time of a step (ms, medians): until queued; for Trainer::step its phases\n\n{HOST_HEADER}"
+        );
+        for line in host_rows {
+            println!("{line}");
         }
     }
     if failed.is_empty() {

@@ -9,9 +9,11 @@ mod metrics;
 mod objective;
 mod optimizer_state;
 mod resume;
+mod step_times;
 mod trainer;
 
 pub use loss::{Loss, Reduction, Scores, loss_value};
 pub use metrics::accuracy;
 pub use objective::{Objective, Penalty, PenaltyKind};
+pub use step_times::StepTimes;
 pub use trainer::{StepOutput, Trainer};

@@ -5,6 +5,7 @@
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Instant;
 
 use mithril_core::graph::{Graph, Op};
 use mlx_rs::error::Exception;
@@ -12,6 +13,7 @@ use mlx_rs::optimizers::Optimizer;
 use mlx_rs::transforms::compile::compile_with_state;
 use mlx_rs::{Array, ops};
 
+use super::StepTimes;
 use super::objective::{BoundObjective, Objective, ObjectiveRun};
 use super::{divergence, optimizer_state};
 use crate::backend::MlxBackend;
@@ -105,6 +107,8 @@ pub struct Trainer<M: Family, O: Optimizer + 'static> {
     pub(super) gradients: Option<Program>,
     pub(super) checked: ShapeCheck,
     pub(super) steps: u64,
+    /// The host-side phases of the last step.
+    pub(super) times: StepTimes,
     pub(super) model: PhantomData<M>,
 }
 
@@ -169,6 +173,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
             gradients: None,
             checked: ShapeCheck::default(),
             steps: 0,
+            times: StepTimes::default(),
             model: PhantomData,
         })
     }
@@ -176,6 +181,12 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Where the host's time went in the last [`Self::step`], phase by
+    /// phase (zero before the first).
+    pub fn last_step_times(&self) -> StepTimes {
+        self.times
     }
 
     /// The optimizer (its learning rate and state).
@@ -368,6 +379,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         inputs: &M::Inputs,
         targets: &Array,
     ) -> Result<StepOutput> {
+        let start = Instant::now();
         self.backend.activate();
         let weights = params.to_arrays();
         let input_refs = inputs.arrays();
@@ -393,10 +405,13 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
                 compiled(s, a)
             }));
         }
+        let prepared = Instant::now();
         let result = match self.compiled.as_mut() {
             Some(compiled) => compiled(&mut state, &args),
             None => self.step_fn()(&mut state, &args),
         };
+        let called = Instant::now();
+        let mut queued = called;
         let outcome = result.map_err(Error::from).and_then(|out| {
             let mut out = out.into_iter();
             let loss = out
@@ -414,6 +429,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
                 self.group
                     .guarded(&step, || mlx_rs::transforms::eval(outputs))?;
             }
+            queued = Instant::now();
             if let Some(flags) = &flags {
                 self.check_finite(flags, &loss, &weights, &state.0, &args)?;
             }
@@ -435,6 +451,13 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
             }
         };
         self.state = Some(state);
+        let end = Instant::now();
+        self.times = StepTimes {
+            prepare: prepared - start,
+            call: called - prepared,
+            queue: queued - called,
+            finish: end - queued,
+        };
         rolled_back?;
         outcome
     }
