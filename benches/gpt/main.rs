@@ -8,6 +8,7 @@
 //! cargo bench --bench gpt -- --size gpt2-small --variant mlx,mlx-forward
 //! cargo bench --bench gpt -- --size tiny --steps 40     # on the CPU
 //! cargo bench --bench gpt -- --list                     # the variants
+//! cargo bench --bench gpt -- --size small --variant dsl,mlx --host-time   # host time until queued
 //! cargo test --bench gpt                                # the check (below)
 //! ```
 //!
@@ -15,7 +16,9 @@
 //! final LayerNorm, token embedding tied to the LM head), f32 master
 //! weights cast to bf16 inside the step (gradients flow back to f32),
 //! AdamW; the step is one `compile_with_state` closure over the parameters,
-//! AdamW's moments and hyperparameters as explicit state.
+//! AdamW's moments and hyperparameters as explicit state. `--host-time`
+//! adds a table of each variant's host time until its step is queued, with
+//! the phases of `Trainer::step` for the DSL variants.
 //!
 //! `--check` (also what runs with no arguments, so `cargo test --bench gpt`
 //! runs it) checks the model on the CPU at the tiny size: one step's loss

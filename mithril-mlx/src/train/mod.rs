@@ -1,7 +1,7 @@
 //! Training: losses, the objective and its penalties, metrics, and the
 //! [`Trainer`], whose step (forward, loss, backward, optimizer update) runs
-//! as one compiled MLX closure with the parameters and the optimizer's state
-//! as explicit state.
+//! as one compiled MLX closure over flat arrays: the parameters and the
+//! optimizer's state go in as arguments and come out as outputs.
 
 mod divergence;
 mod loss;
