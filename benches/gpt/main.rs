@@ -143,8 +143,8 @@ struct Args {
     /// Print the size's FLOP formula and the table header, run nothing.
     #[arg(long)]
     formula: bool,
-    /// After the table, a table of each variant's host time until the step
-    /// is queued, and for the DSL variants `Trainer::step`'s phases
+    /// After the table, on stderr, a table of each variant's host time until
+    /// the step is queued, and for the DSL variants `Trainer::step`'s phases
     /// (prepare, compiled call, queue, finish), medians in ms.
     #[arg(long, env = "GPT_HOST_TIME", action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -313,11 +313,13 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         }
     }
     if args.host_time {
-        println!(
+        // On stderr, beside the per-variant lines: the table on stdout keeps
+        // one format (gpt_run.sh collects its rows).
+        eprintln!(
             "\nHost time of a step (ms, medians): until queued; for Trainer::step its phases\n\n{HOST_HEADER}"
         );
         for line in host_rows {
-            println!("{line}");
+            eprintln!("{line}");
         }
     }
     if failed.is_empty() {
