@@ -568,13 +568,19 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
             let program = self.compiled_step_fn(Rc::clone(&flat.keys), n_weights);
             self.compiled = Some((Rc::clone(&flat.keys), program));
         }
+        // The state's arrays move into the arguments (no copies of their
+        // handles); a failed step moves them back.
+        let FlatState { keys, arrays } = flat;
         let mut args = weights;
         args.reserve(n_state + input_refs.len() + 2);
-        args.extend(flat.arrays.iter().cloned());
+        args.extend(arrays);
         args.extend(input_refs.iter().map(|a| (*a).clone()));
         args.push(targets.clone());
         args.push(key);
-        self.flat = Some(flat);
+        self.flat = Some(FlatState {
+            keys,
+            arrays: Vec::new(),
+        });
 
         // The optimizer is lent to the step for tracing (a cached trace
         // does not read it).
@@ -586,12 +592,19 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         };
         let called = Instant::now();
         self.optimizer = self.slot.borrow_mut().take();
-        self.optimizer.as_ref().ok_or_else(lost)?;
 
         let mut queue = Duration::ZERO;
-        let outcome = result
-            .map_err(Error::from)
-            .and_then(|out| self.apply_compiled(out, args, params, &mut queue));
+        let outcome = match self.optimizer {
+            Some(_) => result
+                .map_err(Error::from)
+                .and_then(|out| self.apply_compiled(out, &mut args, params, &mut queue)),
+            None => Err(lost()),
+        };
+        if let (Err(_), Some(flat)) = (&outcome, self.flat.as_mut())
+            && !args.is_empty()
+        {
+            flat.arrays = args.drain(n_weights..n_weights + n_state).collect();
+        }
         self.times = StepTimes {
             prepare: prepared - start,
             call: called - prepared,
@@ -606,19 +619,20 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
     /// `params` and the new optimizer state the flat state; `queue` gets
     /// the time spent queueing. A step that is not inspected (no check, one
     /// process) releases the old parameters, optimizer state and arguments
-    /// before it is queued, so that MLX may reuse their buffers for the new
-    /// ones (as Python MLX's compiled step, which replaces its state, lets
-    /// it); an inspected one keeps them until it stands.
+    /// (`args` left empty) before it is queued, so that MLX may reuse their
+    /// buffers for the new ones (as Python MLX's compiled step, which
+    /// replaces its state, lets it); an inspected one keeps them until it
+    /// stands, and leaves `args` whole when it fails.
     fn apply_compiled(
         &mut self,
         out: Vec<Array>,
-        args: Vec<Array>,
+        args: &mut Vec<Array>,
         params: &mut M::Params,
         queue: &mut Duration,
     ) -> Result<StepOutput> {
         let checking = self.stop_on_non_finite;
         let n_weights = self.graph.weights.len();
-        let n_state = self.flat.as_ref().map_or(0, |f| f.arrays.len());
+        let n_state = self.flat.as_ref().map_or(0, |f| f.keys.len());
         if out.len() != 1 + usize::from(checking) + n_weights + n_state {
             return Err(Error::Internal(
                 "the compiled step returned the wrong number of arrays",
@@ -650,7 +664,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
             let flat = self.flat.as_mut().ok_or_else(lost)?;
             flat.arrays = new_state;
         } else {
-            drop(args);
+            args.clear();
             *params = new_params;
             let flat = self.flat.as_mut().ok_or_else(lost)?;
             flat.arrays = new_state;
