@@ -13,7 +13,7 @@ use mithril::mlx_rs::module::ModuleParameters;
 use mithril::mlx_rs::ops::indexing::IndexOp;
 use mithril::mlx_rs::optimizers::{AdamW, AdamWBuilder};
 use mithril::mlx_rs::{Array, Dtype};
-use mithril::train::{Loss, Objective, Trainer};
+use mithril::train::{Loss, Objective, StepTimes, Trainer};
 use mithril::{DType, MlxBackend, Model, Params, Values};
 use mithril_zoo::gpt::{
     Gpt2SmallPadded as Gpt2Small, Gpt2SmallPaddedCheckpointed as Gpt2SmallCheckpointed, GptSmall,
@@ -38,6 +38,10 @@ impl<M: Model> StepRunner for DslRunner<M> {
             .step(&mut self.params, &self.inputs, &self.targets)
             .map_err(|e| Exception::custom(e.to_string()))?;
         Ok(vec![out.loss.as_dtype(Dtype::Float32)?])
+    }
+
+    fn host_times(&self) -> Option<StepTimes> {
+        Some(self.trainer.last_step_times())
     }
 }
 

@@ -9,6 +9,7 @@
 //! cargo bench --bench gpt -- --size tiny --steps 40     # on the CPU
 //! cargo bench --bench gpt -- --variant dsl --checkpoint  # blocks recomputed
 //! cargo bench --bench gpt -- --list                     # the variants
+//! cargo bench --bench gpt -- --size small --variant dsl,mlx --host-time   # host time until queued
 //! cargo test --bench gpt                                # the check (below)
 //! ```
 //!
@@ -16,7 +17,9 @@
 //! final LayerNorm, token embedding tied to the LM head), f32 master
 //! weights cast to bf16 inside the step (gradients flow back to f32),
 //! AdamW; the step is one `compile_with_state` closure over the parameters,
-//! AdamW's moments and hyperparameters as explicit state.
+//! AdamW's moments and hyperparameters as explicit state. `--host-time`
+//! adds a table of each variant's host time until its step is queued, with
+//! the phases of `Trainer::step` for the DSL variants.
 //!
 //! `--check` (also what runs with no arguments, so `cargo test --bench gpt`
 //! runs it) checks the model on the CPU at the tiny size: one step's loss
@@ -37,7 +40,7 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 use mithril::mlx_rs;
 
-use measure::{HEADER, Run, formula, measure, row};
+use measure::{HEADER, HOST_HEADER, Run, formula, host_row, measure, row};
 use model::Config;
 use variants::{AdamWSettings, Variant};
 
@@ -141,6 +144,12 @@ struct Args {
     /// Print the size's FLOP formula and the table header, run nothing.
     #[arg(long)]
     formula: bool,
+    /// After the table, on stderr, a table of each variant's host time until
+    /// the step is queued, and for the DSL variants `Trainer::step`'s phases
+    /// (prepare, compiled call, queue, finish), medians in ms.
+    #[arg(long, env = "GPT_HOST_TIME", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    host_time: bool,
     /// List the variants and exit.
     #[arg(long)]
     list: bool,
@@ -283,6 +292,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
         }
     }
     let mut failed = Vec::new();
+    let mut host_rows = Vec::new();
     for (name, variant) in variants {
         match measure(&variant, &run) {
             Ok(m) => {
@@ -290,6 +300,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                     "{name} at {}: issuing a step takes {:.3} ms (median) of its {:.3} ms",
                     run.size, m.host_ms, m.median_ms
                 );
+                host_rows.push(host_row(name, &run, &m));
                 let pass = variant.pass();
                 println!(
                     "{}",
@@ -321,6 +332,16 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                 eprintln!("{name} at {}: {e}", run.size);
                 failed.push(name);
             }
+        }
+    }
+    if args.host_time {
+        // On stderr, beside the per-variant lines: the table on stdout keeps
+        // one format (gpt_run.sh collects its rows).
+        eprintln!(
+            "\nHost time of a step (ms, medians): until queued; for Trainer::step its phases\n\n{HOST_HEADER}"
+        );
+        for line in host_rows {
+            eprintln!("{line}");
         }
     }
     if failed.is_empty() {

@@ -1,9 +1,10 @@
 //! Timing, memory and the table: one [`Measurement`] per variant and size,
 //! printed as a markdown row in the format `scripts/gpu/gpt_torch.py` shares.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mithril::mlx_rs::{self, Array, error::Exception, ops::indexing::IndexOp};
+use mithril::train::StepTimes;
 
 use crate::model::Config;
 use crate::variants::{AdamWSettings, Pass, Variant};
@@ -39,10 +40,14 @@ pub struct Run {
 pub struct Measurement {
     /// Median milliseconds of the timed steps, each synchronised.
     pub median_ms: f64,
-    /// Median milliseconds of the same steps' host part: issuing the step
-    /// (for a compiled step, `compile_with_state`'s bookkeeping and MLX
-    /// replaying the compiled graph into lazy arrays) before `eval`.
+    /// Median milliseconds of the same steps' host part: the time until the
+    /// step is queued (for a compiled step, the arguments gathered and MLX
+    /// replaying the compiled graph into lazy arrays), which a synchronised
+    /// loop cannot overlap with the device's work.
     pub host_ms: f64,
+    /// Medians of the phases of `Trainer::step` (`StepTimes`), for the DSL
+    /// variants.
+    pub phases: Option<Phases>,
     /// Mean milliseconds per step of the pipelined steps and their last
     /// loss, if timed.
     pub pipelined: Option<(f64, f32)>,
@@ -51,6 +56,20 @@ pub struct Measurement {
     pub peak_bytes: usize,
     /// Every synchronised step's loss, warm-up included.
     pub losses: Vec<f32>,
+}
+
+/// Median milliseconds of each host-side phase of `Trainer::step`
+/// (`mithril::train::StepTimes`).
+#[derive(Clone, Copy, Debug)]
+pub struct Phases {
+    /// Flattening, shape check, arguments.
+    pub prepare: f64,
+    /// The compiled call: MLX replaying the traced graph.
+    pub call: f64,
+    /// `async_eval` (on the CPU, most of the step runs in it).
+    pub queue: f64,
+    /// Rebuilding the parameters, bookkeeping.
+    pub finish: f64,
 }
 
 /// A fixed batch of uniformly random tokens: `(tokens, targets)`, both
@@ -87,19 +106,29 @@ pub fn measure(variant: &Variant, run: &Run) -> Result<Measurement, Exception> {
     mlx_rs::memory::reset_peak_memory()?;
     let mut runner = variant.runner(run.config, run.seed, run.adamw, &tokens, &targets)?;
     let mut losses = Vec::new();
-    let (mut times, mut host_times) = (Vec::new(), Vec::new());
+    let (mut times, mut host_times, mut phases) = (Vec::new(), Vec::new(), Vec::new());
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     for i in 0..run.warmup + run.steps {
         let start = Instant::now();
         let out = runner.step()?;
         let issued = start.elapsed();
         mlx_rs::transforms::eval(&out)?;
-        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let step_ms = ms(start.elapsed());
         losses.push(out[0].item_exact::<f32>());
         if i >= run.warmup {
-            times.push(ms);
-            host_times.push(issued.as_secs_f64() * 1e3);
+            times.push(step_ms);
+            let parts = runner.host_times();
+            host_times.push(ms(parts.map_or(issued, |p| p.until_queued())));
+            phases.extend(parts);
         }
     }
+    let phase = |f: fn(&StepTimes) -> Duration| median(phases.iter().map(|p| ms(f(p))).collect());
+    let phases = (!phases.is_empty()).then(|| Phases {
+        prepare: phase(|p| p.prepare),
+        call: phase(|p| p.call),
+        queue: phase(|p| p.queue),
+        finish: phase(|p| p.finish),
+    });
     let peak_bytes = mlx_rs::memory::peak_memory()?;
     let pipelined = if run.pipelined {
         let start = Instant::now();
@@ -117,6 +146,7 @@ pub fn measure(variant: &Variant, run: &Run) -> Result<Measurement, Exception> {
     Ok(Measurement {
         median_ms: median(times),
         host_ms: median(host_times),
+        phases,
         pipelined,
         peak_bytes,
         losses,
@@ -126,6 +156,32 @@ pub fn measure(variant: &Variant, run: &Run) -> Result<Measurement, Exception> {
 /// The table's header.
 pub const HEADER: &str = "| variant | size | pass | batch x seq | ms/step (median) | tokens/s | MFU | peak memory | loss (first -> last) |\n\
 | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |";
+
+/// The header of the host-time table (`--host-time`).
+pub const HOST_HEADER: &str = "| variant | size | batch x seq | host ms until queued | prepare | call | queue | finish | ms/step (median) |\n\
+| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |";
+
+/// One row of the host-time table: the phases of `Trainer::step` for the
+/// DSL variants, `-` for variants whose step returns lazy arrays (their
+/// host time is the whole call).
+pub fn host_row(name: &str, run: &Run, m: &Measurement) -> String {
+    let part = |f: fn(&Phases) -> f64| {
+        m.phases
+            .map_or("-".to_string(), |p| format!("{:.3}", f(&p)))
+    };
+    format!(
+        "| {name} | {} | {}x{} | {:.3} | {} | {} | {} | {} | {:.2} |",
+        run.size,
+        run.batch,
+        run.seq,
+        m.host_ms,
+        part(|p| p.prepare),
+        part(|p| p.call),
+        part(|p| p.queue),
+        part(|p| p.finish),
+        m.median_ms,
+    )
+}
 
 /// The FLOP formula with this size's numbers, as the table's note.
 pub fn formula(run: &Run) -> String {

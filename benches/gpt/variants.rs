@@ -18,6 +18,7 @@ use mithril::mlx_rs::{
     transforms::compile::compile_with_state,
     utils::{StateProjection, Updatable},
 };
+use mithril::train::StepTimes;
 
 use crate::model::{Attention, Config, Gpt, Numerics, loss};
 
@@ -40,6 +41,13 @@ pub trait StepRunner {
     /// Issues one step and returns everything it produced that must be
     /// evaluated for the step to be complete, the loss first.
     fn step(&mut self) -> Result<Vec<Array>, Exception>;
+
+    /// The last step's host-side phases, for a runner whose `step` also
+    /// queues the step (`Trainer::step`); `None` for one that returns it
+    /// lazy, whose `step` is all host time.
+    fn host_times(&self) -> Option<StepTimes> {
+        None
+    }
 }
 
 /// What one step of a variant computes.

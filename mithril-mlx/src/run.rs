@@ -412,14 +412,13 @@ impl ShapeCheck {
         weights: &[Array],
         inputs: &[&Array],
     ) -> Result<()> {
-        let shapes: Vec<Vec<i32>> = weights
-            .iter()
-            .chain(inputs.iter().copied())
-            .map(|a| a.shape().to_vec())
-            .collect();
-        if shapes != self.0 {
+        let arrays = || weights.iter().chain(inputs.iter().copied());
+        // Compared in place: a training loop's steady state allocates nothing.
+        let unchanged = self.0.len() == weights.len() + inputs.len()
+            && arrays().zip(&self.0).all(|(a, s)| a.shape() == &s[..]);
+        if !unchanged {
             check_arrays(graph, weights, inputs)?;
-            self.0 = shapes;
+            self.0 = arrays().map(|a| a.shape().to_vec()).collect();
         }
         Ok(())
     }

@@ -20,7 +20,8 @@
 #   beside the CUDA libmlx.so, it runs the Python MLX rows
 #   (scripts/gpu/gpt_mlx.py); on a dry run ("-") PYTHON's own mlx does.
 # OUT_DIR gets gpt_table.md (the table, the formula, failures and skips),
-#   gpt_log.txt (every command's full output) and gpu.txt.
+#   gpt_log.txt (every command's full output, with the host-time table of
+#   the mlx and dsl rows: `--host-time`) and gpu.txt.
 #
 # Every row runs in its own process under a time limit, so one variant
 # failing or hanging never stops the others; the whole sitting keeps to
@@ -116,7 +117,7 @@ steps_for() { # the diagnostic rows' steps (fewer than the main rows')
 # sitting), so a slow compile cannot crowd out the other main rows.
 for size in $sizes; do
   if [[ $size == gpt2-small ]]; then lim=(200 90); else lim=(120 60); fi
-  row "${lim[0]}" "mlx and dsl $size" "${mlx[@]}" --size "$size" --variant mlx,dsl --pipelined --no-header
+  row "${lim[0]}" "mlx and dsl $size" "${mlx[@]}" --size "$size" --variant mlx,dsl --pipelined --host-time --no-header
   if ((${#pymlx[@]})); then
     row "${lim[1]}" "mlx-python $size" "${pymlx[@]}" --size "$size" --pipelined --no-header
   fi

@@ -38,3 +38,39 @@ pub(super) fn set<O: Optimizer>(optimizer: &mut O, entries: Vec<(Rc<str>, Array)
         .map_err(|_| Error::Internal("an optimizer's own state did not fit it"))?;
     Ok(())
 }
+
+/// An optimizer's state as flat arrays under fixed keys (in [`entries`]'
+/// order): what a compiled step takes as arguments and returns as outputs,
+/// so that between compiled steps the state is never projected by key.
+/// While a trainer holds one, it is the optimizer's state, and the
+/// optimizer's own is empty until [`FlatState::entries`] are put back
+/// ([`set`]).
+#[derive(Clone, Debug)]
+pub(super) struct FlatState {
+    /// The keys, shared with the compiled step traced for them.
+    pub(super) keys: Rc<[Rc<str>]>,
+    /// One array per key.
+    pub(super) arrays: Vec<Array>,
+}
+
+impl FlatState {
+    /// The optimizer's state, flattened once and taken out of it (the
+    /// optimizer keeps none, so no stale copy holds memory).
+    pub(super) fn take<O: Optimizer>(optimizer: &mut O) -> Result<FlatState> {
+        let (keys, arrays) = entries(optimizer)?.into_iter().unzip::<_, _, Vec<_>, _>();
+        set(optimizer, Vec::new())?;
+        Ok(FlatState {
+            keys: keys.into(),
+            arrays,
+        })
+    }
+
+    /// The state as named arrays (shared, not copied).
+    pub(super) fn entries(&self) -> Vec<(Rc<str>, Array)> {
+        self.keys
+            .iter()
+            .cloned()
+            .zip(self.arrays.iter().cloned())
+            .collect()
+    }
+}

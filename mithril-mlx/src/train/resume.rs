@@ -66,9 +66,8 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
             let what = format!("parameter `{}`", w.path);
             param_bytes.push((w.path.clone(), to_bytes(&what, a)?));
         }
-        let (_, optimizer) = self.state.as_mut().ok_or_else(lost)?;
         let mut state_bytes = Vec::new();
-        for (key, a) in optimizer_state::entries(optimizer)? {
+        for (key, a) in self.optimizer_entries()? {
             let what = format!("optimizer state `{key}`");
             state_bytes.push((key.to_string(), to_bytes(&what, &a)?));
         }
@@ -197,14 +196,13 @@ impl<M: Family, O: Optimizer + Clone + 'static> Trainer<M, O> {
             )])
         })?;
         let key = checkpoint.array(key)?;
-        let restored =
-            M::Params::from_weights(&mut arrays.clone().into_iter(), &self.graph.weights)
-                .ok_or_else(|| mismatch(vec!["parameter count does not match".into()]))?;
+        let restored = M::Params::from_weights(&mut arrays.into_iter(), &self.graph.weights)
+            .ok_or_else(|| mismatch(vec!["parameter count does not match".into()]))?;
 
         // Everything checked: now replace.
-        let (weights, optimizer) = self.state.as_mut().ok_or_else(lost)?;
+        let optimizer = self.optimizer.as_mut().ok_or_else(lost)?;
         *optimizer.state_mut() = optimizer_state;
-        *weights = arrays;
+        self.flat = None;
         *params = restored;
         self.key = key;
         self.steps = checkpoint.steps();
@@ -219,7 +217,7 @@ impl<M: Family, O: Optimizer + Clone + 'static> Trainer<M, O> {
     /// per parameter with zero gradients. MLX is lazy and shapes are known
     /// without evaluating, so this computes nothing.
     fn optimizer_layout(&self) -> Result<Layout> {
-        let (_, optimizer) = self.state.as_ref().ok_or_else(lost)?;
+        let optimizer = self.optimizer.as_ref().ok_or_else(lost)?;
         let mut probe = optimizer.clone();
         optimizer_state::set(&mut probe, Vec::new())?;
         let shared = Arc::clone(&self.graph);
