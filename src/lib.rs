@@ -132,7 +132,7 @@ pub mod train {
 /// let adamw = AdamW::new(1e-3);
 /// assert_eq!(adamw.lr.item::<f32>(), 1e-3);
 /// let mut sgd = Sgd::new(0.1);
-/// sgd.lr = 0.05; // a schedule sets it between steps
+/// sgd.lr = 0.05; // a hand-written loop may change it between its steps
 /// ```
 pub mod optimizers {
     pub use mithril_mlx::mlx_rs::optimizers::*;
