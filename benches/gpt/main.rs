@@ -300,7 +300,7 @@ fn run(args: Args) -> Result<(), Box<dyn Error>> {
                     "{name} at {}: issuing a step takes {:.3} ms (median) of its {:.3} ms",
                     run.size, m.host_ms, m.median_ms
                 );
-                host_rows.push(host_row(name, &run, &m));
+                host_rows.push(host_row(&name, &run, &m));
                 let pass = variant.pass();
                 println!(
                     "{}",
