@@ -75,7 +75,7 @@ impl Op {
     pub fn draws_random_numbers(&self) -> bool {
         match self {
             Op::Layer(l) => l.draws_random_numbers(),
-            Op::Model(g) => g.nodes.iter().any(|n| n.op.draws_random_numbers()),
+            Op::Model(g) => g.draws_random_numbers(),
         }
     }
 
@@ -246,6 +246,12 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Whether running the graph in training mode draws random numbers: a
+    /// layer whose rule says so, in it or in a nested model.
+    pub fn draws_random_numbers(&self) -> bool {
+        self.nodes.iter().any(|n| n.op.draws_random_numbers())
+    }
+
     /// Applies this graph as a layer: binds its declared inputs to `inputs`
     /// and returns its (single) output shape in the caller's terms.
     pub fn apply(&self, inputs: &[Operand<'_>]) -> Result<Shape, ShapeError> {

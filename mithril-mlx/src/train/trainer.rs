@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mithril_core::graph::{Graph, Op};
+use mithril_core::graph::Graph;
 use mlx_rs::error::Exception;
 use mlx_rs::optimizers::Optimizer;
 use mlx_rs::{Array, ops};
@@ -49,15 +49,6 @@ fn average_step(
     let grads: Vec<Array> = averaged.by_ref().take(n_grads).collect();
     let buffers: Vec<Array> = averaged.take(n_buffers).collect();
     Ok((loss, grads, buffers))
-}
-
-/// Whether running `graph` in training mode draws random numbers: a layer
-/// whose rule says so, in it or in a nested model.
-fn draws_random_numbers(graph: &Graph) -> bool {
-    graph.nodes.iter().any(|node| match &node.op {
-        Op::Layer(layer) => layer.draws_random_numbers(),
-        Op::Model(sub) => draws_random_numbers(sub),
-    })
 }
 
 /// The result of one training step.
@@ -157,7 +148,7 @@ impl<M: Family, O: Optimizer + 'static> Trainer<M, O> {
         optimizer: O,
     ) -> Result<Self> {
         let objective = Rc::new(objective.bind(M::NAME, &graph)?);
-        let stochastic = draws_random_numbers(&graph);
+        let stochastic = graph.draws_random_numbers();
         let keys = Rc::new(
             graph
                 .weights
