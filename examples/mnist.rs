@@ -75,6 +75,7 @@ fn main() -> Result<(), common::Error> {
         .device(args.device.device())
         .seed(run.seed)
         .build()?;
+    common::report::first_run_notice(&backend);
     let mut params = ConvNet::init(&backend)?;
     println!("{}", ConvNet::summary());
 

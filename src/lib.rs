@@ -65,8 +65,8 @@
 pub use mithril_macros::model;
 pub use mithril_mlx::{
     ByteSize, CompiledModel, CustomFn, DType, Device, Error, Family, Gradients, Instance,
-    MemoryInfo, MlxBackend, MlxBackendBuilder, Model, Params, Result, RuntimeInfo, Values, compile,
-    forward, gpu_available, init, runtime_info,
+    KernelCache, MemoryInfo, MlxBackend, MlxBackendBuilder, Model, Params, Result, RuntimeInfo,
+    Values, compile, forward, gpu_available, init, runtime_info,
 };
 
 /// The mlx-rs crate, for MLX's arrays and operations (`mithril::mlx_rs::ops`).

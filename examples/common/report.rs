@@ -26,3 +26,21 @@ pub fn quick_check(quick: bool, ok: bool, what: &str) -> Result<(), super::Error
         false => Err(format!("quick check failed: {what}").into()),
     }
 }
+
+/// On a GPU whose MLX has compiled no kernel yet (the first run on a
+/// machine), says so: MLX compiles its CUDA kernels as the first steps use
+/// them, which takes about a minute, once.
+pub fn first_run_notice(backend: &mithril::MlxBackend) {
+    if backend.device() != mithril::Device::Gpu {
+        return;
+    }
+    if let Some(cache) = mithril::runtime_info()
+        .kernel_cache()
+        .filter(|c| c.is_empty())
+    {
+        println!(
+            "first run on this machine: MLX compiles its GPU kernels as they are first used (about a minute, once; cached in {})",
+            cache.dir.display()
+        );
+    }
+}

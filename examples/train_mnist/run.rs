@@ -83,6 +83,9 @@ pub fn run(args: &Args, matches: &ArgMatches) -> Result<(), Failure> {
         flags.lr,
         flags.seed
     ));
+    if main {
+        crate::common::report::first_run_notice(&backend);
+    }
     if group.size() > 1 {
         say(format!(
             "data-parallel on {} ranks ({} backend): {} digits of each batch per rank",

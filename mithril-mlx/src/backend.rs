@@ -485,9 +485,82 @@ pub fn runtime_info() -> RuntimeInfo {
     }
 }
 
+impl RuntimeInfo {
+    /// Where MLX's CUDA build keeps the GPU kernels it compiles at run time
+    /// (with NVRTC, on their first use on a machine), and how many it holds;
+    /// `None` for other builds, which compile nothing at run time.
+    ///
+    /// MLX reads `MLX_PTX_CACHE_DIR`, else uses `<temp dir>/mlx/<version>/ptx`.
+    /// An empty cache means the first steps of a program take about a minute
+    /// longer while MLX compiles, once per machine (and again after the
+    /// temporary directory is cleared).
+    pub fn kernel_cache(&self) -> Option<KernelCache> {
+        if self.build != "cuda" {
+            return None;
+        }
+        let dir = std::env::var_os("MLX_PTX_CACHE_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::temp_dir()
+                    .join("mlx")
+                    .join(&self.mlx_version)
+                    .join("ptx")
+            });
+        let kernels = std::fs::read_dir(&dir).map_or(0, |entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "ptx"))
+                .count()
+        });
+        Some(KernelCache { dir, kernels })
+    }
+}
+
+/// MLX's cache of compiled GPU kernels ([`RuntimeInfo::kernel_cache`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelCache {
+    /// The directory MLX reads and writes.
+    pub dir: std::path::PathBuf,
+    /// Compiled kernels in it.
+    pub kernels: usize,
+}
+
+impl KernelCache {
+    /// Whether MLX has compiled no kernel on this machine yet: the next GPU
+    /// program compiles the kernels it uses.
+    pub fn is_empty(&self) -> bool {
+        self.kernels == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_cache_counts_compiled_kernels_of_the_cuda_build() {
+        let cpu = RuntimeInfo {
+            mlx_version: "0.32.2".into(),
+            build: "cpu",
+            gpu_count: 0,
+        };
+        assert_eq!(cpu.kernel_cache(), None);
+        if std::env::var_os("MLX_PTX_CACHE_DIR").is_some() {
+            return; // MLX's cache is the one the variable names
+        }
+        let cuda = RuntimeInfo {
+            mlx_version: format!("test-{}", std::process::id()),
+            build: "cuda",
+            gpu_count: 1,
+        };
+        let cache = cuda.kernel_cache().unwrap();
+        assert!(cache.is_empty());
+        std::fs::create_dir_all(&cache.dir).unwrap();
+        std::fs::write(cache.dir.join("binary_add_float32.ptx"), "//").unwrap();
+        std::fs::write(cache.dir.join("notes.txt"), "").unwrap();
+        assert_eq!(cuda.kernel_cache().unwrap().kernels, 1);
+        std::fs::remove_dir_all(cache.dir.parent().unwrap()).unwrap();
+    }
 
     #[test]
     fn sizes_parse_with_decimal_and_binary_units() {

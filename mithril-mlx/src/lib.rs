@@ -23,8 +23,8 @@ pub mod tensor;
 pub mod train;
 
 pub use backend::{
-    ByteSize, DType, Device, MemoryInfo, MlxBackend, MlxBackendBuilder, RuntimeInfo, gpu_available,
-    parse_bytes, runtime_info,
+    ByteSize, DType, Device, KernelCache, MemoryInfo, MlxBackend, MlxBackendBuilder, RuntimeInfo,
+    gpu_available, parse_bytes, runtime_info,
 };
 pub use compile::{CompiledModel, Gradients, compile, graph_of};
 pub use error::{Error, Result};
