@@ -3,8 +3,8 @@
 //!
 //! Text: plotters' own `ab_glyph` renderer (0.3.7) places every glyph's ink
 //! at the pen position, ignoring its left side bearing, so words come out
-//! with uneven letter spacing and spaces all but vanish (plotters issue
-//! #576). [`GlyphText`] wraps the bitmap backend and lays text out with
+//! with uneven letter spacing and spaces all but vanish
+//! (<https://github.com/plotters-rs/plotters/issues/576>). [`GlyphText`] wraps the bitmap backend and lays text out with
 //! ab_glyph itself, bearings and kerning included. The font,
 //! `fonts/DejaVuSans-subset.ttf`, is DejaVu Sans cut down to Latin-1 (see
 //! `fonts/README.md`) and compiled into the example: no system fonts needed.
