@@ -21,7 +21,9 @@ pub use layer_norm::layer_norm;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Route {
     /// The kernels where they can run (MLX's CUDA build, on the GPU, for
-    /// f32, f16 and bf16 arrays of one dtype), the MLX operations
+    /// f32, f16 and bf16 arrays of one dtype) unless the environment
+    /// variable `MITHRIL_FUSED_KERNELS` is `0` (to measure or rule out the
+    /// kernels without rebuilding), the MLX operations
     /// elsewhere.
     #[default]
     Auto,
@@ -53,7 +55,7 @@ impl Route {
         };
         match self {
             Route::Ops => Ok(false),
-            Route::Auto => Ok(Backend::Cuda.runs_here() && runs().is_none()),
+            Route::Auto => Ok(kernels_allowed() && Backend::Cuda.runs_here() && runs().is_none()),
             Route::Kernel => {
                 if let Some(reason) = Backend::Cuda.refusal().or_else(runs) {
                     return Err(KernelError::Unavailable {
@@ -67,6 +69,13 @@ impl Route {
             }
         }
     }
+}
+
+/// Whether [`Route::Auto`] may pick the kernels: not where
+/// `MITHRIL_FUSED_KERNELS=0` (read once).
+fn kernels_allowed() -> bool {
+    static ALLOWED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ALLOWED.get_or_init(|| std::env::var("MITHRIL_FUSED_KERNELS").map_or(true, |v| v != "0"))
 }
 
 /// Threads per row and elements per thread for rows of `n`: about four
