@@ -74,7 +74,7 @@ static VJPS: VjpCache = VjpCache::new();
 
 /// `(h, layer_norm(h))` with `h = x + residual`, the layer norm over the
 /// last axis as in [`layer_norm`](super::layer_norm). On MLX's CUDA build
-/// on the GPU ([`Route::Auto`]) one kernel computes both (and the backward
+/// on the GPU ([`Route::Kernel`], or [`Route::Auto`] with `MITHRIL_FUSED_KERNELS=1`) one kernel computes both (and the backward
 /// is the layer norm's kernel plus the sum's cotangent); elsewhere
 /// `x + residual` and `mx.fast.layer_norm`. `x` and `residual` have one
 /// shape.

@@ -69,7 +69,7 @@ static VJPS: VjpCache = VjpCache::new();
 
 /// `gelu_approx(x + bias)` (mlx.nn.gelu_approx, the tanh form GPT-2 uses)
 /// with `bias` along the last axis. On MLX's CUDA build on the GPU
-/// ([`Route::Auto`]) one element-wise kernel each way (the bias's gradient
+/// ([`Route::Kernel`], or [`Route::Auto`] with `MITHRIL_FUSED_KERNELS=1`) one element-wise kernel each way (the bias's gradient
 /// is a column sum in MLX operations); elsewhere the MLX operations of the
 /// `GeluApprox` layer after the add.
 ///

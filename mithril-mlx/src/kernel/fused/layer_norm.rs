@@ -174,7 +174,8 @@ pub(super) fn affine_grads(
 static VJPS: VjpCache = VjpCache::new();
 
 /// Layer norm over the last axis, as `mx.fast.layer_norm(x, weight, bias,
-/// eps)`: on MLX's CUDA build on the GPU ([`Route::Auto`]), a fused CUDA
+/// eps)`: on MLX's CUDA build on the GPU ([`Route::Auto`] with
+/// `MITHRIL_FUSED_KERNELS=1`, or [`Route::Kernel`]), a fused CUDA
 /// kernel with a CUDA kernel for the input's gradient (the weight's and
 /// bias's are column sums in MLX operations); elsewhere
 /// `mx.fast.layer_norm` itself.
