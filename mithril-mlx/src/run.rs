@@ -2,7 +2,7 @@
 //! initialisation, and the eager `forward`.
 
 use mithril_core::graph::{ConcreteShapeError, Graph, Op, ValueId};
-use mithril_core::layers::{Init, Layer};
+use mithril_core::layers::Init;
 use mlx_rs::error::Exception;
 use mlx_rs::{Array, Dtype, ops, random};
 
@@ -424,8 +424,9 @@ impl ShapeCheck {
     }
 }
 
-/// Checks that every input read as indices (by an `Embedding`, here or in a
-/// nested model it feeds) holds integers; the error names the input.
+/// Checks that every input read as indices (by a layer whose rule says so,
+/// such as `Embedding`, here or in a nested model it feeds) holds integers;
+/// the error names the input.
 fn check_indices(graph: &Graph, inputs: &[&Array]) -> Result<()> {
     for (i, reader) in index_inputs(graph) {
         let Some(a) = inputs.get(i) else { continue };
@@ -448,7 +449,7 @@ fn index_inputs(graph: &Graph) -> Vec<(usize, String)> {
     let mut found = Vec::new();
     for node in &graph.nodes {
         match &node.op {
-            Op::Layer(Layer::Embedding(_)) => {
+            Op::Layer(layer) if layer.reads_indices() => {
                 if let Some(ValueId::Input(i)) = node.inputs.first() {
                     found.push((*i, format!("`{}: {}`", node.name, node.call)));
                 }

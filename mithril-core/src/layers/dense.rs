@@ -108,6 +108,10 @@ impl LayerRule for Embedding {
             },
         )]
     }
+
+    fn reads_indices(&self) -> bool {
+        true
+    }
 }
 
 /// This file's layers, in the catalogue's order (see `for_each_layer!`).

@@ -214,6 +214,12 @@ pub trait LayerRule: Sized + Clone + std::fmt::Debug + PartialEq {
     fn updates_buffers(&self) -> bool {
         false
     }
+
+    /// Whether it reads its first operand as integer indices (a lookup),
+    /// which the backend checks before running.
+    fn reads_indices(&self) -> bool {
+        false
+    }
 }
 
 fn bind_and_read<L: LayerRule>(args: &[ArgSpec]) -> Result<L, Vec<ArgError>> {
@@ -321,6 +327,13 @@ macro_rules! catalogue {
             pub fn updates_buffers(&self) -> bool {
                 match self {
                     $(Layer::$layer(l) => l.updates_buffers(),)*
+                }
+            }
+
+            /// Whether it reads its first operand as integer indices.
+            pub fn reads_indices(&self) -> bool {
+                match self {
+                    $(Layer::$layer(l) => l.reads_indices(),)*
                 }
             }
         }

@@ -67,28 +67,31 @@ impl Objective {
 
     /// Adds `coefficient * sum |w|` over the given parameters.
     pub fn l1<S: Into<String>>(
-        mut self,
+        self,
         coefficient: f32,
         params: impl IntoIterator<Item = S>,
     ) -> Objective {
-        let params = params.into_iter().map(Into::into).collect();
-        self.penalties.push(Penalty {
-            kind: PenaltyKind::L1,
-            coefficient,
-            params,
-        });
-        self
+        self.penalty(PenaltyKind::L1, coefficient, params)
     }
 
     /// Adds `coefficient * sum w^2` over the given parameters.
     pub fn l2<S: Into<String>>(
+        self,
+        coefficient: f32,
+        params: impl IntoIterator<Item = S>,
+    ) -> Objective {
+        self.penalty(PenaltyKind::L2, coefficient, params)
+    }
+
+    fn penalty<S: Into<String>>(
         mut self,
+        kind: PenaltyKind,
         coefficient: f32,
         params: impl IntoIterator<Item = S>,
     ) -> Objective {
         let params = params.into_iter().map(Into::into).collect();
         self.penalties.push(Penalty {
-            kind: PenaltyKind::L2,
+            kind,
             coefficient,
             params,
         });
